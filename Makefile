@@ -1,0 +1,62 @@
+# events: `make run` serves a demo festival, `make test` proves it. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+RUN_ENV = EVENTS_ENV=dev EVENTS_SECRET_KEY="$$(cat var/secret_key)"
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve demo migrate test test-fast lint format bench load lock clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "events needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-*; touch $@
+
+install: $(STAMP) ## Create .venv and install the locked dependencies
+
+var/secret_key:
+	@mkdir -p var
+	@$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+	@chmod 600 $@
+
+migrate: install var/secret_key ## Apply database migrations
+	$(RUN_ENV) $(BIN)/events db upgrade
+
+demo: migrate ## Load the demo festival (idempotent)
+	$(RUN_ENV) $(BIN)/events demo
+
+run: demo ## Install, migrate, load the demo festival and serve on http://127.0.0.1:8000
+	$(RUN_ENV) $(BIN)/events serve
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check src tests load_tests
+	$(BIN)/mypy src
+
+format: install ## Format and fix what ruff can
+	$(BIN)/ruff check --fix src tests load_tests
+	$(BIN)/ruff format src tests load_tests
+
+test: install lint ## Lint, type-check and run the whole suite (PostgreSQL + SQLite)
+	$(BIN)/pytest
+
+test-fast: install ## The suite without lint
+	$(BIN)/pytest -x -q
+
+bench: install ## Benchmarks: print throughput and latency figures
+	$(BIN)/python -m load_tests.bench
+
+load: install ## A bounded locust run against a local server
+	$(BIN)/python -m load_tests.run
+
+lock: ## Re-resolve requirements.lock from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

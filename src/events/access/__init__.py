@@ -1,0 +1,1 @@
+"""People and devices: users with roles, login tokens, gate devices."""

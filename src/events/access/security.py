@@ -1,0 +1,78 @@
+"""Password hashing (argon2), signed login tokens (JWT, HS256) and device tokens."""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from events.db.base import utcnow
+
+_hasher = PasswordHasher()
+_ALGORITHM = "HS256"
+DEVICE_TOKEN_PREFIX = "dev_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# Compared against when the username is unknown, so both paths cost one argon2 verify.
+DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    role: str
+    expires_at: datetime
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged or expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def issue_access_token(*, user_id: uuid.UUID, role: str, key: str, ttl_seconds: int) -> tuple[
+        str, datetime]:
+    now = utcnow()
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    token = jwt.encode({"sub": str(user_id), "role": role, "iat": now, "exp": expires_at},
+                       key, algorithm=_ALGORITHM)
+    return token, expires_at
+
+
+def decode_access_token(token: str, *, key: str) -> TokenClaims:
+    try:
+        claims = jwt.decode(token, key, algorithms=[_ALGORITHM],
+                            options={"require": ["sub", "exp", "role"]})
+        return TokenClaims(user_id=uuid.UUID(claims["sub"]), role=str(claims["role"]),
+                           expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo))
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("token_expired") from exc
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise InvalidToken("token_invalid") from exc
+
+
+def new_device_token() -> str:
+    """A fresh device token: 256 random bits, URL-safe."""
+    return DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_device_token(token: str) -> str:
+    """SHA-256 is enough for a 256-bit random secret, and fast on the scan path."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,119 @@
+"""Rules for users, logins and gate devices. Services flush; the request commits."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from events.access import security
+from events.access.models import Device, Role, User
+from events.access.principal import Principal
+from events.db.base import utcnow
+from events.errors import Conflict, NotFound, Unauthorized
+from events.festivals import services as festival_services
+
+
+class UserService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, *, username: str, password: str, role: Role,
+                     display_name: str = "") -> User:
+        if await self.get_by_username(username) is not None:
+            raise Conflict(f"The username {username!r} is already taken.", code="username_taken")
+        user = User(username=username, password_hash=security.hash_password(password),
+                    role=role, display_name=display_name)
+        self.session.add(user)
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # a concurrent sign-up took the name first
+            raise Conflict(f"The username {username!r} is already taken.",
+                           code="username_taken") from exc
+        return user
+
+    async def get_by_username(self, username: str) -> User | None:
+        result = await self.session.exec(select(User).where(User.username == username))
+        return result.first()
+
+    async def authenticate(self, username: str, password: str) -> User:
+        user = await self.get_by_username(username)
+        if user is None:
+            security.verify_password(security.DUMMY_PASSWORD_HASH, password)
+            raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+        if not security.verify_password(user.password_hash, password) or not user.is_active:
+            raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+        user.last_login_at = utcnow()
+        self.session.add(user)
+        return user
+
+    async def list(self, *, limit: int, offset: int, role: Role | None = None) -> tuple[
+            Sequence[User], int]:
+        query = select(User)
+        count = select(func.count()).select_from(User)
+        if role is not None:
+            query = query.where(User.role == role)
+            count = count.where(User.role == role)
+        total = (await self.session.exec(count)).one()
+        rows = await self.session.exec(
+            query.order_by(col(User.username)).limit(limit).offset(offset))
+        return rows.all(), int(total)
+
+
+class DeviceService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, *, festival_id: str, gate_id: str, name: str,
+                     created_by: uuid.UUID | None) -> tuple[Device, str]:
+        festival = await festival_services.FestivalService(self.session).get(festival_id)
+        gate = await festival_services.FestivalService(self.session).get_gate(festival.id, gate_id)
+        token = security.new_device_token()
+        device = Device(festival_id=festival.id, gate_id=gate.id, name=name,
+                        token_hash=security.hash_device_token(token), created_by=created_by)
+        self.session.add(device)
+        await self.session.flush()
+        return device, token
+
+    async def list(self, festival_id: str) -> Sequence[Device]:
+        festival = await festival_services.FestivalService(self.session).get(festival_id)
+        rows = await self.session.exec(
+            select(Device).where(Device.festival_id == festival.id)
+            .order_by(col(Device.created_at)))
+        return rows.all()
+
+    async def get(self, device_id: str) -> Device:
+        try:
+            key = uuid.UUID(device_id)
+        except ValueError:
+            raise NotFound(f"No device with id {device_id!r}.") from None
+        device = await self.session.get(Device, key)
+        if device is None:
+            raise NotFound(f"No device with id {device_id!r}.")
+        return device
+
+    async def revoke(self, device_id: str) -> Device:
+        """Revoking twice is harmless: the first time stamp stays."""
+        device = await self.get(device_id)
+        if device.revoked_at is None:
+            device.revoked_at = utcnow()
+            self.session.add(device)
+            await self.session.flush()
+        return device
+
+
+async def resolve_device(session: AsyncSession, token: str, *, now: datetime | None = None
+                         ) -> Principal | None:
+    """The device a token belongs to, unless it is unknown or revoked."""
+    row = (await session.exec(
+        select(Device.id, Device.festival_id, Device.gate_id)
+        .where(Device.token_hash == security.hash_device_token(token),
+               col(Device.revoked_at).is_(None)))).first()
+    if row is None:
+        return None
+    device_id, festival_id, gate_id = row
+    return Principal(kind="device", id=device_id, role=Role.GATE, festival_id=festival_id,
+                     gate_id=gate_id)

@@ -1,0 +1,95 @@
+"""``create_app()``: the one factory for the server, the CLI and the tests."""
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.types import ControllerRouterHandler
+
+from events import __version__
+from events.access.controllers import AuthController, DeviceController, UserController
+from events.access.middleware import AuthenticationMiddleware
+from events.config import Settings, get_settings
+from events.db.deps import provide_db_session
+from events.db.engine import Database
+from events.festivals.controllers import FestivalController
+from events.health import health
+from events.problems import exception_handlers
+
+# Each domain adds its controllers here.
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
+    health,
+    AuthController,
+    UserController,
+    DeviceController,
+    FestivalController,
+]
+
+OPENAPI_TAGS = [
+    Tag(name="Service", description="Health and operations"),
+    Tag(name="Access", description="Sign-in, accounts and gate devices"),
+    Tag(name="Festivals", description="Festivals, meetings, days and gates"),
+]
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="events",
+        version=__version__,
+        description="Horse-racing festivals end to end. Errors are RFC 9457 Problem Details "
+                    "with a stable `code` member.",
+        tags=OPENAPI_TAGS,
+        path="/schema",
+        components=Components(security_schemes={
+            "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",
+                                          description="From POST /api/v1/auth/login"),
+            "DeviceToken": SecurityScheme(type="apiKey", name="Authorization", security_scheme_in="header",
+                                          description="'Device <token>' from CreateDevice"),
+        }),
+        use_handler_docstrings=True,
+    )
+
+
+def create_app(settings: Settings | None = None, *,
+               extra_route_handlers: Sequence[ControllerRouterHandler] = ()) -> Litestar:
+    """Build the application. ``settings`` defaults to the environment's."""
+    settings = settings or get_settings()
+    settings.signing_key()  # fail at start, not at the first login, when the key is missing
+    database = Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    def provide_settings() -> Settings:
+        return settings
+
+    return Litestar(
+        route_handlers=[*ROUTE_HANDLERS, *extra_route_handlers],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        middleware=[AuthenticationMiddleware()],
+        exception_handlers=exception_handlers,
+        openapi_config=_openapi(),
+        lifespan=[database_lifespan],
+        state=State({"settings": settings, "db": database}),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            log_exceptions="never", disable_stack_trace={404},
+        ),
+        request_max_body_size=settings.max_request_body_bytes,
+        debug=settings.debug,
+    )
+

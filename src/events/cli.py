@@ -1,0 +1,141 @@
+"""The ``events`` command: serve, migrate, manage users, load the demo festival."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from events.config import ConfigurationError, get_settings
+
+T = TypeVar("T")
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(make())  # type: ignore[arg-type]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="events")
+def main() -> None:
+    """Run horse-racing festivals: prizes, entries, payments, tickets, check-in, results."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (EVENTS_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (EVENTS_PORT, default 8000).")
+@click.option("--workers", type=int, default=None, help="Worker processes (EVENTS_WORKERS).")
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str | None, port: int | None, workers: int | None, reload: bool) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    try:
+        settings.signing_key()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    uvicorn.run("events.app:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, workers=None if reload else (workers or settings.workers),
+                reload=reload, log_level=settings.log_level.lower(), proxy_headers=True,
+                access_log=False)
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="heads")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (default: all of them)."""
+    from events.db import migrate
+
+    migrate.upgrade(get_settings().database_url, revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from events.db import migrate
+
+    migrate.downgrade(get_settings().database_url, revision)
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the applied revision."""
+    from events.db import migrate
+
+    migrate.current(get_settings().database_url)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+@click.option("--branch-label", default=None, help="Start a new branch (a new domain).")
+@click.option("--head", default="head",
+              help="Revision to build on: 'awards@head', or 'base' for a new domain branch.")
+@click.option("--depends-on", default=None, help="Revision a new branch needs, e.g. spine@head.")
+def db_revision(message: str, branch_label: str | None, head: str, depends_on: str | None) -> None:
+    """Autogenerate a migration from the models (run against an up-to-date database).
+
+    Each domain keeps its own branch; `events db upgrade` applies all heads.
+    """
+    from events.db import migrate
+
+    migrate.make_revision(get_settings().database_url, message, branch_label=branch_label,
+                          head=head, depends_on=depends_on)
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["organiser", "official", "gate", "owner"]),
+              required=True)
+@click.option("--password", default=None, help="Prompted for (hidden) when left out.")
+@click.option("--display-name", default="", help="Name shown in pages.")
+def users_create(username: str, role: str, password: str | None, display_name: str) -> None:
+    """Create an account with a role."""
+    from events.access.models import Role
+    from events.access.services import UserService
+    from events.db.engine import Database
+    from events.errors import DomainError
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+
+    async def create() -> str:
+        database = Database.from_settings(get_settings())
+        try:
+            async with database.transaction() as session:
+                user = await UserService(session).create(
+                    username=username, password=password, role=Role(role),
+                    display_name=display_name)
+                return str(user.id)
+        finally:
+            await database.dispose()
+
+    try:
+        user_id = _run(create)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Created {role} {username!r} ({user_id}).")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo festival and one user per role; running it twice changes nothing."""
+    from events.demo import load_demo
+
+    report = _run(lambda: load_demo(get_settings()))
+    for line in report:
+        click.echo(line)

@@ -1,0 +1,77 @@
+"""Settings, read once from the environment (``EVENTS_*``).
+
+Nothing else in the code base reads ``os.environ``. A production secret never has a
+default: outside ``dev`` and ``test`` the app refuses to start without
+``EVENTS_SECRET_KEY``.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'events.sqlite3'}"
+DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production-0000"  # noqa: S105
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform. Environment variables are ``EVENTS_`` + the field name."""
+
+    model_config = SettingsConfigDict(env_prefix="EVENTS_", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "production"
+    """Where this runs. ``dev`` and ``test`` allow an unset secret key."""
+
+    database_url: str = DEFAULT_SQLITE_URL
+    """SQLAlchemy URL: ``postgresql+asyncpg://...`` in production, SQLite file by default."""
+
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_echo: bool = False
+
+    secret_key: SecretStr | None = None
+    """Signs login tokens. Required outside dev and test."""
+
+    token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    """How long a login token lasts (default 12 hours: one race day)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+
+    debug: bool = False
+    log_level: str = "INFO"
+
+    max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    """Larger bodies are refused with 413 before they are parsed."""
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Where people reach the app; used for links in emails and checkout return URLs."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def signing_key(self) -> str:
+        """The key that signs login tokens; refuses to invent one in production."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        if self.env in ("dev", "test"):
+            return DEV_SECRET_KEY
+        raise ConfigurationError(
+            "EVENTS_SECRET_KEY is required when EVENTS_ENV is 'production'. "
+            "Set it to a long random string (for example: python -c "
+            "'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The one settings object of this process."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Database: engine, sessions, table conventions and migrations."""

@@ -1,0 +1,10 @@
+"""Imports every table model so that the metadata is complete (migrations, tests).
+
+Each domain adds its ``models`` module here.
+"""
+
+from events.access import models as access_models
+from events.db.base import metadata
+from events.festivals import models as festival_models
+
+__all__ = ["access_models", "festival_models", "metadata"]

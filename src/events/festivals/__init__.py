@@ -1,0 +1,1 @@
+"""Festivals: meetings, days, venue and gates."""

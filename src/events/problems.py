@@ -1,0 +1,102 @@
+"""Every error leaves the app as RFC 9457 Problem Details with a stable ``code``.
+
+No stack trace, SQL or driver message ever reaches a client; unexpected errors are
+logged with their traceback and answered 500 ``internal_error``.
+"""
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from events.errors import DomainError
+
+logger = logging.getLogger("events.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:events:problem:"
+
+_CODES_BY_STATUS = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Not authenticated"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("validation_failed", "Validation failed"),
+    429: ("rate_limited", "Too many requests"),
+    503: ("service_unavailable", "Service unavailable"),
+}
+
+
+def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: str,
+            detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+    }
+    body.update(extra)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem(request, status=exc.status_code, code=exc.instance_code, title=exc.title,
+                   detail=exc.detail, **exc.extra)
+
+
+def validation_error_handler(request: Request[Any, Any, Any],
+                             exc: ValidationException) -> Response[Any]:
+    """A well-formed request with wrong fields: ``422 validation_failed``, every bad field
+    named (``meetings.0.days.1.date``)."""
+    raw = exc.extra if isinstance(exc.extra, list) else []
+    errors = [{"field": str(item.get("key") or "body"), "message": str(item.get("message", "")),
+               "source": str(item.get("source") or "body")}
+              for item in raw if isinstance(item, dict)]
+    if not errors:
+        return problem(request, status=400, code="bad_request", title="Bad request",
+                       detail=exc.detail or "The request could not be read.")
+    fields = ", ".join(e["field"] for e in errors)
+    return problem(request, status=422, code="validation_failed", title="Validation failed",
+                   detail=f"Invalid value for: {fields}", errors=errors)
+
+
+_MALFORMED = ("JSON is malformed", "Input data was truncated")
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status >= 500:
+        return internal_error_handler(request, exc)
+    if status == 400 and isinstance(exc, ClientException) and str(exc.detail).startswith(
+            _MALFORMED):
+        return problem(request, status=400, code="malformed_json", title="Malformed body",
+                       detail="The request body is not valid JSON.")
+    code, title = _CODES_BY_STATUS.get(status, ("error", "Error"))
+    detail = exc.detail if exc.detail and exc.detail != title else title
+    return problem(request, status=status, code=code, title=title, detail=detail)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, status=HTTP_500_INTERNAL_SERVER_ERROR, code="internal_error",
+                   title="Internal server error",
+                   detail="Something went wrong on our side; it has been logged.")
+
+
+exception_handlers: ExceptionHandlersMap = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_exception_handler,
+    Exception: internal_error_handler,
+}
+
+__all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]

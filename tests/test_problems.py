@@ -1,0 +1,72 @@
+"""Every error is Problem Details with a stable code; nothing internal leaks."""
+
+from litestar import get, post
+from litestar.params import JSONBody
+from sqlalchemy import text
+
+from events.app import create_app
+from events.config import Settings
+from tests.conftest import Client, serve
+
+
+@get("/boom", operation_id="Boom", include_in_schema=False)
+async def boom() -> None:
+    raise RuntimeError("secret internals: password=hunter2")
+
+
+@post("/sql-boom", operation_id="SqlBoom", include_in_schema=False)
+async def sql_boom(data: JSONBody[dict[str, int]]) -> None:
+    from events.db.engine import Database
+
+    database = Database("sqlite+aiosqlite:///:memory:")
+    try:
+        async with database.engine.connect() as conn:
+            await conn.execute(text("SELECT * FROM no_such_table"))
+    finally:
+        await database.dispose()
+
+
+async def test_unknown_route_is_404_problem(client: Client) -> None:
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == "not_found"
+    assert body["status"] == 404
+    assert body["type"] == "urn:events:problem:not_found"
+
+
+async def test_wrong_method_is_405_problem(client: Client) -> None:
+    response = await client.delete("/health")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_malformed_json_is_400(client: Client, organiser: dict[str, str]) -> None:
+    response = await client.post("/api/v1/festivals", content=b'{"slug": "x",',
+                                 headers={**organiser, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_json"
+
+
+async def test_unexpected_error_is_500_without_internals(settings: Settings) -> None:
+    app = create_app(settings, extra_route_handlers=[boom, sql_boom])
+    async with serve(app) as client:
+        response = await client.get("/boom")
+        sql_response = await client.post("/sql-boom", json={"a": 1})
+    for r in (response, sql_response):
+        assert r.status_code == 500
+        body = r.json()
+        assert body["code"] == "internal_error"
+        assert "hunter2" not in r.text
+        assert "no_such_table" not in r.text
+        assert "Traceback" not in r.text
+
+
+async def test_oversized_body_is_413(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"max_request_body_bytes": 1024}))
+    async with serve(app) as client:
+        response = await client.post("/api/v1/auth/login", content=b"x" * 5000,
+                                     headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
