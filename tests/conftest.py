@@ -8,29 +8,29 @@ PostgreSQL tests are skipped with a loud notice.
 
 import asyncio
 import os
-from contextlib import asynccontextmanager
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from litestar import Litestar
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
+from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 os.environ["EVENTS_ENV"] = "test"
 
-from events.access.models import Role  # noqa: E402
-from events.access.services import UserService  # noqa: E402
-from events.app import create_app  # noqa: E402
-from events.config import Settings  # noqa: E402
-from events.db import migrate  # noqa: E402
-from events.db.engine import Database  # noqa: E402
-from events.db.models import metadata  # noqa: E402
+from events.access.models import Role
+from events.access.services import UserService
+from events.app import create_app
+from events.config import Settings
+from events.db import migrate
+from events.db.engine import Database
+from events.db.models import metadata
 
 PG_URL = os.environ.get("EVENTS_TEST_DATABASE_URL",
                         "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -50,15 +50,27 @@ def _pg_reachable() -> str | None:
 
     try:
         asyncio.run(probe())
+    except asyncpg.InvalidCatalogNameError:
+        return None  # the server answers; the database is created below
     except Exception as exc:  # noqa: BLE001 - any failure means unreachable; reported below
         return f"{type(exc).__name__}: {exc}"
     return None
 
 
 async def _reset_schema() -> None:
+    """Create the test database if needed, and empty its public schema."""
     url = make_url(PG_URL)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database=url.database)
+    connect = {"host": url.host, "port": url.port or 5432, "user": url.username,
+               "password": url.password}
+    try:
+        conn = await asyncpg.connect(database=url.database, **connect)
+    except asyncpg.InvalidCatalogNameError:
+        admin = await asyncpg.connect(database="postgres", **connect)
+        try:
+            await admin.execute(f'CREATE DATABASE "{url.database}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(database=url.database, **connect)
     try:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     finally:

@@ -1,6 +1,6 @@
 
 from events.app import create_app
-from tests.conftest import Client, serve, make_settings
+from tests.conftest import Client, make_settings, serve
 
 
 async def test_health_reports_database_ok(client: Client) -> None:

@@ -49,8 +49,9 @@ def _openapi() -> OpenAPIConfig:
         components=Components(security_schemes={
             "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",
                                           description="From POST /api/v1/auth/login"),
-            "DeviceToken": SecurityScheme(type="apiKey", name="Authorization", security_scheme_in="header",
-                                          description="'Device <token>' from CreateDevice"),
+            "DeviceToken": SecurityScheme(
+                type="apiKey", name="Authorization", security_scheme_in="header",
+                description="'Device <token>' from CreateDevice"),
         }),
         use_handler_docstrings=True,
     )

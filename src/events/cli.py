@@ -36,9 +36,9 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
     uvicorn.run("events.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=None if reload else (workers or settings.workers),
-                reload=reload, log_level=settings.log_level.lower(), proxy_headers=True,
-                access_log=False)
+                port=port or settings.port,
+                workers=None if reload else (workers or settings.workers), reload=reload,
+                log_level=settings.log_level.lower(), proxy_headers=True, access_log=False)
 
 
 @main.group()

@@ -18,7 +18,7 @@ from events.festivals.models import Festival
 from events.festivals.services import FestivalService
 
 DEMO_SLUG = "dangjiren-2027"
-DEMO_PASSWORD_SUFFIX = "-demo-2027"
+DEMO_PASSWORD_SUFFIX = "-demo-2027"  # noqa: S105 - demo accounts, printed on purpose
 
 DemoStep = Callable[[AsyncSession, Festival], Awaitable[list[str]]]
 DEMO_STEPS: list[DemoStep] = []

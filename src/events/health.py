@@ -7,6 +7,7 @@ from typing import Literal
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from sqlalchemy import text
 
 logger = logging.getLogger("events.health")
@@ -18,7 +19,8 @@ class Health(msgspec.Struct):
 
 
 @get("/health", operation_id="Health", summary="Liveness and database check", tags=["Service"],
-     responses={503: None}, cache=False)
+     responses={503: ResponseSpec(data_container=Health,
+                                  description="The database does not answer")})
 async def health(state: State) -> Response[Health]:
     try:
         async with asyncio.timeout(3), state.db.engine.connect() as conn:

@@ -7,12 +7,14 @@ logged with their traceback and answered 500 ``internal_error``.
 import logging
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from events.errors import DomainError
+from events.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger("events.errors")
 
@@ -32,6 +34,38 @@ _CODES_BY_STATUS = {
     429: ("rate_limited", "Too many requests"),
     503: ("service_unavailable", "Service unavailable"),
 }
+
+
+class FieldProblem(msgspec.Struct):
+    field: str
+    message: str
+    source: str = "body"
+
+
+class ProblemDetail(msgspec.Struct):
+    """RFC 9457 Problem Details, plus the stable ``code`` clients switch on."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str
+    errors: list[FieldProblem] | None = None
+
+
+def error_responses(*errors: type[DomainError]) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses=`` for the domain errors a route may answer with."""
+    by_status: dict[int, list[type[DomainError]]] = {}
+    error: type[DomainError]
+    for error in (*errors, ValidationFailed):
+        by_status.setdefault(error.status_code, []).append(error)
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetail, media_type=PROBLEM_JSON, generate_examples=False,
+            description=" / ".join(sorted({f"{e.title} (`{e.code}`)" for e in group})))
+        for status, group in by_status.items()
+    }
 
 
 def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: str,
@@ -99,4 +133,4 @@ exception_handlers: ExceptionHandlersMap = {
     Exception: internal_error_handler,
 }
 
-__all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]
+__all__ = ["PROBLEM_JSON", "ProblemDetail", "error_responses", "exception_handlers", "problem"]

@@ -24,7 +24,7 @@ class TokenResponse(msgspec.Struct):
     role: Role
     expires_at: datetime
     user_id: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
 
 
 class UserCreate(Input):

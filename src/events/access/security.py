@@ -14,7 +14,7 @@ from events.db.base import utcnow
 
 _hasher = PasswordHasher()
 _ALGORITHM = "HS256"
-DEVICE_TOKEN_PREFIX = "dev_"
+DEVICE_TOKEN_PREFIX = "dev_"  # noqa: S105 - a visible prefix, not a secret
 
 
 def hash_password(password: str) -> str:

@@ -12,6 +12,7 @@ from events.errors import Conflict, NotFound, ValidationFailed
 from events.festivals import schemas
 from events.festivals.services import FestivalService, gate_read
 from events.pagination import Limit, Offset
+from events.problems import error_responses
 
 
 def provide_festival_service(db_session: NamedDependency[AsyncSession]) -> FestivalService:
@@ -25,53 +26,104 @@ class FestivalController(Controller):
 
     @get(operation_id="ListFestivals", summary="List festivals (public)")
     async def list_festivals(
-        self, festivals: NamedDependency[FestivalService], limit: Limit = 50,
+        self,
+        festivals: NamedDependency[FestivalService],
+        limit: Limit = 50,
         offset: Offset = 0,
-        q: Annotated[str | None, QueryParameter(max_length=100,
-                                                description="Search in names")] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="Search in names")
+        ] = None,
     ) -> schemas.FestivalPage:
         items, total = await festivals.list(limit=limit, offset=offset, q=q)
         return schemas.FestivalPage(items=items, total=total, limit=limit, offset=offset)
 
-    @post(operation_id="CreateFestival", summary="Create a festival", guards=[organiser_only],
-          security=BEARER_SECURITY, raises=[Conflict, ValidationFailed])
-    async def create_festival(self, data: JSONBody[schemas.FestivalCreate],
-                              festivals: NamedDependency[FestivalService]) -> schemas.FestivalRead:
+    @post(
+        operation_id="CreateFestival",
+        summary="Create a festival",
+        guards=[organiser_only],
+        security=BEARER_SECURITY,
+        responses=error_responses(Conflict, ValidationFailed),
+    )
+    async def create_festival(
+        self, data: JSONBody[schemas.FestivalCreate], festivals: NamedDependency[FestivalService]
+    ) -> schemas.FestivalRead:
         festival = await festivals.create(data)
         return await festivals.read(festival.id)
 
-    @get("/{festival_id:str}", operation_id="GetFestival",
-         summary="A festival with its meetings, days and gates (public)", raises=[NotFound])
-    async def get_festival(self, festival_id: FromPath[str],
-                           festivals: NamedDependency[FestivalService]) -> schemas.FestivalRead:
+    @get(
+        "/{festival_id:str}",
+        operation_id="GetFestival",
+        summary="A festival with its meetings, days and gates (public)",
+        responses=error_responses(NotFound),
+    )
+    async def get_festival(
+        self, festival_id: FromPath[str], festivals: NamedDependency[FestivalService]
+    ) -> schemas.FestivalRead:
         return await festivals.read(festival_id)
 
-    @patch("/{festival_id:str}", operation_id="UpdateFestival", summary="Edit a festival",
-           guards=[organiser_only], security=BEARER_SECURITY, raises=[NotFound, ValidationFailed])
-    async def update_festival(self, festival_id: FromPath[str],
-                              data: JSONBody[schemas.FestivalUpdate],
-                              festivals: NamedDependency[FestivalService]) -> schemas.FestivalRead:
+    @patch(
+        "/{festival_id:str}",
+        operation_id="UpdateFestival",
+        summary="Edit a festival",
+        guards=[organiser_only],
+        security=BEARER_SECURITY,
+        responses=error_responses(NotFound, ValidationFailed),
+    )
+    async def update_festival(
+        self,
+        festival_id: FromPath[str],
+        data: JSONBody[schemas.FestivalUpdate],
+        festivals: NamedDependency[FestivalService],
+    ) -> schemas.FestivalRead:
         festival = await festivals.update(festival_id, data)
         return await festivals.read(festival.id)
 
-    @post("/{festival_id:str}/meetings", operation_id="AddMeeting",
-          summary="Add a meeting with its days", guards=[organiser_only],
-          security=BEARER_SECURITY, raises=[NotFound, ValidationFailed])
-    async def add_meeting(self, festival_id: FromPath[str], data: JSONBody[schemas.MeetingIn],
-                          festivals: NamedDependency[FestivalService]) -> schemas.FestivalRead:
+    @post(
+        "/{festival_id:str}/meetings",
+        operation_id="AddMeeting",
+        summary="Add a meeting with its days",
+        guards=[organiser_only],
+        security=BEARER_SECURITY,
+        responses=error_responses(NotFound, ValidationFailed),
+    )
+    async def add_meeting(
+        self,
+        festival_id: FromPath[str],
+        data: JSONBody[schemas.MeetingIn],
+        festivals: NamedDependency[FestivalService],
+    ) -> schemas.FestivalRead:
         meeting = await festivals.add_meeting(festival_id, data)
         return await festivals.read(meeting.festival_id)
 
-    @post("/{festival_id:str}/gates", operation_id="AddGate", summary="Add a gate",
-          guards=[organiser_only], security=BEARER_SECURITY, raises=[NotFound, Conflict])
-    async def add_gate(self, festival_id: FromPath[str], data: JSONBody[schemas.GateIn],
-                       festivals: NamedDependency[FestivalService]) -> schemas.GateRead:
+    @post(
+        "/{festival_id:str}/gates",
+        operation_id="AddGate",
+        summary="Add a gate",
+        guards=[organiser_only],
+        security=BEARER_SECURITY,
+        responses=error_responses(NotFound, Conflict),
+    )
+    async def add_gate(
+        self,
+        festival_id: FromPath[str],
+        data: JSONBody[schemas.GateIn],
+        festivals: NamedDependency[FestivalService],
+    ) -> schemas.GateRead:
         return gate_read(await festivals.add_gate(festival_id, data))
 
-    @patch("/{festival_id:str}/gates/{gate_id:str}", operation_id="UpdateGate",
-           summary="Rename a gate", guards=[organiser_only], security=BEARER_SECURITY,
-           raises=[NotFound])
-    async def update_gate(self, festival_id: FromPath[str], gate_id: FromPath[str],
-                          data: JSONBody[schemas.GateUpdate],
-                          festivals: NamedDependency[FestivalService]) -> schemas.GateRead:
+    @patch(
+        "/{festival_id:str}/gates/{gate_id:str}",
+        operation_id="UpdateGate",
+        summary="Rename a gate",
+        guards=[organiser_only],
+        security=BEARER_SECURITY,
+        responses=error_responses(NotFound),
+    )
+    async def update_gate(
+        self,
+        festival_id: FromPath[str],
+        gate_id: FromPath[str],
+        data: JSONBody[schemas.GateUpdate],
+        festivals: NamedDependency[FestivalService],
+    ) -> schemas.GateRead:
         return gate_read(await festivals.update_gate(festival_id, gate_id, data))

@@ -1,10 +1,12 @@
 """Rules for festivals, their meetings, days and gates."""
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -72,11 +74,12 @@ class FestivalService:
         return items, total
 
     async def _date_spans(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[
-            object, object]]:
+            dt.date | None, dt.date | None]]:
         if not ids:
             return {}
-        rows = await self.session.exec(
-            select(FestivalDay.festival_id, func.min(FestivalDay.date), func.max(FestivalDay.date))
+        rows = await self.session.execute(
+            sa.select(col(FestivalDay.festival_id), func.min(col(FestivalDay.date)),
+                      func.max(col(FestivalDay.date)))
             .where(col(FestivalDay.festival_id).in_(ids)).group_by(col(FestivalDay.festival_id)))
         return {fid: (start, end) for fid, start, end in rows.all()}
 
@@ -87,13 +90,13 @@ class FestivalService:
         for m, meeting in enumerate(data.meetings):
             for d, day in enumerate(meeting.days):
                 if day.date in seen_dates:
-                    errors.append(FieldError(f"meetings[{m}].days[{d}].date",
+                    errors.append(FieldError(f"meetings.{m}.days.{d}.date",
                                              f"{day.date} appears twice."))
                 seen_dates.add(day.date)
         codes = [g.code for g in data.gates]
         for g, code in enumerate(codes):
             if codes.index(code) != g:
-                errors.append(FieldError(f"gates[{g}].code", f"Gate code {code!r} appears twice."))
+                errors.append(FieldError(f"gates.{g}.code", f"Gate code {code!r} appears twice."))
         if errors:
             raise ValidationFailed(errors)
         if await self.get_by_slug(data.slug) is not None:
@@ -147,11 +150,11 @@ class FestivalService:
     async def add_meeting(self, festival_id: str, data: schemas.MeetingIn) -> Meeting:
         festival = await self.get(festival_id)
         existing = set((await self.session.exec(
-            select(FestivalDay.date).where(FestivalDay.festival_id == festival.id))).all())
-        errors = [FieldError(f"days[{i}].date", f"{d.date} already belongs to a meeting.")
+            select(col(FestivalDay.date)).where(FestivalDay.festival_id == festival.id))).all())
+        errors = [FieldError(f"days.{i}.date", f"{d.date} already belongs to a meeting.")
                   for i, d in enumerate(data.days) if d.date in existing]
         dates = [d.date for d in data.days]
-        errors += [FieldError(f"days[{i}].date", f"{d} appears twice.")
+        errors += [FieldError(f"days.{i}.date", f"{d} appears twice.")
                    for i, d in enumerate(dates) if dates.index(d) != i]
         if errors:
             raise ValidationFailed(errors)

@@ -7,7 +7,7 @@ Create Date: 2026-11-29 00:09:26.705151
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel
 from alembic import op
 
 import events.db.base
