@@ -1,0 +1,1 @@
+"""Payments: Stripe, cash and a test provider; webhooks, refunds, reconciliation."""
