@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV = EVENTS_ENV=dev EVENTS_SECRET_KEY="$$(cat var/secret_key)"
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve demo migrate test test-fast lint format bench load lock clean
+.PHONY: help install browser run serve demo migrate test test-fast lint format bench load lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,6 +20,13 @@ $(STAMP): requirements.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $@
 
 install: $(STAMP) ## Create .venv and install the locked dependencies
+
+# Browser tests drive Debian's Chromium; tickets and pages need a CJK font.
+browser: ## Install Chromium and a CJK font for the browser tests and PDF tickets (apt)
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then :; else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
 
 var/secret_key:
 	@mkdir -p var
@@ -43,7 +50,7 @@ format: install ## Format and fix what ruff can
 	$(BIN)/ruff check --fix src tests load_tests
 	$(BIN)/ruff format src tests load_tests
 
-test: install lint ## Lint, type-check and run the whole suite (PostgreSQL + SQLite)
+test: install browser lint ## Lint, type-check and run the whole suite (PostgreSQL, SQLite, Chromium)
 	$(BIN)/pytest
 
 test-fast: install ## The suite without lint

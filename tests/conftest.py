@@ -32,6 +32,8 @@ from events.db import migrate
 from events.db.engine import Database
 from events.db.models import metadata
 
+pytest_plugins = ["tests.browser"]
+
 PG_URL = os.environ.get("EVENTS_TEST_DATABASE_URL",
                         "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

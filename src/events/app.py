@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
@@ -10,6 +11,9 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from events import __version__
@@ -21,6 +25,9 @@ from events.db.engine import Database
 from events.festivals.controllers import FestivalController
 from events.health import health
 from events.problems import exception_handlers
+from events.web.controllers import HomeController
+
+WEB = Path(__file__).parent / "web"
 
 # Each domain adds its controllers here.
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -29,6 +36,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     UserController,
     DeviceController,
     FestivalController,
+    HomeController,
+    create_static_files_router(path="/static", directories=[WEB / "static"],
+                               include_in_schema=False, send_as_attachment=False),
 ]
 
 OPENAPI_TAGS = [
@@ -90,6 +100,7 @@ def create_app(settings: Settings | None = None, *,
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             log_exceptions="never", disable_stack_trace={404},
         ),
+        template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_request_body_bytes,
         debug=settings.debug,
     )

@@ -1,5 +1,8 @@
 """Alembic driven from code: ``events db upgrade`` and the tests use the same config."""
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
@@ -17,8 +20,19 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+def _outside_event_loop(run: Callable[[], None]) -> None:
+    """The async env.py runs its own loop; from inside a running loop, use a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        run()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
+
+
 def upgrade(database_url: str, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    _outside_event_loop(lambda: command.upgrade(alembic_config(database_url), revision))
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -77,9 +76,9 @@ class FestivalService:
             dt.date | None, dt.date | None]]:
         if not ids:
             return {}
-        rows = await self.session.execute(
-            sa.select(col(FestivalDay.festival_id), func.min(col(FestivalDay.date)),
-                      func.max(col(FestivalDay.date)))
+        rows = await self.session.exec(
+            select(col(FestivalDay.festival_id), func.min(col(FestivalDay.date)),
+                   func.max(col(FestivalDay.date)))
             .where(col(FestivalDay.festival_id).in_(ids)).group_by(col(FestivalDay.festival_id)))
         return {fid: (start, end) for fid, start, end in rows.all()}
 

@@ -1,0 +1,1 @@
+"""Pages for people: server-rendered, phone-first, in Chinese and English."""

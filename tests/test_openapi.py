@@ -1,0 +1,29 @@
+"""The OpenAPI schema is the contract: every route documented, named and tagged."""
+
+from tests.conftest import Client
+
+
+async def test_every_route_has_an_operation_id_a_tag_and_a_summary(client: Client) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    operations = [(path, method, op) for path, item in schema["paths"].items()
+                  for method, op in item.items()
+                  if method in {"get", "post", "put", "patch", "delete"}]
+    assert len(operations) >= 15
+    for path, method, op in operations:
+        assert op.get("operationId"), f"{method} {path} has no operation id"
+        assert op.get("tags"), f"{method} {path} has no tag"
+        assert op.get("summary"), f"{method} {path} has no summary"
+    ids = [op["operationId"] for _, _, op in operations]
+    assert len(ids) == len(set(ids)), "operation ids must be unique"
+
+
+async def test_error_responses_are_documented_as_problem_details(client: Client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    get_festival = schema["paths"]["/api/v1/festivals/{festival_id}"]["get"]
+    not_found = get_festival["responses"]["404"]
+    assert "application/problem+json" in not_found["content"]
+    assert "ProblemDetail" in str(not_found["content"]["application/problem+json"]["schema"])
+    assert "BearerToken" in schema["components"]["securitySchemes"]
+    assert "DeviceToken" in schema["components"]["securitySchemes"]
