@@ -1,10 +1,12 @@
 """Engine and session factory, the same for PostgreSQL (asyncpg) and SQLite (aiosqlite)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -23,6 +25,9 @@ class Database:
         self.session_factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
+        self.pool_size = pool_size
+        self._raw_pool: asyncpg.Pool | None = None
+        self._raw_pool_lock = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -44,7 +49,23 @@ class Database:
                 await session.rollback()
                 raise
 
+    async def raw_pool(self) -> asyncpg.Pool:
+        """A raw asyncpg pool beside the engine, for hot paths (``events.db.fast``)."""
+        if self.is_sqlite:
+            raise RuntimeError("raw asyncpg pool requested on SQLite")
+        if self._raw_pool is None:
+            async with self._raw_pool_lock:
+                if self._raw_pool is None:
+                    url = make_url(self.url).set(drivername="postgresql")
+                    self._raw_pool = await asyncpg.create_pool(
+                        url.render_as_string(hide_password=False),
+                        min_size=1, max_size=self.pool_size)
+        return self._raw_pool
+
     async def dispose(self) -> None:
+        if self._raw_pool is not None:
+            await self._raw_pool.close()
+            self._raw_pool = None
         await self.engine.dispose()
 
 
