@@ -24,6 +24,12 @@ from events.db.deps import provide_db_session
 from events.db.engine import Database
 from events.festivals.controllers import FestivalController
 from events.health import health
+from events.payments.controllers import (
+    FestivalPaymentController,
+    PaymentController,
+    PaymentPageController,
+)
+from events.payments.gateway import stripe_lifespan
 from events.problems import exception_handlers
 from events.web.controllers import HomeController
 
@@ -37,6 +43,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DeviceController,
     FestivalController,
     HomeController,
+    PaymentController, FestivalPaymentController, PaymentPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
@@ -45,6 +52,7 @@ OPENAPI_TAGS = [
     Tag(name="Service", description="Health and operations"),
     Tag(name="Access", description="Sign-in, accounts and gate devices"),
     Tag(name="Festivals", description="Festivals, meetings, days and gates"),
+    Tag(name="Payments", description="Stripe, cash and test payments; webhooks, refunds"),
 ]
 
 
@@ -93,7 +101,7 @@ def create_app(settings: Settings | None = None, *,
         middleware=[AuthenticationMiddleware()],
         exception_handlers=exception_handlers,
         openapi_config=_openapi(),
-        lifespan=[database_lifespan],
+        lifespan=[database_lifespan, stripe_lifespan],
         state=State({"settings": settings, "db": database}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         logging_config=LoggingConfig(

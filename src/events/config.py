@@ -54,6 +54,44 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     """Where people reach the app; used for links in emails and checkout return URLs."""
 
+    stripe_secret_key: SecretStr | None = None
+    """Stripe API key (``sk_live_...`` / ``sk_test_...``). Set: payments go through Stripe
+    and the test provider is off."""
+
+    stripe_webhook_secret: SecretStr | None = None
+    """The signing secret (``whsec_...``) of the Stripe webhook endpoint."""
+
+    stripe_api_base: str | None = None
+    """Another address for the Stripe API (a local fake in tests or load runs)."""
+
+    stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    """Older signed webhooks are refused (Stripe's default tolerance)."""
+
+    stripe_max_network_retries: int = Field(default=2, ge=0, le=5)
+    stripe_timeout_seconds: float = Field(default=30.0, gt=0, le=120)
+    stripe_checkout_locale: str = "auto"
+    """Language of Stripe's hosted checkout page (``auto``, ``zh``, ``en``, ...)."""
+
+    payment_checkout_minutes: int = Field(default=30, ge=30, le=24 * 60)
+    """How long a checkout stays open (Stripe allows 30 minutes to 24 hours)."""
+
+    payments_test_provider: bool | None = None
+    """The fake 'test' provider (pay with one click, for demos). Never on when Stripe is
+    configured; by default on only in dev and test."""
+
+    @property
+    def stripe_enabled(self) -> bool:
+        key = self.stripe_secret_key
+        return key is not None and bool(key.get_secret_value())
+
+    @property
+    def test_payments_enabled(self) -> bool:
+        if self.stripe_enabled:
+            return False
+        if self.payments_test_provider is None:
+            return self.env in ("dev", "test")
+        return self.payments_test_provider
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -1,0 +1,225 @@
+"""The Stripe adapter: Checkout Sessions, expiry and refunds through the official library.
+
+One ``stripe.StripeClient`` per app (per ``Settings`` object), created on first use and
+closed when the app shuts down (``stripe_lifespan``). Its HTTP client is stripe's own
+``HTTPXClient`` (async only); tests and load runs give it another httpx transport, so the
+real library builds every request and nothing leaves the machine.
+
+Every POST carries an idempotency key derived from our own ids, so a retry (by the
+library, or by us after a crash) never makes a second session or a second refund.
+"""
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import stripe
+from litestar import Litestar
+
+from events.config import Settings
+from events.errors import DomainError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class PaymentProviderError(DomainError):
+    """The provider refused or failed; nothing was recorded here."""
+
+    status_code = 502
+    code = "payment_provider_error"
+    title = "Payment provider error"
+
+
+class StripeHTTPClient(stripe.HTTPXClient):
+    """stripe's httpx client, optionally over another transport (a fake Stripe)."""
+
+    def __init__(self, *, timeout: float,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(timeout=timeout)
+        if transport is not None:
+            # The library builds the client itself; only its transport is swapped.
+            self._client_async = httpx.AsyncClient(transport=transport)
+
+    def _get_request_args_kwargs(self, method: str, url: str, headers: Mapping[str, str],
+                                 post_data: Any) -> list[Any]:
+        # The form body is already encoded: httpx wants it as ``content`` (``data=`` with a
+        # string is deprecated there). Stripe's Content-Type header stays as it is.
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        if isinstance(kwargs.get("data"), str | bytes):
+            kwargs["content"] = kwargs.pop("data")
+        elif not kwargs.get("data"):
+            kwargs.pop("data", None)
+        return [args, kwargs]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    payment_id: uuid.UUID
+    festival_id: uuid.UUID
+    purpose: str
+    reference_id: uuid.UUID
+    amount: int
+    currency: str
+    description: str
+    customer_email: str | None
+    expires_at: datetime
+    success_url: str
+    cancel_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StripeRefund:
+    id: str
+    status: str
+    amount: int
+
+
+def checkout_idempotency_key(payment_id: uuid.UUID) -> str:
+    return f"checkout-{payment_id}"
+
+
+def payment_metadata(payment_id: uuid.UUID, festival_id: uuid.UUID, purpose: str,
+                     reference_id: uuid.UUID) -> dict[str, str]:
+    """What links a Stripe object back to us (Stripe metadata values are strings)."""
+    return {"payment_id": str(payment_id), "festival_id": str(festival_id),
+            "purpose": purpose, "reference_id": str(reference_id)}
+
+
+class StripeGateway:
+    def __init__(self, settings: Settings, *,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        if settings.stripe_secret_key is None:
+            raise ServiceUnavailable("Stripe is not configured.", code="stripe_not_configured")
+        self.settings = settings
+        self.http_client = StripeHTTPClient(timeout=settings.stripe_timeout_seconds,
+                                            transport=transport)
+        base_addresses: dict[str, str] | None = (
+            {"api": settings.stripe_api_base} if settings.stripe_api_base else None)
+        self.client = stripe.StripeClient(
+            settings.stripe_secret_key.get_secret_value(),
+            base_addresses=base_addresses,  # type: ignore[arg-type]
+            max_network_retries=settings.stripe_max_network_retries,
+            http_client=self.http_client,
+        )
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        """A hosted Checkout Session for one payment (the amount is ours, not the client's)."""
+        metadata = payment_metadata(request.payment_id, request.festival_id, request.purpose,
+                                    request.reference_id)
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "client_reference_id": str(request.payment_id),
+            "line_items": [{
+                "quantity": 1,
+                "price_data": {
+                    "currency": request.currency.lower(),
+                    "unit_amount": request.amount,
+                    "product_data": {"name": request.description},
+                },
+            }],
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata, "description": request.description},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "expires_at": int(request.expires_at.timestamp()),
+            "locale": self.settings.stripe_checkout_locale,
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        try:
+            session = await self.client.v1.checkout.sessions.create_async(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": checkout_idempotency_key(request.payment_id)})
+        except stripe.StripeError as exc:
+            raise _provider_error("create a checkout session", exc) from exc
+        return CheckoutSession(id=session.id, url=session.url)
+
+    async def expire_checkout(self, session_id: str) -> str:
+        """Close an open session so it can no longer be paid; returns the session's status
+        (``expired``, or ``complete`` when the customer paid first)."""
+        try:
+            session = await self.client.v1.checkout.sessions.expire_async(session_id)
+        except stripe.InvalidRequestError as exc:
+            # Only an open session can be expired: look at what it became instead.
+            try:
+                session = await self.client.v1.checkout.sessions.retrieve_async(session_id)
+            except stripe.StripeError:
+                raise _provider_error("expire the checkout session", exc) from exc
+        except stripe.StripeError as exc:
+            raise _provider_error("expire the checkout session", exc) from exc
+        return str(session.status or "")
+
+    async def refund(self, *, payment_intent: str, amount: int, metadata: dict[str, str],
+                     idempotency_key: str) -> StripeRefund:
+        params: dict[str, Any] = {
+            "payment_intent": payment_intent,
+            "amount": amount,
+            "reason": "requested_by_customer",
+            "metadata": metadata,
+        }
+        try:
+            refund = await self.client.v1.refunds.create_async(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise _provider_error("refund", exc) from exc
+        return StripeRefund(id=refund.id, status=str(refund.status or "pending"),
+                            amount=int(refund.amount))
+
+    async def aclose(self) -> None:
+        await self.http_client.close_async()  # type: ignore[no-untyped-call]
+
+
+def _provider_error(action: str, exc: stripe.StripeError) -> DomainError:
+    log.warning("Stripe refused to %s: %r", action, exc)
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (
+            exc.http_status is not None and exc.http_status >= 500):
+        return ServiceUnavailable(f"Stripe could not be reached to {action}; try again.",
+                                  code="payment_provider_unavailable")
+    return PaymentProviderError(f"Stripe refused to {action}.", provider_code=exc.code)
+
+
+# --- one gateway per app ----------------------------------------------------------------
+
+_gateways: dict[int, tuple[Settings, StripeGateway]] = {}
+
+
+def stripe_gateway(settings: Settings) -> StripeGateway:
+    """The app's gateway, created on first use."""
+    entry = _gateways.get(id(settings))
+    if entry is None or entry[0] is not settings:
+        gateway = StripeGateway(settings)
+        _gateways[id(settings)] = (settings, gateway)
+        return gateway
+    return entry[1]
+
+
+def use_stripe_gateway(settings: Settings, gateway: StripeGateway) -> None:
+    """Make ``gateway`` the one for ``settings`` (a gateway over a fake transport)."""
+    _gateways[id(settings)] = (settings, gateway)
+
+
+async def close_stripe_gateway(settings: Settings) -> None:
+    entry = _gateways.pop(id(settings), None)
+    if entry is not None and entry[0] is settings:
+        await entry[1].aclose()
+
+
+@asynccontextmanager
+async def stripe_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Close the app's Stripe client when the app stops."""
+    try:
+        yield
+    finally:
+        await close_stripe_gateway(app.state.settings)

@@ -1,0 +1,182 @@
+"""Stripe webhooks: verified, stored once, turned into payment state changes.
+
+The event id is inserted first (``INSERT ... ON CONFLICT DO NOTHING`` on a unique key, in
+the request's transaction): a redelivery, even one arriving at the same instant, finds the
+id taken and changes nothing. When handling fails the whole transaction, event row
+included, is rolled back, so Stripe's retry is handled afresh.
+"""
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from sqlalchemy import update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from events.config import Settings
+from events.errors import Conflict, DomainError, ServiceUnavailable
+from events.payments.models import Payment, PaymentProviderEvent
+from events.payments.services import (
+    PAID_STATUSES,
+    PaymentService,
+    PaymentStatus,
+    Provider,
+    insert_once,
+    parse_payment_id,
+)
+
+log = logging.getLogger(__name__)
+
+HANDLED_EVENTS = frozenset({
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+})
+"""Everything else is answered 200 and ignored (not stored)."""
+
+PAID_SESSION_STATES = ("paid", "no_payment_required")
+
+
+class BadWebhook(DomainError):
+    """The webhook was not signed with our secret, is too old, or cannot be read."""
+
+    status_code = 400
+    code = "invalid_signature"
+    title = "Webhook refused"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookOutcome:
+    event_id: str
+    type: str
+    duplicate: bool
+    outcome: str
+    payment_id: uuid.UUID | None = None
+
+
+def verify_stripe_event(payload: bytes, signature: str | None, secret: str,
+                        tolerance: int) -> dict[str, Any]:
+    """The event, once its ``Stripe-Signature`` proves Stripe sent it recently."""
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance)
+    except stripe.SignatureVerificationError as exc:
+        raise BadWebhook(f"The Stripe-Signature does not verify: {exc.user_message}") from None
+    except (UnicodeDecodeError, ValueError):
+        raise BadWebhook("The webhook body is not UTF-8 text.") from None
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise BadWebhook("The webhook body is not JSON.", code="malformed_event") from None
+    if not (isinstance(event, dict) and isinstance(event.get("id"), str)
+            and isinstance(event.get("type"), str)
+            and isinstance(event.get("data"), dict)
+            and isinstance(event["data"].get("object"), dict)):
+        raise BadWebhook("The webhook body is not a Stripe event.", code="malformed_event")
+    return event
+
+
+class StripeWebhookService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.payments = PaymentService(session, settings)
+
+    async def receive(self, payload: bytes, signature: str | None) -> WebhookOutcome:
+        secret = self.settings.stripe_webhook_secret
+        if secret is None or not secret.get_secret_value():
+            raise ServiceUnavailable("The Stripe webhook secret is not configured.",
+                                     code="stripe_webhook_not_configured")
+        event = verify_stripe_event(payload, signature, secret.get_secret_value(),
+                                    self.settings.stripe_webhook_tolerance_seconds)
+        event_id, event_type = event["id"], event["type"]
+        if event_type not in HANDLED_EVENTS:
+            return WebhookOutcome(event_id, event_type, duplicate=False, outcome="ignored")
+        row = PaymentProviderEvent(provider=Provider.STRIPE, event_id=event_id,
+                                   type=event_type, outcome="received")
+        if not await insert_once(self.session, row):
+            return WebhookOutcome(event_id, event_type, duplicate=True, outcome="duplicate")
+        obj: dict[str, Any] = event["data"]["object"]
+        if event_type == "charge.refunded":
+            payment_id, outcome = await self._charge_refunded(event_id, obj)
+        else:
+            payment_id, outcome = await self._checkout_session(event_id, event_type, obj)
+        await self.session.exec(
+            update(PaymentProviderEvent).where(PaymentProviderEvent.id == row.id)  # type: ignore[arg-type]
+            .values(payment_id=payment_id, outcome=outcome[:64]))
+        return WebhookOutcome(event_id, event_type, duplicate=False, outcome=outcome,
+                              payment_id=payment_id)
+
+    async def _locked_payment(self, obj: dict[str, Any], *,
+                              provider_payment_id: str | None = None) -> Payment | None:
+        """The payment a Stripe object names in its metadata (or by its PaymentIntent);
+        None when it is not one of ours; 404 when it names a payment we do not have."""
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        named = (metadata or {}).get("payment_id") or obj.get("client_reference_id")
+        if named:
+            return await self.payments.lock(parse_payment_id(str(named)))
+        if provider_payment_id:
+            found = (await self.session.exec(select(Payment.id).where(
+                Payment.provider_payment_id == provider_payment_id))).first()
+            if found is not None:
+                return await self.payments.lock(found)
+        return None
+
+    async def _checkout_session(self, event_id: str, event_type: str,
+                                obj: dict[str, Any]) -> tuple[uuid.UUID | None, str]:
+        payment = await self._locked_payment(obj)
+        if payment is None:
+            return None, "ignored: not ours"
+        if payment.provider_session_id not in (None, obj.get("id")):
+            raise Conflict("This checkout session belongs to another payment.",
+                           code="session_mismatch")
+        if event_type == "checkout.session.expired":
+            moved = await self.payments.mark_failed(
+                payment, PaymentStatus.EXPIRED, source="stripe", event_id=event_id,
+                detail="checkout session expired")
+            return payment.id, "expired" if moved else f"ignored: payment {payment.status}"
+        if event_type == "checkout.session.async_payment_failed":
+            moved = await self.payments.mark_failed(
+                payment, PaymentStatus.FAILED, source="stripe", event_id=event_id,
+                detail="delayed payment failed")
+            return payment.id, "failed" if moved else f"ignored: payment {payment.status}"
+
+        # completed / async_payment_succeeded
+        amount, currency = obj.get("amount_total"), str(obj.get("currency") or "").upper()
+        if amount != payment.amount or currency != payment.currency:
+            log.error("Stripe session %s for payment %s: %s %s, expected %s %s", obj.get("id"),
+                      payment.id, amount, currency, payment.amount, payment.currency)
+            raise Conflict(f"Stripe reports {amount} {currency}; the payment is for "
+                           f"{payment.amount} {payment.currency}.", code="amount_mismatch")
+        if isinstance(obj.get("payment_intent"), str):
+            payment.provider_payment_id = obj["payment_intent"]
+        if obj.get("payment_status") not in PAID_SESSION_STATES:
+            return payment.id, "awaiting delayed payment"
+        moved = await self.payments.mark_succeeded(payment, source="stripe", event_id=event_id,
+                                                   detail=f"checkout session {obj.get('id')}")
+        if moved:
+            return payment.id, "succeeded"
+        if payment.status not in PAID_STATUSES:
+            log.error("Stripe took money for payment %s, which is %s here: refund or "
+                      "reconcile by hand", payment.id, payment.status)
+        return payment.id, f"ignored: payment {payment.status}"
+
+    async def _charge_refunded(self, event_id: str,
+                               obj: dict[str, Any]) -> tuple[uuid.UUID | None, str]:
+        intent = obj.get("payment_intent")
+        payment = await self._locked_payment(
+            obj, provider_payment_id=intent if isinstance(intent, str) else None)
+        if payment is None:
+            return None, "ignored: not ours"
+        refunded, currency = obj.get("amount_refunded"), str(obj.get("currency") or "").upper()
+        if not isinstance(refunded, int) or currency != payment.currency:
+            raise Conflict(f"Stripe reports {refunded} {currency} refunded on a "
+                           f"{payment.currency} payment.", code="amount_mismatch")
+        recorded = await self.payments.record_provider_refund(payment, refunded,
+                                                              event_id=event_id)
+        return payment.id, f"refunded {recorded}" if recorded else "already recorded"
