@@ -1,0 +1,93 @@
+"""Start the real server (uvicorn, N workers) on a fresh PostgreSQL database for a benchmark.
+
+Only 127.0.0.1 is ever used. The database ``events_bench`` is dropped and recreated, then
+migrated; nothing else on the machine is touched.
+"""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_DSN = os.environ.get("EVENTS_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+BENCH_DB = "events_bench"
+
+
+def bench_database_url() -> str:
+    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{BENCH_DB}"
+
+
+async def _recreate_database() -> None:
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", BENCH_DB)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+        await conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    finally:
+        await conn.close()
+
+
+def fresh_database() -> str:
+    """Drop, create and migrate the benchmark database; returns its SQLAlchemy URL."""
+    from events.db import migrate
+
+    asyncio.run(_recreate_database())
+    url = bench_database_url()
+    migrate.upgrade(url)
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    url: str
+    pid: int
+
+
+@contextmanager
+def running_server(database_url: str, *, workers: int, extra_env: dict[str, str] | None = None,
+                   ) -> Iterator[Server]:
+    port = free_port()
+    env = {**os.environ, "EVENTS_ENV": "test", "EVENTS_DATABASE_URL": database_url,
+           "EVENTS_LOG_LEVEL": "WARNING", "EVENTS_WORKERS": str(workers),
+           "EVENTS_HOST": "127.0.0.1", "EVENTS_PORT": str(port), **(extra_env or {})}
+    process = subprocess.Popen([sys.executable, "-m", "events", "serve"], env=env, cwd=ROOT,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.2)
+        yield Server(url=url, pid=process.pid)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
