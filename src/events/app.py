@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 from events import __version__
 from events.access.controllers import AuthController, DeviceController, UserController
 from events.access.middleware import AuthenticationMiddleware
+from events.awards.controllers import AwardController
 from events.config import Settings, get_settings
 from events.db.deps import provide_db_session
 from events.db.engine import Database
@@ -42,6 +43,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     UserController,
     DeviceController,
     FestivalController,
+    AwardController,
     HomeController,
     PaymentController, FestivalPaymentController, PaymentPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
@@ -52,6 +54,7 @@ OPENAPI_TAGS = [
     Tag(name="Service", description="Health and operations"),
     Tag(name="Access", description="Sign-in, accounts and gate devices"),
     Tag(name="Festivals", description="Festivals, meetings, days and gates"),
+    Tag(name="Awards", description="Award categories, prize tables, import/export, allocation"),
     Tag(name="Payments", description="Stripe, cash and test payments; webhooks, refunds"),
 ]
 

@@ -2,7 +2,8 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Literal, TypeVar
 
 import click
 
@@ -139,3 +140,53 @@ def demo() -> None:
     report = _run(lambda: load_demo(get_settings()))
     for line in report:
         click.echo(line)
+
+
+@main.group()
+def awards() -> None:
+    """Award categories and prize lists."""
+
+
+@awards.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--festival", "festival_ref", required=True, help="Festival id or slug.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; store nothing.")
+@click.option("--format", "file_format", type=click.Choice(["csv", "json"]), default=None,
+              help="Default: from the file name (.json, else CSV).")
+def awards_import(file: Path, festival_ref: str, dry_run: bool, file_format: str | None) -> None:
+    """Import a whole prize list (CSV or JSON) into a festival, all or nothing."""
+    from events.awards.commands import import_file, report_lines
+    from events.errors import DomainError, ValidationFailed
+
+    fmt: Literal["csv", "json"] = (
+        "json" if (file_format or file.suffix.lower().lstrip(".")) == "json" else "csv")
+    content = file.read_bytes()
+    try:
+        report = _run(lambda: import_file(get_settings(), content, fmt, festival_ref,
+                                          dry_run=dry_run))
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            click.echo(f"{error['field']}: {error['message']}", err=True)
+        raise click.ClickException(exc.detail) from exc
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    for line in report_lines(report):
+        click.echo(line)
+
+
+@awards.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--festival", "festival_ref", required=True, help="Festival id or slug.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Header language.")
+def awards_export(file: Path, festival_ref: str, lang: str) -> None:
+    """Write a festival's prize list to FILE (.csv or .xlsx)."""
+    from events.awards.commands import export_file
+    from events.errors import DomainError
+
+    fmt = "xlsx" if file.suffix.lower() == ".xlsx" else "csv"
+    try:
+        content, count = _run(lambda: export_file(get_settings(), fmt, festival_ref, lang))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    file.write_bytes(content)
+    click.echo(f"Wrote {count} awards to {file}.")

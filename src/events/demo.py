@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.models import Role
 from events.access.services import UserService
+from events.awards.demo import load_demo_awards
 from events.config import Settings
 from events.db.engine import Database
 from events.festivals import schemas as festival_schemas
@@ -21,7 +22,7 @@ DEMO_SLUG = "dangjiren-2027"
 DEMO_PASSWORD_SUFFIX = "-demo-2027"  # noqa: S105 - demo accounts, printed on purpose
 
 DemoStep = Callable[[AsyncSession, Festival], Awaitable[list[str]]]
-DEMO_STEPS: list[DemoStep] = []
+DEMO_STEPS: list[DemoStep] = [load_demo_awards]
 
 DEMO_USERS = [
     ("organiser", Role.ORGANISER, "Demo organiser 组委会"),

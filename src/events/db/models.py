@@ -4,8 +4,9 @@ Each domain adds its ``models`` module here.
 """
 
 from events.access import models as access_models
+from events.awards import models as award_models
 from events.db.base import metadata
 from events.festivals import models as festival_models
 from events.payments import models as payment_models
 
-__all__ = ["access_models", "festival_models", "metadata", "payment_models"]
+__all__ = ["access_models", "award_models", "festival_models", "metadata", "payment_models"]

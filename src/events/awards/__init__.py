@@ -1,0 +1,1 @@
+"""Awards: categories, awards and their prize tables, import/export, summary, allocation."""
