@@ -32,6 +32,8 @@ from events.payments.controllers import (
 )
 from events.payments.gateway import stripe_lifespan
 from events.problems import exception_handlers
+from events.ticketing.controllers import TicketingController
+from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
 
 WEB = Path(__file__).parent / "web"
@@ -46,6 +48,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AwardController,
     HomeController,
     PaymentController, FestivalPaymentController, PaymentPageController,
+    TicketingController, TicketPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
@@ -56,6 +59,7 @@ OPENAPI_TAGS = [
     Tag(name="Festivals", description="Festivals, meetings, days and gates"),
     Tag(name="Awards", description="Award categories, prize tables, import/export, allocation"),
     Tag(name="Payments", description="Stripe, cash and test payments; webhooks, refunds"),
+    Tag(name="Ticketing", description="Ticket types, capacity, orders, signed QR tickets"),
 ]
 
 

@@ -41,6 +41,26 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     """How long a login token lasts (default 12 hours: one race day)."""
 
+    ticket_hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    """How long an unpaid ticket order holds its capacity."""
+
+    ticket_lock_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
+    """How long a purchase waits for the capacity locks before answering 503 (PostgreSQL)."""
+
+    ticket_font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+    """A CJK font for PDF tickets (Debian ``fonts-wqy-microhei``; ``make browser``)."""
+
+    smtp_host: str | None = None
+    """Mail server for ticket confirmations; unset: no mail is sent."""
+
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    smtp_from: str = "tickets@localhost"
+    """The sender of confirmation messages."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

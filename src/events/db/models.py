@@ -8,5 +8,7 @@ from events.awards import models as award_models
 from events.db.base import metadata
 from events.festivals import models as festival_models
 from events.payments import models as payment_models
+from events.ticketing import models as ticketing_models
 
-__all__ = ["access_models", "award_models", "festival_models", "metadata", "payment_models"]
+__all__ = ["access_models", "award_models", "festival_models", "metadata", "payment_models",
+           "ticketing_models"]

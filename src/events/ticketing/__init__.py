@@ -1,0 +1,1 @@
+"""Ticketing: enclosures, ticket types, capacity quotas, orders, signed QR tickets."""

@@ -1,0 +1,103 @@
+"""Ticket media: the QR code (SVG, PNG) and a printable PDF ticket in Chinese and English.
+
+The QR holds the signed token in alphanumeric mode (base32 upper case), error correction
+M: a day ticket is a version 6 symbol (41 modules). The PDF uses a CJK font from the
+settings (``ticket_font_path``, Debian ``fonts-wqy-microhei``); without it a PDF is
+refused with ``503 ticket_font_missing`` rather than printed with missing glyphs.
+"""
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import qrcode
+import qrcode.constants
+import qrcode.image.svg
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from events.errors import ServiceUnavailable
+from events.ticketing.services import TicketMedia
+
+_CENTS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
+
+
+def format_price(amount: int, currency: str) -> str:
+    """``8000, "CNY"`` -> ``¥80.00`` (minor units shown as major, exactly)."""
+    value = (Decimal(amount) / 100).quantize(Decimal("0.01"))
+    symbol = _CENTS.get(currency.upper())
+    return f"{symbol}{value:,}" if symbol else f"{value:,} {currency.upper()}"
+
+
+def _qr(token: str, border: int = 4) -> qrcode.QRCode:  # type: ignore[type-arg]
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=border,
+                         box_size=10)
+    code.add_data(token, optimize=0)  # one alphanumeric segment
+    code.make(fit=True)
+    return code
+
+
+def qr_png(token: str, *, box_size: int = 8) -> bytes:
+    code = _qr(token)
+    code.box_size = box_size
+    image = code.make_image(fill_color="black", back_color="white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def qr_svg(token: str) -> bytes:
+    image = _qr(token).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue()
+
+
+def ticket_pdf(media: TicketMedia, font_path: Path) -> bytes:
+    """One A6 page: festival, ticket type, enclosure, day(s), price, and a large QR."""
+    if not font_path.is_file():
+        raise ServiceUnavailable(
+            f"The CJK font for PDF tickets is missing ({font_path}). Install Debian's "
+            "fonts-wqy-microhei (make browser) or set EVENTS_TICKET_FONT_PATH.",
+            code="ticket_font_missing")
+    ticket = media.ticket
+    pdf = FPDF(orientation="portrait", unit="mm", format=(105, 148))  # A6
+    pdf.set_auto_page_break(auto=False)
+    pdf.set_margins(8, 8, 8)
+    pdf.add_font("cjk", fname=str(font_path), collection_font_number=0)
+    pdf.set_title(f"{media.festival_name_en} ticket")
+    pdf.set_creator("events")
+    pdf.add_page()
+    width = pdf.w - 16
+
+    def line(text: str, size: float, height: float) -> None:
+        pdf.set_font("cjk", size=size)
+        pdf.multi_cell(width, height, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    line(media.festival_name_zh, 12, 6)
+    line(media.festival_name_en, 7.5, 4)
+    pdf.ln(1.5)
+    line(f"{ticket.name_zh}  ·  {ticket.enclosure.name_zh}", 10.5, 5.5)
+    line(f"{ticket.name_en} · {ticket.enclosure.name_en}", 7.5, 4)
+    days = "、".join(f"{d.date.month}月{d.date.day}日" for d in ticket.days)
+    days_en = ", ".join(d.date.strftime("%d %b %Y") for d in ticket.days)
+    line(days, 10, 5)
+    line(days_en, 7.5, 4)
+    qr_size = 62.0
+    pdf.image(io.BytesIO(qr_png(ticket.token, box_size=6)), x=(pdf.w - qr_size) / 2,
+              y=pdf.get_y() + 2, w=qr_size, h=qr_size)
+    pdf.set_y(pdf.get_y() + qr_size + 3)
+    status = {"valid": "", "canceled": "已取消 CANCELLED", "refunded": "已退款 REFUNDED"}
+    if status.get(ticket.status):
+        pdf.set_text_color(179, 38, 30)
+        line(status[ticket.status], 12, 6)
+        pdf.set_text_color(0, 0, 0)
+    audience = "儿童票 Child · " if ticket.audience == "child" else ""
+    line(f"{audience}{format_price(ticket.price, ticket.currency)}", 8, 4)
+    line("入场请出示此二维码 · Show this code at the gate", 7.5, 4)
+    if media.venue_zh or media.venue_en:
+        line(media.venue_zh or media.venue_en, 7, 4)
+    pdf.set_font("cjk", size=6)
+    pdf.set_text_color(95, 99, 104)
+    pdf.multi_cell(width, 3, f"{ticket.id} · #{ticket.serial}", align="C")
+    return bytes(pdf.output())

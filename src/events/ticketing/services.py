@@ -1,0 +1,846 @@
+"""Selling tickets: orders, holds, issuing signed tickets, cancelling and refunding.
+
+Rules (docs/tickets.md has the whole story):
+- Capacity is decided atomically in the database (``capacity``): never oversold, held
+  capacity counted until its ``expires_at``, expired holds simply stop counting.
+- An order holds capacity while its buyer pays; the payment's success issues the tickets
+  in the same transaction (``TicketOrderPayments.on_succeeded``); failure releases the hold.
+  A payment that succeeds after its hold lapsed gets tickets if there is still room,
+  else the order is cancelled and the money refunded at once.
+- ``Idempotency-Key`` on a new order: the same request gets the same order back; another
+  request with that key is ``409 idempotency_key_reused``.
+- A cancelled, refunded or changed ticket's token is revoked (``ticket_revocation``).
+- Nothing here commits.
+
+Other domains (check-in) use ``KeyService.public_keys``, ``revocations_since`` and
+``events.ticketing.tokens.verify_token``.
+"""
+
+import asyncio
+import hashlib
+import json
+import logging
+import uuid
+import weakref
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from events.config import Settings, get_settings
+from events.db.base import utcnow
+from events.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from events.festivals import services as festival_services
+from events.festivals.models import Festival, FestivalDay
+from events.payments import fulfilment
+from events.payments import services as payment_services
+from events.payments.fulfilment import PaymentView
+from events.ticketing import capacity, keys, schemas, tokens
+from events.ticketing.catalog import CatalogService, on_sale
+from events.ticketing.keys import KeyService
+from events.ticketing.models import (
+    Audience,
+    Enclosure,
+    MailStatus,
+    OrderStatus,
+    Ticket,
+    TicketDay,
+    TicketMail,
+    TicketOrder,
+    TicketOrderLine,
+    TicketRevocation,
+    TicketStatus,
+    TicketType,
+    TicketTypeDay,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CatalogService", "KeyService", "OrderService", "TicketService", "revocations_since"]
+
+ORDER: Any = TicketOrder.__table__  # type: ignore[attr-defined]
+LINE: Any = TicketOrderLine.__table__  # type: ignore[attr-defined]
+TICKET: Any = Ticket.__table__  # type: ignore[attr-defined]
+TICKET_DAY: Any = TicketDay.__table__  # type: ignore[attr-defined]
+REVOCATION: Any = TicketRevocation.__table__  # type: ignore[attr-defined]
+MAIL: Any = TicketMail.__table__  # type: ignore[attr-defined]
+TYPE: Any = TicketType.__table__  # type: ignore[attr-defined]
+TYPE_DAY: Any = TicketTypeDay.__table__  # type: ignore[attr-defined]
+ENCLOSURE: Any = Enclosure.__table__  # type: ignore[attr-defined]
+DAY: Any = FestivalDay.__table__  # type: ignore[attr-defined]
+FESTIVAL: Any = Festival.__table__  # type: ignore[attr-defined]
+
+PURPOSE = payment_services.PaymentPurpose.TICKET_ORDER
+
+
+# --- the app's settings, for work that starts in another domain's request --------------
+
+_settings_by_engine: "weakref.WeakKeyDictionary[Engine, Settings]" = weakref.WeakKeyDictionary()
+
+
+def remember_settings(session: AsyncSession, settings: Settings) -> None:
+    """Note the app's settings against its engine: a payment webhook (another domain's
+    request) fulfils orders with the settings of the app that took them."""
+    bind = session.bind
+    if isinstance(bind, AsyncEngine):
+        _settings_by_engine[bind.sync_engine] = settings
+
+
+def settings_for(session: AsyncSession) -> Settings:
+    bind = session.bind
+    if isinstance(bind, AsyncEngine):
+        known = _settings_by_engine.get(bind.sync_engine)
+        if known is not None:
+            return known
+    return get_settings()
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+def order_url(settings: Settings, order_id: uuid.UUID, access_token: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/orders/{order_id}?access_token={access_token}"
+
+
+def _fingerprint(**fields: Any) -> str:
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def effective_status(status: str, expires_at: datetime | None, now: datetime) -> str:
+    """A pending order past its hold shows as expired (no worker needs to have run)."""
+    if status == OrderStatus.PENDING and expires_at is not None and expires_at <= now:
+        return OrderStatus.EXPIRED
+    return status
+
+
+def _advisory_key(festival_id: uuid.UUID) -> int:
+    return int.from_bytes(festival_id.bytes[:8], "big", signed=True)
+
+
+async def _insert(conn: AsyncConnection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    ticket_type_id: uuid.UUID
+    quantity: int
+    unit_price: int
+    currency: str
+    audience: str
+    enclosure_id: uuid.UUID
+    enclosure_number: int
+    days: tuple[tuple[uuid.UUID, Any], ...]
+
+
+async def _order_lines(conn: AsyncConnection, order_id: uuid.UUID) -> list[_Line]:
+    """The order's lines with what a ticket needs (enclosure number, days), one query."""
+    rows = await conn.execute(
+        sa.select(LINE.c.ticket_type_id, LINE.c.quantity, LINE.c.unit_price, TYPE.c.currency,
+                  TYPE.c.audience, TYPE.c.enclosure_id, ENCLOSURE.c.number, DAY.c.id,
+                  DAY.c.date)
+        .select_from(LINE.join(TYPE, TYPE.c.id == LINE.c.ticket_type_id)
+                     .join(ENCLOSURE, ENCLOSURE.c.id == TYPE.c.enclosure_id)
+                     .join(TYPE_DAY, TYPE_DAY.c.ticket_type_id == TYPE.c.id)
+                     .join(DAY, DAY.c.id == TYPE_DAY.c.day_id))
+        .where(LINE.c.order_id == order_id).order_by(LINE.c.ticket_type_id, DAY.c.date))
+    lines: dict[uuid.UUID, dict[str, Any]] = {}
+    for type_id, quantity, price, currency, audience, enclosure_id, number, day_id, date in rows:
+        line = lines.setdefault(type_id, {
+            "ticket_type_id": type_id, "quantity": quantity, "unit_price": price,
+            "currency": currency, "audience": audience, "enclosure_id": enclosure_id,
+            "enclosure_number": number, "days": []})
+        line["days"].append((day_id, date))
+    return [_Line(**{**line, "days": tuple(line["days"])}) for line in lines.values()]
+
+
+async def _release_tickets(conn: AsyncConnection, rows: Sequence[Any], now: datetime) -> None:
+    """Give the places of these (no longer valid) tickets back to their quotas."""
+    counts: dict[uuid.UUID, int] = defaultdict(int)
+    for row in rows:
+        counts[row.ticket_type_id] += 1
+    by_type, _ = await capacity.coverage(conn, counts, now)
+    await capacity.unsell(conn, capacity.needs_of(counts, by_type))
+
+
+async def _revoke(conn: AsyncConnection, festival_id: uuid.UUID, rows: Sequence[Any],
+                  reason: str, now: datetime) -> None:
+    """Put tokens on the revocation list.
+
+    On PostgreSQL the festival's revocations are serialised by an advisory lock, so their
+    ids are handed out in commit order and ``id > cursor`` never skips a late commit.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_advisory_key(festival_id))))
+    insert = await _insert(conn)
+    await conn.execute(insert(REVOCATION).on_conflict_do_nothing(
+        index_elements=["ticket_id", "serial"]), [
+        {"festival_id": festival_id, "ticket_id": r.id, "serial": r.serial, "kid": r.kid,
+         "reason": reason, "revoked_at": now} for r in rows])
+
+
+async def _end_tickets(conn: AsyncConnection, festival_id: uuid.UUID, rows: Sequence[Any],
+                       status: TicketStatus, now: datetime) -> None:
+    """Mark valid tickets cancelled/refunded: revoke their tokens, free their places."""
+    if not rows:
+        return
+    await conn.execute(sa.update(TICKET).where(TICKET.c.id.in_([r.id for r in rows]))
+                       .values(status=status, canceled_at=now))
+    await _revoke(conn, festival_id, rows, str(status), now)
+    await _release_tickets(conn, rows, now)
+
+
+async def _lock_order(conn: AsyncConnection, order_id: uuid.UUID) -> Any:
+    return (await conn.execute(sa.select(ORDER).where(ORDER.c.id == order_id)
+                               .with_for_update())).first()
+
+
+async def _valid_tickets(conn: AsyncConnection, order_id: uuid.UUID,
+                         ticket_ids: Sequence[uuid.UUID] | None = None) -> list[Any]:
+    query = sa.select(TICKET.c.id, TICKET.c.serial, TICKET.c.kid, TICKET.c.ticket_type_id,
+                      TICKET.c.price).where(TICKET.c.order_id == order_id,
+                                            TICKET.c.status == TicketStatus.VALID)
+    if ticket_ids is not None:
+        query = query.where(TICKET.c.id.in_(ticket_ids))
+    return list((await conn.execute(query.order_by(TICKET.c.id).with_for_update())).all())
+
+
+async def _settle_order_status(conn: AsyncConnection, order_id: uuid.UUID, now: datetime,
+                               reason: str) -> None:
+    """An order whose tickets are all gone becomes refunded (money went back) or cancelled."""
+    counts: dict[str, int] = dict((await conn.execute(
+        sa.select(TICKET.c.status, sa.func.count()).where(TICKET.c.order_id == order_id)
+        .group_by(TICKET.c.status))).tuples().all())
+    if counts.get(TicketStatus.VALID, 0):
+        return
+    status = OrderStatus.REFUNDED if counts.get(TicketStatus.REFUNDED) else OrderStatus.CANCELED
+    await conn.execute(sa.update(ORDER).where(ORDER.c.id == order_id).values(
+        status=status, canceled_at=now, cancel_reason=reason[:200], updated_at=now))
+
+
+# --- mail after commit -------------------------------------------------------------------
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def _deliver_after_commit(session: AsyncSession, settings: Settings) -> None:
+    """Once this transaction commits, try to send the due messages (the outbox keeps them
+    if SMTP is down: ``events mail send`` delivers them later)."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine):
+        return
+
+    def after_commit(_: Any) -> None:
+        from events.ticketing import mail
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(mail.deliver_due(bind, settings))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    event.listen(session.sync_session, "after_commit", after_commit, once=True)
+
+
+# --- orders ------------------------------------------------------------------------------
+
+class OrderService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    async def _conn(self) -> AsyncConnection:
+        return await self.session.connection()
+
+    # --- placing ----------------------------------------------------------------------
+
+    async def place(self, festival_id: str, data: schemas.OrderCreate, *,
+                    idempotency_key: str | None, is_organiser: bool = False,
+                    ) -> schemas.OrderPlaced:
+        """Hold the capacity and start the payment (or issue at once when free)."""
+        fid = festival_services.parse_id(festival_id, "festival")
+        if data.payment_provider == "cash" and not is_organiser:
+            raise Forbidden("Only the ticket office sells for cash.", code="cash_needs_organiser")
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+            raise ValidationFailed([FieldError("Idempotency-Key", "1 to 255 characters.")])
+        asked = _fingerprint(festival_id=str(fid), email=data.email, phone=data.phone,
+                             locale=data.locale, provider=data.payment_provider,
+                             items=[[i.ticket_type_id, i.quantity] for i in data.items])
+        conn = await self._conn()
+        if idempotency_key is not None:
+            replay = await self._replay(conn, idempotency_key, asked)
+            if replay is not None:
+                return replay
+
+        quantities, prices, festival = await self._validate(conn, fid, data)
+        now = utcnow()
+        by_type, states = await capacity.coverage(conn, quantities, now)
+        uncovered = [t for t in quantities if not by_type.get(t)]
+        needs = capacity.needs_of(quantities, by_type)
+        if uncovered or capacity.short_quotas(needs, states):  # refuse early, take no lock
+            self._sold_out(quantities, by_type, capacity.short_quotas(needs, states), uncovered)
+        total = sum(prices[t] * q for t, q in quantities.items())
+
+        order_id = uuid.uuid4()
+        access_token = keys.new_access_token()
+        online = total > 0 and data.payment_provider is None
+        hold_minutes = self.settings.ticket_hold_minutes
+        if online:  # the hold never ends before the buyer's checkout can
+            hold_minutes = max(hold_minutes, self.settings.payment_checkout_minutes)
+        expires_at = now + timedelta(minutes=hold_minutes) if total > 0 else None
+        insert = await _insert(conn)
+        created = (await conn.execute(insert(ORDER).values(
+            id=order_id, festival_id=fid, email=data.email, phone=data.phone,
+            locale=data.locale, status=OrderStatus.PENDING, total=total,
+            currency=festival.currency, access_token_hash=keys.hash_access_token(access_token),
+            access_token_sealed=keys.seal_access_token(self.settings, order_id, access_token),
+            expires_at=expires_at, idempotency_key=idempotency_key, request_fingerprint=asked,
+            cancel_reason="", created_at=now, updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(ORDER.c.id))
+        ).first()
+        if created is None:  # a concurrent request with this key committed first
+            assert idempotency_key is not None
+            replay = await self._replay(conn, idempotency_key, asked)
+            if replay is None:
+                raise Conflict("This Idempotency-Key is in use; retry.", code="idempotency_busy")
+            return replay
+        await conn.execute(sa.insert(LINE), [
+            {"id": uuid.uuid4(), "order_id": order_id, "ticket_type_id": t, "quantity": q,
+             "unit_price": prices[t]} for t, q in quantities.items()])
+
+        if total == 0:
+            if not await self._issue(order_id, now):
+                raise Conflict("Sold out.", code="sold_out")
+            return self._placed(order_id, OrderStatus.PAID, None, None, access_token, total,
+                                festival.currency, None)
+        payments = payment_services.PaymentService(self.session, self.settings)
+        start = {"festival_id": fid, "purpose": PURPOSE, "reference_id": order_id,
+                 "amount": total, "currency": festival.currency,
+                 "description": f"{festival.name_zh} 门票 / tickets",
+                 "customer_email": data.email, "provider": data.payment_provider,
+                 "idempotency_key": f"ticket-order-{order_id}"}
+        if online:
+            # Start the checkout first (Stripe is a network call): no quota lock is held
+            # across it. If the capacity is gone meanwhile, everything rolls back.
+            checkout = await payments.start(**start)
+            await self._hold(conn, order_id, quantities, needs, now, expires_at)
+        else:  # cash: taken at once; on_succeeded turns the hold into tickets
+            await self._hold(conn, order_id, quantities, needs, now, expires_at)
+            checkout = await payments.start(**start)
+        await conn.execute(sa.update(ORDER).where(ORDER.c.id == order_id).values(
+            payment_id=checkout.payment_id, checkout_url=checkout.checkout_url))
+        status = (OrderStatus.PAID if checkout.status == payment_services.PaymentStatus.SUCCEEDED
+                  else OrderStatus.PENDING)
+        return self._placed(order_id, status, checkout.payment_id, checkout.checkout_url,
+                            access_token, total, festival.currency,
+                            expires_at if status == OrderStatus.PENDING else None)
+
+    def _placed(self, order_id: uuid.UUID, status: str, payment_id: uuid.UUID | None,
+                checkout_url: str | None, access_token: str, total: int, currency: str,
+                expires_at: datetime | None) -> schemas.OrderPlaced:
+        return schemas.OrderPlaced(
+            order_id=str(order_id), status=status,
+            payment_id=str(payment_id) if payment_id else None,
+            checkout_url=checkout_url if status == OrderStatus.PENDING else None,
+            access_token=access_token, total=total, currency=currency, expires_at=expires_at,
+            order_url=order_url(self.settings, order_id, access_token))
+
+    async def _replay(self, conn: AsyncConnection, key: str, asked: str
+                      ) -> schemas.OrderPlaced | None:
+        row = (await conn.execute(sa.select(ORDER).where(ORDER.c.idempotency_key == key))
+               ).first()
+        if row is None:
+            return None
+        if row.request_fingerprint != asked:
+            raise Conflict("This Idempotency-Key was already used for a different order.",
+                           code="idempotency_key_reused")
+        token = keys.unseal_access_token(self.settings, row.id, row.access_token_sealed)
+        status = effective_status(row.status, row.expires_at, utcnow())
+        return self._placed(row.id, status, row.payment_id, row.checkout_url, token, row.total,
+                            row.currency, row.expires_at if status == OrderStatus.PENDING
+                            else None)
+
+    async def _validate(self, conn: AsyncConnection, festival_id: uuid.UUID,
+                        data: schemas.OrderCreate
+                        ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, int], Any]:
+        """The festival and the requested types in one query; every bad item named."""
+        errors: list[FieldError] = []
+        wanted: dict[uuid.UUID, int] = {}
+        for i, item in enumerate(data.items):
+            try:
+                type_id = uuid.UUID(item.ticket_type_id)
+            except ValueError:
+                errors.append(FieldError(f"items.{i}.ticket_type_id",
+                                         "No such ticket type at this festival."))
+                continue
+            if type_id in wanted:
+                errors.append(FieldError(f"items.{i}.ticket_type_id",
+                                         "This ticket type appears twice."))
+                continue
+            wanted[type_id] = i
+        rows = (await conn.execute(
+            sa.select(FESTIVAL.c.currency, FESTIVAL.c.name_zh, FESTIVAL.c.name_en,
+                      TYPE.c.id.label("type_id"), TYPE.c.price, TYPE.c.max_per_order,
+                      TYPE.c.is_active, TYPE.c.sales_start, TYPE.c.sales_end)
+            .select_from(FESTIVAL.outerjoin(TYPE, sa.and_(
+                TYPE.c.festival_id == FESTIVAL.c.id, TYPE.c.id.in_(list(wanted)))))
+            .where(FESTIVAL.c.id == festival_id))).all()
+        if not rows:
+            raise NotFound(f"No festival with id {str(festival_id)!r}.")
+        types = {row.type_id: row for row in rows if row.type_id is not None}
+        quantities: dict[uuid.UUID, int] = {}
+        prices: dict[uuid.UUID, int] = {}
+        limit_errors: list[FieldError] = []
+        for type_id, i in wanted.items():
+            row = types.get(type_id)
+            quantity = data.items[i].quantity
+            if row is None:
+                errors.append(FieldError(f"items.{i}.ticket_type_id",
+                                         "No such ticket type at this festival."))
+            elif quantity > row.max_per_order:
+                limit_errors.append(FieldError(
+                    f"items.{i}.quantity", f"At most {row.max_per_order} per order."))
+            else:
+                quantities[type_id] = quantity
+                prices[type_id] = row.price
+        if errors:
+            raise ValidationFailed(errors + limit_errors, code="unknown_ticket_type")
+        if limit_errors:
+            raise ValidationFailed(limit_errors, code="over_order_limit")
+        now = utcnow()
+        closed = [str(t) for t in quantities if not on_sale(types[t], now)]
+        if closed:
+            raise Conflict("These tickets are not on sale now.", code="sales_closed",
+                           ticket_type_ids=closed)
+        return quantities, prices, rows[0]
+
+    @staticmethod
+    def _sold_out(quantities: Mapping[uuid.UUID, int],
+                  by_type: Mapping[uuid.UUID, list[uuid.UUID]], short: Sequence[uuid.UUID],
+                  uncovered: Sequence[uuid.UUID] = ()) -> None:
+        affected = sorted({str(t) for t in quantities
+                           if t in uncovered or set(by_type.get(t, [])) & set(short)})
+        raise Conflict("Not enough tickets left.", code="sold_out", ticket_type_ids=affected)
+
+    async def _hold(self, conn: AsyncConnection, order_id: uuid.UUID,
+                    quantities: Mapping[uuid.UUID, int], needs: Mapping[uuid.UUID, int],
+                    now: datetime, expires_at: datetime | None) -> None:
+        """The decision: lock, re-read, hold or refuse (everything rolls back on refusal)."""
+        assert expires_at is not None
+        states = await capacity.lock(conn, needs, now, exclude_order=None,
+                                     lock_timeout_ms=self.settings.ticket_lock_timeout_ms)
+        short = capacity.short_quotas(needs, states)
+        if short:
+            by_type, _ = await capacity.coverage(conn, quantities, now)
+            self._sold_out(quantities, by_type, short)
+        await capacity.hold(conn, order_id, needs, expires_at)
+
+    # --- issuing ----------------------------------------------------------------------
+
+    async def _issue(self, order_id: uuid.UUID, now: datetime) -> bool:
+        """Turn the order into signed tickets, if there is room; True when it is paid now
+        (or was already). Takes the order lock, then the quota locks."""
+        conn = await self._conn()
+        order = await _lock_order(conn, order_id)
+        if order is None:
+            raise NotFound(f"No ticket order {order_id}.", code="order_not_found")
+        if order.status == OrderStatus.PAID:
+            return True
+        lines = await _order_lines(conn, order_id)
+        quantities = {line.ticket_type_id: line.quantity for line in lines}
+        by_type, _ = await capacity.coverage(conn, quantities, now)
+        if any(not by_type.get(t) for t in quantities):
+            return False
+        needs = capacity.needs_of(quantities, by_type)
+        states = await capacity.lock(conn, needs, now, exclude_order=order_id,
+                                     lock_timeout_ms=self.settings.ticket_lock_timeout_ms)
+        if capacity.short_quotas(needs, states):
+            return False
+        await capacity.sell(conn, needs)
+        await capacity.release_holds(conn, order_id)
+
+        kid, private_key = await KeyService(self.session, self.settings).signing_key(
+            order.festival_id)
+        tickets, days = [], []
+        for line in lines:
+            flags = tokens.FLAG_CHILD if line.audience == Audience.CHILD else 0
+            for _ in range(line.quantity):
+                ticket_id = uuid.uuid4()
+                token = tokens.sign_token(
+                    private_key, festival_id=order.festival_id, kid=kid, ticket_id=ticket_id,
+                    serial=1, enclosure=line.enclosure_number, flags=flags,
+                    days=[date for _, date in line.days])
+                tickets.append({
+                    "id": ticket_id, "festival_id": order.festival_id, "order_id": order_id,
+                    "ticket_type_id": line.ticket_type_id, "enclosure_id": line.enclosure_id,
+                    "status": TicketStatus.VALID, "audience": line.audience,
+                    "price": line.unit_price, "currency": line.currency, "serial": 1,
+                    "kid": kid, "token": token, "issued_at": now, "canceled_at": None})
+                days += [{"ticket_id": ticket_id, "day_id": day_id, "date": date}
+                         for day_id, date in line.days]
+        await conn.execute(sa.insert(TICKET), tickets)
+        await conn.execute(sa.insert(TICKET_DAY), days)
+        await conn.execute(sa.update(ORDER).where(ORDER.c.id == order_id).values(
+            status=OrderStatus.PAID, paid_at=now, expires_at=None, updated_at=now))
+        if order.email and self.settings.smtp_host:
+            await conn.execute(sa.insert(MAIL).values(
+                id=uuid.uuid4(), order_id=order_id, to_address=order.email,
+                kind="order_confirmation", status=MailStatus.PENDING, attempts=0,
+                last_error="", next_attempt_at=now, created_at=now))
+            _deliver_after_commit(self.session, self.settings)
+        return True
+
+    async def fulfil(self, payment: PaymentView) -> None:
+        """The payment succeeded: issue the tickets; if the capacity is gone (the payment
+        came after the hold lapsed, or the order was cancelled), refund it at once."""
+        now = utcnow()
+        conn = await self._conn()
+        order = await _lock_order(conn, payment.reference_id)
+        if order is None:
+            log.error("Payment %s succeeded for unknown ticket order %s", payment.id,
+                      payment.reference_id)
+            return
+        if order.status == OrderStatus.PAID:
+            return
+        if order.status != OrderStatus.CANCELED and await self._issue(order.id, now):
+            return
+        reason = ("order cancelled before payment" if order.status == OrderStatus.CANCELED
+                  else "the held tickets were sold out before the payment arrived")
+        log.warning("Ticket order %s: %s; refunding payment %s", order.id, reason, payment.id)
+        await capacity.release_holds(conn, order.id)
+        await conn.execute(sa.update(ORDER).where(ORDER.c.id == order.id).values(
+            status=OrderStatus.CANCELED, canceled_at=order.canceled_at or now,
+            cancel_reason=order.cancel_reason or reason[:200], updated_at=now))
+        await payment_services.PaymentService(self.session, self.settings).refund(
+            payment.id, reason=f"Tickets not issued: {reason}",
+            idempotency_key=f"ticket-order-{order.id}-unfulfilled")
+
+    async def release(self, payment: PaymentView) -> None:
+        """The payment failed, expired or was cancelled: free the held capacity."""
+        now = utcnow()
+        conn = await self._conn()
+        order = await _lock_order(conn, payment.reference_id)
+        if order is None:
+            return
+        await capacity.release_holds(conn, order.id)
+        if order.status == OrderStatus.PENDING:
+            await conn.execute(sa.update(ORDER).where(ORDER.c.id == order.id).values(
+                status=OrderStatus.EXPIRED, expires_at=None, updated_at=now,
+                cancel_reason=f"payment {payment.status}"))
+
+    async def refunded(self, payment: PaymentView, amount: int) -> None:
+        """Money went back. Refunds made here already ended their tickets; a full refund
+        made elsewhere (Stripe's dashboard) ends every ticket still valid. A partial one
+        made elsewhere cannot be matched to tickets: it is logged for the organiser."""
+        now = utcnow()
+        conn = await self._conn()
+        order = await _lock_order(conn, payment.reference_id)
+        if order is None:
+            return
+        refunded_in_tickets = (await conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(TICKET.c.price), 0)).where(
+                TICKET.c.order_id == order.id, TICKET.c.status == TicketStatus.REFUNDED))
+        ).scalar_one()
+        if payment.amount_refunded >= payment.amount:
+            rows = await _valid_tickets(conn, order.id)
+            await _end_tickets(conn, order.festival_id, rows, TicketStatus.REFUNDED, now)
+            await _settle_order_status(conn, order.id, now, "refunded")
+        elif payment.amount_refunded > refunded_in_tickets:
+            log.warning("Ticket order %s: %s refunded outside the platform cannot be matched "
+                        "to tickets; the tickets stay valid", order.id,
+                        payment.amount_refunded - refunded_in_tickets)
+
+    async def sweep_expired(self) -> int:
+        """Mark pending orders past their hold as expired and drop their holds (optional:
+        expired holds stop counting anyway). Returns how many orders."""
+        now = utcnow()
+        conn = await self._conn()
+        expired = [row.id for row in await conn.execute(
+            sa.update(ORDER).where(ORDER.c.status == OrderStatus.PENDING,
+                                   ORDER.c.expires_at <= now)
+            .values(status=OrderStatus.EXPIRED, updated_at=now, cancel_reason="not paid in time")
+            .returning(ORDER.c.id))]
+        if expired:
+            await conn.execute(sa.delete(capacity.HOLD).where(
+                capacity.HOLD.c.order_id.in_(expired)))
+        return len(expired)
+
+    # --- reading and authorising ------------------------------------------------------
+
+    async def authorised_order(self, order_id: str, access_token: str | None, *,
+                               is_organiser: bool = False) -> Any:
+        key = festival_services.parse_id(order_id, "order")
+        row = (await (await self._conn()).execute(sa.select(ORDER).where(ORDER.c.id == key))
+               ).first()
+        if row is None:
+            raise NotFound(f"No order with id {order_id!r}.", code="order_not_found")
+        if not is_organiser and not keys.access_token_matches(access_token,
+                                                              row.access_token_hash):
+            raise Forbidden("This link does not open this order.", code="invalid_access_token")
+        return row
+
+    async def read(self, order_id: str, access_token: str | None, *,
+                   is_organiser: bool = False) -> schemas.OrderRead:
+        order = await self.authorised_order(order_id, access_token, is_organiser=is_organiser)
+        return await self.read_row(order)
+
+    async def read_row(self, order: Any) -> schemas.OrderRead:
+        conn = await self._conn()
+        now = utcnow()
+        lines = (await conn.execute(
+            sa.select(LINE.c.ticket_type_id, TYPE.c.name_zh, TYPE.c.name_en, LINE.c.quantity,
+                      LINE.c.unit_price)
+            .select_from(LINE.join(TYPE, TYPE.c.id == LINE.c.ticket_type_id))
+            .where(LINE.c.order_id == order.id).order_by(TYPE.c.position, TYPE.c.code))).all()
+        tickets = await TicketService(self.session, self.settings).reads(order_id=order.id)
+        status = effective_status(order.status, order.expires_at, now)
+        return schemas.OrderRead(
+            id=str(order.id), festival_id=str(order.festival_id), status=status,
+            email=order.email, phone=order.phone, total=order.total, currency=order.currency,
+            payment_id=str(order.payment_id) if order.payment_id else None,
+            checkout_url=order.checkout_url if status == OrderStatus.PENDING else None,
+            expires_at=order.expires_at if status == OrderStatus.PENDING else None,
+            created_at=order.created_at, paid_at=order.paid_at, canceled_at=order.canceled_at,
+            cancel_reason=order.cancel_reason,
+            lines=[schemas.OrderLineRead(ticket_type_id=str(t), name_zh=zh, name_en=en,
+                                         quantity=q, unit_price=p)
+                   for t, zh, en, q, p in lines],
+            tickets=tickets)
+
+    async def list(self, festival_id: str, *, limit: int, offset: int,
+                   status: str | None = None, email: str | None = None,
+                   ) -> tuple[list[schemas.OrderSummary], int]:
+        festival = await festival_services.FestivalService(self.session).get(festival_id)
+        conn = await self._conn()
+        conditions = [ORDER.c.festival_id == festival.id]
+        if status is not None:
+            conditions.append(ORDER.c.status == status)
+        if email is not None:
+            conditions.append(sa.func.lower(ORDER.c.email) == email.lower())
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(ORDER)
+                                    .where(*conditions))).scalar_one()
+        counts = (sa.select(sa.func.count()).where(TICKET.c.order_id == ORDER.c.id,
+                                                    TICKET.c.status == TicketStatus.VALID)
+                  .scalar_subquery())
+        rows = await conn.execute(
+            sa.select(ORDER.c.id, ORDER.c.status, ORDER.c.email, ORDER.c.phone, ORDER.c.total,
+                      ORDER.c.currency, counts, ORDER.c.created_at, ORDER.c.paid_at,
+                      ORDER.c.expires_at)
+            .where(*conditions).order_by(ORDER.c.created_at.desc(), ORDER.c.id)
+            .limit(limit).offset(offset))
+        now = utcnow()
+        items = [schemas.OrderSummary(
+            id=str(r.id), status=effective_status(r.status, r.expires_at, now), email=r.email,
+            phone=r.phone, total=r.total, currency=r.currency, tickets=int(r[6]),
+            created_at=r.created_at, paid_at=r.paid_at) for r in rows]
+        return items, int(total)
+
+    # --- cancelling -------------------------------------------------------------------
+
+    async def cancel(self, order_id: str, access_token: str | None, *, reason: str,
+                     is_organiser: bool = False, actor_id: uuid.UUID | None = None,
+                     ) -> schemas.OrderRead:
+        """Unpaid: release the hold and close the payment (buyer or organiser). Paid:
+        refund every valid ticket and revoke their tokens (organisers only)."""
+        order = await self.authorised_order(order_id, access_token, is_organiser=is_organiser)
+        conn = await self._conn()
+        now = utcnow()
+        order = await _lock_order(conn, order.id)
+        if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REFUNDED):
+            return await self.read_row(order)
+        if order.status == OrderStatus.PENDING:
+            await capacity.release_holds(conn, order.id)
+            await conn.execute(sa.update(ORDER).where(ORDER.c.id == order.id).values(
+                status=OrderStatus.CANCELED, canceled_at=now, cancel_reason=reason[:200],
+                expires_at=None, updated_at=now))
+            if order.payment_id is not None:
+                payments = payment_services.PaymentService(self.session, self.settings)
+                payment = await payments.lock(order.payment_id)
+                await payments.mark_failed(payment, payment_services.PaymentStatus.CANCELLED,
+                                           source="api", detail=f"ticket order cancelled: "
+                                                                f"{reason}")
+        else:
+            if not is_organiser:
+                raise Forbidden("Paid orders are refunded by the organiser.",
+                                code="refund_needs_organiser")
+            await TicketService(self.session, self.settings).refund_tickets(
+                order, None, reason=reason, actor_id=actor_id)
+        return await self.read_row(await _lock_order(conn, order.id))
+
+
+# --- tickets -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TicketMedia:
+    """What a printed ticket shows."""
+
+    ticket: schemas.TicketRead
+    festival_name_zh: str
+    festival_name_en: str
+    venue_zh: str
+    venue_en: str
+
+
+class TicketService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    async def reads(self, *, order_id: uuid.UUID | None = None,
+                    ticket_id: uuid.UUID | None = None) -> list[schemas.TicketRead]:
+        conn = await self.session.connection()
+        condition = (TICKET.c.order_id == order_id) if order_id else (TICKET.c.id == ticket_id)
+        rows = (await conn.execute(
+            sa.select(TICKET.c.id, TICKET.c.status, TICKET.c.ticket_type_id, TYPE.c.name_zh,
+                      TYPE.c.name_en, TICKET.c.audience, ENCLOSURE.c.id.label("enclosure_id"),
+                      ENCLOSURE.c.number, ENCLOSURE.c.code, ENCLOSURE.c.name_zh.label("e_zh"),
+                      ENCLOSURE.c.name_en.label("e_en"), TICKET.c.price, TICKET.c.currency,
+                      TICKET.c.serial, TICKET.c.token)
+            .select_from(TICKET.join(TYPE, TYPE.c.id == TICKET.c.ticket_type_id)
+                         .join(ENCLOSURE, ENCLOSURE.c.id == TICKET.c.enclosure_id))
+            .where(condition).order_by(TYPE.c.position, TYPE.c.code, TICKET.c.id))).all()
+        if not rows:
+            return []
+        day_rows = await conn.execute(
+            sa.select(TICKET_DAY.c.ticket_id, DAY.c.id, DAY.c.date, DAY.c.name_zh, DAY.c.name_en)
+            .select_from(TICKET_DAY.join(DAY, DAY.c.id == TICKET_DAY.c.day_id))
+            .where(TICKET_DAY.c.ticket_id.in_([r.id for r in rows])).order_by(DAY.c.date))
+        days: dict[uuid.UUID, list[schemas.DayBrief]] = defaultdict(list)
+        for ticket, day_id, date, zh, en in day_rows:
+            days[ticket].append(schemas.DayBrief(id=str(day_id), date=date, name_zh=zh,
+                                                 name_en=en))
+        return [schemas.TicketRead(
+            id=str(r.id), status=r.status, ticket_type_id=str(r.ticket_type_id),
+            name_zh=r.name_zh, name_en=r.name_en, audience=r.audience,
+            enclosure=schemas.EnclosureBrief(id=str(r.enclosure_id), number=r.number,
+                                             code=r.code, name_zh=r.e_zh, name_en=r.e_en),
+            days=days[r.id], price=r.price, currency=r.currency, serial=r.serial,
+            token=r.token) for r in rows]
+
+    async def authorised(self, ticket_id: str, access_token: str | None, *,
+                         is_organiser: bool = False) -> TicketMedia:
+        """The ticket if the caller holds its order's access token (or organises)."""
+        key = festival_services.parse_id(ticket_id, "ticket")
+        conn = await self.session.connection()
+        row = (await conn.execute(
+            sa.select(ORDER.c.access_token_hash, FESTIVAL.c.name_zh, FESTIVAL.c.name_en,
+                      FESTIVAL.c.venue_zh, FESTIVAL.c.venue_en)
+            .select_from(TICKET.join(ORDER, ORDER.c.id == TICKET.c.order_id)
+                         .join(FESTIVAL, FESTIVAL.c.id == TICKET.c.festival_id))
+            .where(TICKET.c.id == key))).first()
+        if row is None:
+            raise NotFound(f"No ticket with id {ticket_id!r}.", code="ticket_not_found")
+        if not is_organiser and not keys.access_token_matches(access_token,
+                                                              row.access_token_hash):
+            raise Forbidden("This link does not open this ticket.", code="invalid_access_token")
+        ticket = (await self.reads(ticket_id=key))[0]
+        return TicketMedia(ticket=ticket, festival_name_zh=row.name_zh,
+                           festival_name_en=row.name_en, venue_zh=row.venue_zh,
+                           venue_en=row.venue_en)
+
+    async def _ticket_order(self, ticket_id: str) -> tuple[uuid.UUID, Any]:
+        key = festival_services.parse_id(ticket_id, "ticket")
+        conn = await self.session.connection()
+        order_id = (await conn.execute(sa.select(TICKET.c.order_id).where(TICKET.c.id == key))
+                    ).scalar_one_or_none()
+        if order_id is None:
+            raise NotFound(f"No ticket with id {ticket_id!r}.", code="ticket_not_found")
+        return key, await _lock_order(conn, order_id)
+
+    async def refund_ticket(self, ticket_id: str, *, reason: str,
+                            actor_id: uuid.UUID | None = None) -> schemas.TicketRead:
+        """Refund one ticket: revoke its token, free its place, give its price back."""
+        key, order = await self._ticket_order(ticket_id)
+        await self.refund_tickets(order, [key], reason=reason, actor_id=actor_id)
+        return (await self.reads(ticket_id=key))[0]
+
+    async def refund_tickets(self, order: Any, ticket_ids: Sequence[uuid.UUID] | None, *,
+                             reason: str, actor_id: uuid.UUID | None = None) -> None:
+        """End valid tickets of a (locked) paid order and refund their prices. A ticket that
+        is no longer valid is left as it is (a retry changes nothing)."""
+        conn = await self.session.connection()
+        now = utcnow()
+        rows = await _valid_tickets(conn, order.id, ticket_ids)
+        if not rows:
+            return
+        amount = sum(r.price for r in rows)
+        status = TicketStatus.REFUNDED if amount > 0 else TicketStatus.CANCELED
+        await _end_tickets(conn, order.festival_id, rows, status, now)
+        await _settle_order_status(conn, order.id, now, reason)
+        if amount > 0:
+            if order.payment_id is None:
+                raise Conflict("This order has no payment to refund.", code="no_payment")
+            ids = ",".join(sorted(str(r.id) for r in rows))
+            await payment_services.PaymentService(self.session, self.settings).refund(
+                order.payment_id, amount=amount, reason=reason,
+                idempotency_key=f"ticket-refund-{hashlib.sha256(ids.encode()).hexdigest()}",
+                actor_id=actor_id)
+
+    async def reissue(self, ticket_id: str) -> schemas.TicketRead:
+        """A new token for a valid ticket (e.g. its QR was shared): the serial goes up, the
+        old token is revoked, the ticket keeps its place."""
+        key, order = await self._ticket_order(ticket_id)
+        conn = await self.session.connection()
+        rows = await _valid_tickets(conn, order.id, [key])
+        if not rows:
+            raise Conflict("Only a valid ticket can get a new code.", code="ticket_not_valid")
+        old = rows[0]
+        if old.serial >= 0xFFFF:
+            raise Conflict("This ticket has been reissued too often.", code="ticket_not_valid")
+        now = utcnow()
+        await _revoke(conn, order.festival_id, [old], "changed", now)
+        ticket = (await self.reads(ticket_id=key))[0]
+        kid, private_key = await KeyService(self.session, self.settings).signing_key(
+            order.festival_id)
+        token = tokens.sign_token(
+            private_key, festival_id=order.festival_id, kid=kid, ticket_id=key,
+            serial=old.serial + 1, enclosure=ticket.enclosure.number,
+            flags=tokens.FLAG_CHILD if ticket.audience == Audience.CHILD else 0,
+            days=[d.date for d in ticket.days])
+        await conn.execute(sa.update(TICKET).where(TICKET.c.id == key).values(
+            serial=old.serial + 1, kid=kid, token=token))
+        return (await self.reads(ticket_id=key))[0]
+
+
+async def revocations_since(session: AsyncSession, festival_id: uuid.UUID, since: int = 0,
+                            limit: int = 5000) -> list[schemas.RevocationRead]:
+    """Revoked tokens of a festival after the cursor ``since`` (a revocation id)."""
+    conn = await session.connection()
+    rows = await conn.execute(
+        sa.select(REVOCATION).where(REVOCATION.c.festival_id == festival_id,
+                                    REVOCATION.c.id > since)
+        .order_by(REVOCATION.c.id).limit(limit))
+    return [schemas.RevocationRead(id=r.id, ticket_id=str(r.ticket_id), serial=r.serial,
+                                   kid=r.kid, reason=r.reason, revoked_at=r.revoked_at)
+            for r in rows]
+
+
+# --- the payment contract ----------------------------------------------------------------
+
+class TicketOrderPayments:
+    """Payments calls these in the transaction that moves a ticket order's payment."""
+
+    async def on_succeeded(self, session: AsyncSession, payment: PaymentView) -> None:
+        await OrderService(session, settings_for(session)).fulfil(payment)
+
+    async def on_failed(self, session: AsyncSession, payment: PaymentView) -> None:
+        await OrderService(session, settings_for(session)).release(payment)
+
+    async def on_refunded(self, session: AsyncSession, payment: PaymentView,
+                          amount: int) -> None:
+        await OrderService(session, settings_for(session)).refunded(payment, amount)
+
+
+fulfilment.register(PURPOSE, TicketOrderPayments())
