@@ -1,5 +1,6 @@
 """Awards one at a time: places stay unique and contiguous, amounts positive, splits sound."""
 
+import asyncio
 from typing import Any
 
 from sqlmodel import col, select
@@ -201,3 +202,16 @@ async def test_an_award_of_another_festival_is_404(
         "slug": "other", "name_zh": "另一个", "name_en": "Other"})
     response = await client.get(f"/api/v1/festivals/{other.json()['id']}/awards/{award['id']}")
     assert response.status_code == 404
+
+
+async def test_two_requests_for_the_same_place_at_once_store_one_award(
+        client: Client, festival: dict[str, Any], organiser: dict[str, str],
+        category: dict[str, Any], db: Database) -> None:
+    async def claim(prize: int) -> int:
+        response = await client.post(f"{base(festival)}/awards", headers=organiser, json={
+            "category_id": category["id"], "place": 1, "prize_fen": prize})
+        return response.status_code
+
+    statuses = await asyncio.gather(claim(80_000_00), claim(50_000_00))
+    assert sorted(statuses) == [201, 409]
+    assert await count(db, Award) == 1

@@ -1,5 +1,6 @@
 """Importing a whole prize list: all or nothing, every bad row named; exports read back."""
 
+import asyncio
 import io
 import json
 from typing import Any
@@ -228,3 +229,13 @@ async def test_only_organisers_import(client: Client, festival: dict[str, Any],
                                  headers={"Content-Type": "text/csv"})
     assert response.status_code == 401
     assert await stored_counts(db) == (0, 0, 0)
+
+
+async def test_two_imports_of_the_same_file_at_once_both_succeed_one_after_the_other(
+        client: Client, festival: dict[str, Any], organiser: dict[str, str],
+        db: Database) -> None:
+    first, second = await asyncio.gather(import_csv(client, festival, organiser, CSV_EN),
+                                         import_csv(client, festival, organiser, CSV_EN))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert sorted([first.json()["awards_replaced"], second.json()["awards_replaced"]]) == [0, 5]
+    assert await stored_counts(db) == (2, 5, 1)

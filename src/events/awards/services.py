@@ -7,8 +7,9 @@
   1st) are allowed and flagged in the summary.
 * A locked prize list (by the organiser, or when results are official: see
   ``lock_for_official_results``) refuses every change with 409 ``prize_list_locked``.
-  Each change takes a shared lock on the festival's ``prize_list`` row and locking takes
-  an exclusive one, so no change slips in after a lock.
+  Each change takes a shared lock on the festival's ``prize_list`` row; locking and
+  imports take an exclusive one, so no change slips in after a lock and two imports of
+  the same file run one after the other.
 * An import replaces, all or nothing, the awards of every category it has rows for;
   categories it does not mention are untouched. Any bad row refuses the whole file
   (422 ``import_rejected``), every bad row named; a dry run answers the same report
@@ -21,8 +22,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,17 +42,13 @@ from events.awards.models import (
     PrizeList,
     PrizeListStatus,
 )
+from events.awards.summary import build_summary, withholding_rule
 from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.festivals import services as festival_services
 from events.festivals.models import Festival
 
 _CATEGORY_REQUIRED = ("name_zh", "name_en", "ranked_by")
-
-
-def yuan_text(fen: int) -> str:
-    """``125200000`` -> ``"1252000.00"``: exact, for display."""
-    return f"{Decimal(fen) / 100:.2f}"
 
 
 def award_rule_errors(*, place: int | None, name_zh: str, name_en: str, prize_fen: int,
@@ -519,7 +514,7 @@ class AwardService:
                                 *, dry_run: bool) -> schemas.ImportReport:
         """Replace the awards of every category in ``parsed``, all or nothing."""
         festival = await self.festival(festival_id)
-        await self._editable(festival.id)
+        await self._editable(festival.id, exclusive=True)  # imports run one at a time
         existing = {c.code: c for c in (await self.session.exec(
             select(AwardCategory).where(AwardCategory.festival_id == festival.id)
             .order_by(col(AwardCategory.id)).with_for_update()
@@ -740,14 +735,6 @@ def _reject(errors: Sequence[RowError], parsed: ParsedPrizeList) -> None:
         code="import_rejected", bad_rows=bad_rows, stored=False)
 
 
-def withholding_rule(prize_list: PrizeList | None) -> allocation.WithholdingRule:
-    if prize_list is None:
-        return allocation.WithholdingRule()
-    return allocation.WithholdingRule(enabled=prize_list.withholding_enabled,
-                                      rate_bp=prize_list.withholding_rate_bp,
-                                      threshold_fen=prize_list.withholding_threshold_fen)
-
-
 def award_read(award: Award, category_code: str, shares: Sequence[AwardPayeeShare]
                ) -> schemas.AwardRead:
     shared = sum(s.amount_fen for s in shares)
@@ -783,69 +770,3 @@ def prize_list_read(festival: Festival, row: PrizeList | None) -> schemas.PrizeL
         withholding_enabled=row.withholding_enabled,
         withholding_rate_bp=row.withholding_rate_bp,
         withholding_threshold_fen=row.withholding_threshold_fen, updated_at=row.updated_at)
-
-
-def build_summary(festival: Festival, prize_list: PrizeList | None,
-                  categories: Sequence[AwardCategory], awards: Sequence[Award]
-                  ) -> schemas.PrizeSummary:
-    """Counts, totals, extremes and flags of a prize list (amounts: fen, award value)."""
-    by_category: dict[uuid.UUID, list[Award]] = defaultdict(list)
-    for award in awards:
-        by_category[award.category_id].append(award)
-    flags: list[schemas.SummaryFlag] = []
-    subtotals = []
-    for category in categories:
-        own = by_category.get(category.id, [])
-        values = [a.prize_fen + a.in_kind_value_fen for a in own]
-        table = [a.prize_fen + a.in_kind_value_fen
-                 for a in sorted((a for a in own if a.place is not None),
-                                 key=lambda a: a.place or 0)]
-        monotonic = allocation.is_monotonic(table)
-        own_flags = []
-        if not monotonic:
-            own_flags.append("non_monotonic")
-            jumps = [i + 2 for i, (a, b) in enumerate(pairwise(table))
-                     if b > a]
-            flags.append(schemas.SummaryFlag(
-                code="non_monotonic", category_id=str(category.id),
-                category_code=category.code,
-                detail=f"{category.code}: place(s) {', '.join(map(str, jumps))} pay more than "
-                       "the place before (allowed, e.g. a traditional lucky 13th)."))
-        if not own:
-            own_flags.append("empty_category")
-            flags.append(schemas.SummaryFlag(
-                code="empty_category", category_id=str(category.id),
-                category_code=category.code, detail=f"{category.code} has no awards."))
-        subtotals.append(schemas.CategorySubtotal(
-            category_id=str(category.id), code=category.code, name_zh=category.name_zh,
-            name_en=category.name_en, ranked_by=category.ranked_by,
-            sponsor_label_zh=category.sponsor_label_zh,
-            sponsor_label_en=category.sponsor_label_en, awards=len(own), places=len(table),
-            special_awards=len(own) - len(table), total_prize=sum(values),
-            min_prize=min(values, default=None), max_prize=max(values, default=None),
-            monotonic=monotonic, flags=own_flags))
-    foreign = sorted({a.currency for a in awards} - {festival.currency})
-    if foreign:
-        flags.append(schemas.SummaryFlag(
-            code="currency_mismatch",
-            detail=f"Some awards are in {', '.join(foreign)}, the festival in "
-                   f"{festival.currency}."))
-    values = [a.prize_fen + a.in_kind_value_fen for a in awards]
-    rule = withholding_rule(prize_list)
-    total, low, high = sum(values), min(values, default=None), max(values, default=None)
-    return schemas.PrizeSummary(
-        festival_id=str(festival.id), currency=festival.currency,
-        status=prize_list.status if prize_list else PrizeListStatus.DRAFT,
-        categories=len(categories), awards=len(awards), total_prize=total, min_prize=low,
-        max_prize=high, total_cash_fen=sum(a.prize_fen for a in awards),
-        total_in_kind_value_fen=sum(a.in_kind_value_fen for a in awards),
-        total_prize_yuan=yuan_text(total),
-        min_prize_yuan=None if low is None else yuan_text(low),
-        max_prize_yuan=None if high is None else yuan_text(high),
-        amounts_unit="fen",
-        withholding=schemas.WithholdingRead(
-            enabled=rule.enabled, rate_bp=rule.rate_bp, threshold_fen=rule.threshold_fen,
-            withheld_if_paid_as_listed_fen=sum(rule.withheld_fen(a.prize_fen)
-                                               for a in awards)),
-        dead_heat_remainder_rule=allocation.REMAINDER_RULE,
-        by_category=subtotals, flags=flags)
