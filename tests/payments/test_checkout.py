@@ -5,8 +5,10 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from events.config import Settings
+from events.db.base import utcnow
 from events.db.engine import Database
 from events.errors import Conflict, DomainError, ValidationFailed
 from events.payments.models import Payment, PaymentStatusChange
@@ -153,6 +155,7 @@ async def test_stripe_refusing_is_a_provider_error(
     ({"currency": "USD"}, "currency"),
     ({"description": "  "}, "description"),
     ({"provider": "paypal"}, "provider"),
+    ({"customer_email": "not an address"}, "customer_email"),
 ])
 async def test_bad_starts_are_refused_naming_the_field(
         db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe,
@@ -177,3 +180,25 @@ async def test_a_paid_purchase_cannot_be_paid_again(
 
     assert refused.value.instance_code == "already_paid"
     assert await count(db, Payment) == 1
+
+
+async def test_a_start_after_the_open_checkout_expired_closes_it_in_stripe_first(
+        db: Database, settings: Settings, festival: dict[str, Any],
+        fake_stripe: FakeStripe) -> None:
+    from datetime import timedelta
+
+    reference = uuid.uuid4()
+    first = await start_payment(db, settings, festival, reference_id=reference)
+    async with db.transaction() as session:
+        await session.exec(update(Payment).where(Payment.id == first.payment_id)  # type: ignore[arg-type]
+                           .values(expires_at=utcnow() - timedelta(minutes=1)))
+    old_session = (await load_payment(db, first.payment_id)).provider_session_id
+
+    second = await start_payment(db, settings, festival, reference_id=reference)
+
+    assert second.payment_id != first.payment_id
+    assert [r.path for r in fake_stripe.requests if r.path.endswith("/expire")] == [
+        f"/v1/checkout/sessions/{old_session}/expire"]
+    assert (await load_payment(db, first.payment_id)).status == "expired"
+    assert (await history(db, first.payment_id))[-1] == ("pending", "expired", "system")
+    assert len(fake_stripe.posts("/v1/checkout/sessions")) == 2

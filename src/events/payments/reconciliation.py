@@ -64,7 +64,7 @@ class ReconciliationService:
 
     async def summary(self, festival_id: str) -> schemas.PaymentSummary:
         festival = await festival_services.FestivalService(self.session).get(festival_id)
-        rows = (await self.session.execute(
+        rows = (await self.session.exec(  # type: ignore[call-overload]
             sa.select(col(Payment.status), col(Payment.provider), col(Payment.purpose),
                       func.count(), func.coalesce(func.sum(Payment.amount), 0),
                       func.coalesce(func.sum(Payment.amount_refunded), 0))
