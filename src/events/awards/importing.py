@@ -287,31 +287,32 @@ def parse_ranking(text: str) -> RankingMethod:
     return method
 
 
-def _header(parsed: ParsedPrizeList, cells: Sequence[str]) -> tuple[list[str | None], str]:
+def _header(parsed: ParsedPrizeList, line: int, cells: Sequence[str]
+            ) -> tuple[list[str | None], str]:
     """The canonical key of each column, and the amount unit of the file."""
     keys: list[str | None] = []
-    ref = RowRef("lines.1", 1)
+    ref = RowRef(f"lines.{line}", line)
     for i, cell in enumerate(cells):
         if not cell.strip():
             keys.append(None)
             continue
         key = _HEADER_INDEX.get(_normalise(cell))
         if key is None:
-            parsed.error(ref, f"lines.1.{cell.strip()}",
+            parsed.error(ref, f"{ref.path}.{cell.strip()}",
                          f"Unknown column {cell.strip()!r} (column {i + 1}); known: "
                          + ", ".join(c.en for c in COLUMNS))
         elif key in keys:
-            parsed.error(ref, f"lines.1.{cell.strip()}", f"Column {cell.strip()!r} appears "
-                                                         "twice.")
+            parsed.error(ref, f"{ref.path}.{cell.strip()}",
+                         f"Column {cell.strip()!r} appears twice.")
         keys.append(key)
     units = {key.rsplit("_", 1)[1] for key in keys if key and key.startswith(_AMOUNT_KEYS)}
     if "category" not in keys:
-        parsed.error(ref, "lines.1.category", "The column 'category' (类别代码) is missing.")
+        parsed.error(ref, f"{ref.path}.category", "The column 'category' (类别代码) is missing.")
     if "prize_yuan" not in keys and "prize_fen" not in keys:
-        parsed.error(ref, "lines.1.prize_yuan", "The column 'prize_yuan' (奖金(元)) or "
+        parsed.error(ref, f"{ref.path}.prize_yuan", "The column 'prize_yuan' (奖金(元)) or "
                                                 "'prize_fen' is missing.")
     if len(units) > 1:
-        parsed.error(ref, "lines.1", "Use either *_yuan or *_fen amount columns, not both.")
+        parsed.error(ref, ref.path, "Use either *_yuan or *_fen amount columns, not both.")
     return keys, units.pop() if len(units) == 1 else "yuan"
 
 
@@ -332,8 +333,8 @@ def parse_csv(body: bytes) -> ParsedPrizeList:
     if not rows:
         parsed.error(None, "body", "The file is empty.")
         return parsed
-    header = rows[0][1]
-    keys, unit = _header(parsed, header)
+    header_line, header = rows[0]
+    keys, unit = _header(parsed, header_line, header)
     if parsed.errors:
         return parsed
     if len(rows) - 1 > MAX_ROWS:

@@ -256,6 +256,9 @@ class PrizeListRead(msgspec.Struct):
 
 
 class ImportReport(msgspec.Struct):
+    """What an import did (or, on a dry run, would do); ``summary`` is the prize list after
+    it (as it would be)."""
+
     dry_run: bool
     stored: Annotated[bool, msgspec.Meta(description="False for a dry run")]
     format: str
@@ -265,8 +268,7 @@ class ImportReport(msgspec.Struct):
     awards_created: int
     awards_replaced: Annotated[int, msgspec.Meta(
         description="Awards removed from the categories in the file and replaced")]
-    summary: Annotated[PrizeSummary, msgspec.Meta(
-        description="The prize list after the import (as it would be, on a dry run)")]
+    summary: PrizeSummary
 
 
 class StarterPrizeRead(msgspec.Struct):
