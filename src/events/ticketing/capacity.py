@@ -159,9 +159,9 @@ async def lock(conn: AsyncConnection, needs: Mapping[uuid.UUID, int], now: datet
     condition = [HOLD.c.quota_id.in_(ids), HOLD.c.expires_at > now]
     if exclude_order is not None:
         condition.append(HOLD.c.order_id != exclude_order)
-    held: dict[uuid.UUID, int] = dict((await conn.execute(
+    held = {quota_id: int(total) for quota_id, total in await conn.execute(
         sa.select(HOLD.c.quota_id, sa.func.sum(HOLD.c.quantity)).where(*condition)
-        .group_by(HOLD.c.quota_id))).tuples().all())
+        .group_by(HOLD.c.quota_id))}
     return {q: QuotaState(q, size, sold, int(held.get(q, 0))) for q, (size, sold) in rows.items()}
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from events.schemas import Input
 
@@ -186,6 +186,11 @@ class OrderCreate(Input):
     locale: Locale = "zh"
     payment_provider: Literal["cash"] | None = Field(
         default=None, description="'cash': sold at the ticket office (organisers only)")
+
+    @field_validator("email", "phone", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _contact(self) -> "OrderCreate":

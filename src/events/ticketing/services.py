@@ -218,9 +218,9 @@ async def _valid_tickets(conn: AsyncConnection, order_id: uuid.UUID,
 async def _settle_order_status(conn: AsyncConnection, order_id: uuid.UUID, now: datetime,
                                reason: str) -> None:
     """An order whose tickets are all gone becomes refunded (money went back) or cancelled."""
-    counts: dict[str, int] = dict((await conn.execute(
+    counts = {status: int(n) for status, n in await conn.execute(
         sa.select(TICKET.c.status, sa.func.count()).where(TICKET.c.order_id == order_id)
-        .group_by(TICKET.c.status))).tuples().all())
+        .group_by(TICKET.c.status))}
     if counts.get(TicketStatus.VALID, 0):
         return
     status = OrderStatus.REFUNDED if counts.get(TicketStatus.REFUNDED) else OrderStatus.CANCELED
