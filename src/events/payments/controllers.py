@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.guards import BEARER_SECURITY, current_principal, organiser_only
 from events.config import Settings
-from events.errors import Conflict, NotFound, ServiceUnavailable
+from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from events.pagination import Limit, Offset
 from events.payments import schemas
 from events.payments.gateway import PaymentProviderError
@@ -76,7 +76,7 @@ class PaymentController(Controller):
         summary="A payment with its status history and refunds",
         guards=[organiser_only],
         security=BEARER_SECURITY,
-        responses=error_responses(NotFound),
+        responses=error_responses(NotFound, Unauthorized, Forbidden),
     )
     async def get_payment(
         self, payment_id: FromPath[str], payments: NamedDependency[PaymentService]
@@ -92,7 +92,8 @@ class PaymentController(Controller):
         description="Honours `Idempotency-Key`: a retry returns the same refund.",
         guards=[organiser_only],
         security=BEARER_SECURITY,
-        responses=error_responses(NotFound, Conflict, PaymentProviderError, ServiceUnavailable),
+        responses=error_responses(NotFound, Conflict, PaymentProviderError, ServiceUnavailable,
+                                  Unauthorized, Forbidden),
     )
     async def refund_payment(
         self,
@@ -115,7 +116,8 @@ class PaymentController(Controller):
         status_code=200,
         guards=[organiser_only],
         security=BEARER_SECURITY,
-        responses=error_responses(NotFound, Conflict, PaymentProviderError, ServiceUnavailable),
+        responses=error_responses(NotFound, Conflict, PaymentProviderError, ServiceUnavailable,
+                                  Unauthorized, Forbidden),
     )
     async def record_cash(
         self,
@@ -154,6 +156,9 @@ class PaymentController(Controller):
         return _state(await payments.test_cancel(payment_id))
 
 
+ORGANISER_ERRORS = (NotFound, Unauthorized, Forbidden)
+
+
 class FestivalPaymentController(Controller):
     path = "/api/v1/festivals/{festival_id:str}/payments"
     tags = ["Payments"]
@@ -167,7 +172,7 @@ class FestivalPaymentController(Controller):
     @get(
         operation_id="ListPayments",
         summary="A festival's payments, newest first",
-        responses=error_responses(NotFound),
+        responses=error_responses(*ORGANISER_ERRORS),
     )
     async def list_payments(
         self,
@@ -191,7 +196,7 @@ class FestivalPaymentController(Controller):
         "/summary",
         operation_id="SummarisePayments",
         summary="Payments by status, provider and purpose; money received, refunded, net",
-        responses=error_responses(NotFound),
+        responses=error_responses(*ORGANISER_ERRORS),
     )
     async def summary(
         self, festival_id: FromPath[str], reconciliation: NamedDependency[ReconciliationService]
@@ -203,7 +208,7 @@ class FestivalPaymentController(Controller):
         operation_id="ExportPaymentsCsv",
         summary="Every movement of money (payments and refunds) as CSV, for reconciliation",
         media_type="text/csv",
-        responses=error_responses(NotFound),
+        responses=error_responses(*ORGANISER_ERRORS),
     )
     async def export_csv(
         self, festival_id: FromPath[str], reconciliation: NamedDependency[ReconciliationService]
@@ -217,7 +222,7 @@ class FestivalPaymentController(Controller):
         operation_id="ExportPaymentsXlsx",
         summary="Every movement of money and the totals, as an Excel workbook",
         media_type=XLSX,
-        responses=error_responses(NotFound),
+        responses=error_responses(*ORGANISER_ERRORS),
     )
     async def export_xlsx(
         self, festival_id: FromPath[str], reconciliation: NamedDependency[ReconciliationService]

@@ -361,11 +361,10 @@ class PaymentService:
         payment = await self._lock(payment.id)
         if payment.status not in OPEN_STATUSES:
             return payment.status not in PAID_STATUSES
-        if payment.provider == Provider.STRIPE and payment.provider_session_id:
-            state = await stripe_gateway(self.settings).expire_checkout(
-                payment.provider_session_id)
-            if state != "expired":
-                return False  # paid at the last moment: the webhook is on its way
+        try:
+            await self._close_checkout(payment)
+        except Conflict:
+            return False  # paid at the last moment: the webhook is on its way
         await self._fail(payment, S.EXPIRED, source="system", detail="checkout expired")
         await self.session.flush()
         return True
@@ -426,11 +425,37 @@ class PaymentService:
 
     async def mark_failed(self, payment: Payment, to: PaymentStatus, *, source: str,
                           detail: str = "", event_id: str | None = None) -> bool:
-        """An open (locked) payment failed, expired or was cancelled: True when moved."""
+        """An open (locked) payment failed, expired or was cancelled: True when moved.
+
+        Cancelling a Stripe payment closes its checkout in Stripe first, so that it can no
+        longer be paid; when the payer has just paid, 409 ``paid_online`` (the webhook will
+        confirm the payment).
+        """
         if payment.status not in OPEN_STATUSES:
             return False
+        if to == S.CANCELLED and source != "stripe":
+            await self._close_checkout(payment)
         await self._fail(payment, to, source=source, detail=detail, event_id=event_id)
         return True
+
+    async def cancel(self, payment_id: str | uuid.UUID, *, reason: str,
+                     source: str = "api") -> PaymentView:
+        """The purchase is abandoned before it was paid: close the payment (the handler's
+        ``on_failed`` runs). Cancelling a closed payment again changes nothing."""
+        payment = await self.lock(payment_id)
+        if payment.status in PAID_STATUSES:
+            raise Conflict("This payment is already paid; refund it instead.",
+                           code="already_paid")
+        await self.mark_failed(payment, S.CANCELLED, source=source, detail=reason)
+        return view_of(payment)
+
+    async def _close_checkout(self, payment: Payment) -> None:
+        if payment.provider == Provider.STRIPE and payment.provider_session_id:
+            state = await stripe_gateway(self.settings).expire_checkout(
+                payment.provider_session_id)
+            if state != "expired":
+                raise Conflict("The payer has just paid online; the payment will show as "
+                               "succeeded shortly.", code="paid_online")
 
     # --- cash and the test provider -----------------------------------------------------
 
@@ -451,12 +476,7 @@ class PaymentService:
         if amount != payment.amount:
             raise Conflict(f"This payment is for {payment.amount} (minor units), not {amount}.",
                            code="amount_mismatch")
-        if payment.provider == Provider.STRIPE and payment.provider_session_id:
-            state = await stripe_gateway(self.settings).expire_checkout(
-                payment.provider_session_id)
-            if state != "expired":
-                raise Conflict("The payer has just paid online; the payment will show as "
-                               "succeeded shortly.", code="paid_online")
+        await self._close_checkout(payment)
         detail = f"cash taken (was {payment.provider})" + (f": {note}" if note else "")
         payment.provider = Provider.CASH
         await self._succeed(payment, source="cash", detail=detail, actor_id=actor_id)
