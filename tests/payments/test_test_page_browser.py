@@ -1,0 +1,49 @@
+"""The test provider's checkout page in a real browser: Pay and Cancel work on a phone."""
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Page
+
+from events.config import Settings
+from events.db.engine import Database
+from tests.browser import LiveServer
+from tests.conftest import make_settings
+from tests.payments.conftest import RecordingHandler, load_payment, start_payment
+
+
+@pytest.fixture
+def settings(pg_url: str) -> Settings:
+    """No Stripe key: the test provider is on."""
+    return make_settings(pg_url)
+
+
+@pytest.mark.browser
+async def test_pay_on_the_test_page_lands_on_the_result_page(
+        db: Database, settings: Settings, festival: dict[str, Any], live_server: LiveServer,
+        page: Page, handler: RecordingHandler) -> None:
+    checkout = await start_payment(db, settings, festival, amount=60000)
+
+    await page.goto(f"{live_server.url}/pay/test/{checkout.payment_id}")
+    assert "¥600.00" in await page.locator(".amount").inner_text()
+    await page.get_by_role("button", name="支付 / Pay").click()
+    await page.wait_for_url(f"**/pay/{checkout.payment_id}/result")
+
+    assert await page.locator(".status").inner_text() == "支付成功 / Paid"
+    assert (await load_payment(db, checkout.payment_id)).status == "succeeded"
+    assert handler.kinds() == ["succeeded"]
+
+
+@pytest.mark.browser
+async def test_cancel_on_the_test_page_releases_the_purchase(
+        db: Database, settings: Settings, festival: dict[str, Any], live_server: LiveServer,
+        page: Page, handler: RecordingHandler) -> None:
+    checkout = await start_payment(db, settings, festival)
+
+    await page.goto(f"{live_server.url}/pay/test/{checkout.payment_id}")
+    await page.get_by_role("button", name="取消 / Cancel").click()
+    await page.wait_for_url(f"**/pay/{checkout.payment_id}/result")
+
+    assert await page.locator(".status").inner_text() == "已取消 / Cancelled"
+    assert (await load_payment(db, checkout.payment_id)).status == "cancelled"
+    assert handler.kinds() == ["failed"]
