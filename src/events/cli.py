@@ -190,3 +190,56 @@ def awards_export(file: Path, festival_ref: str, lang: str) -> None:
         raise click.ClickException(exc.detail) from exc
     file.write_bytes(content)
     click.echo(f"Wrote {count} awards to {file}.")
+
+
+@main.group()
+def mail() -> None:
+    """Outgoing mail (ticket confirmations)."""
+
+
+@mail.command("send")
+def mail_send() -> None:
+    """Send the confirmation messages that are due (cron-safe; repeats change nothing)."""
+    from events.db.engine import Database
+    from events.ticketing.mail import deliver_all_due
+
+    settings = get_settings()
+    if not settings.smtp_host:
+        raise click.ClickException("EVENTS_SMTP_HOST is not set: no mail is sent.")
+
+    async def send() -> tuple[int, int]:
+        database = Database.from_settings(settings)
+        try:
+            report = await deliver_all_due(database.engine, settings)
+            return report.attempted, report.sent
+        finally:
+            await database.dispose()
+
+    attempted, sent = _run(send)
+    click.echo(f"Sent {sent} of {attempted} due messages.")
+    if sent < attempted:
+        raise click.ClickException("Some messages were not sent; they will be retried.")
+
+
+@main.group()
+def tickets() -> None:
+    """Ticket orders."""
+
+
+@tickets.command("sweep")
+def tickets_sweep() -> None:
+    """Mark unpaid orders past their hold as expired (optional: they stop counting anyway)."""
+    from events.db.engine import Database
+    from events.ticketing.services import OrderService
+
+    settings = get_settings()
+
+    async def sweep() -> int:
+        database = Database.from_settings(settings)
+        try:
+            async with database.transaction() as session:
+                return await OrderService(session, settings).sweep_expired()
+        finally:
+            await database.dispose()
+
+    click.echo(f"{_run(sweep)} unpaid orders expired.")

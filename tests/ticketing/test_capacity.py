@@ -5,7 +5,9 @@ from typing import Any
 
 import pytest
 
+from events.config import Settings
 from events.db.engine import Database
+from events.ticketing.services import OrderService
 from tests.conftest import Client
 from tests.ticketing.conftest import (
     Catalog,
@@ -161,3 +163,17 @@ async def test_a_quota_cannot_shrink_below_what_is_sold_and_held(
     ok = await client.patch(url, json={"size": 4}, headers=organiser)
     assert ok.status_code == 200
     assert ok.json()["available"] == 0
+
+
+async def test_the_optional_sweep_marks_lapsed_orders_expired_and_drops_their_holds(
+        client: Client, catalog: Catalog, db: Database, settings: Settings) -> None:
+    lapsed = await buy(client, catalog, [(catalog.stand1, 2)])
+    live = await buy(client, catalog, [(catalog.stand1, 1)])
+    await expire_hold(db, lapsed["order_id"])
+    async with db.transaction() as session:
+        assert await OrderService(session, settings).sweep_expired() == 1
+    assert await scalar(db, "SELECT status FROM ticket_order WHERE id = :o",
+                        o=lapsed["order_id"]) == "expired"
+    assert await scalar(db, "SELECT count(DISTINCT order_id) FROM ticket_quota_hold") == 1
+    assert await scalar(db, "SELECT status FROM ticket_order WHERE id = :o",
+                        o=live["order_id"]) == "pending"

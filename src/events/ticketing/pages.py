@@ -24,6 +24,7 @@ from events.ticketing.services import OrderService, remember_settings
 from events.web.i18n import register
 from events.web.pages import page
 
+ORDER_COOKIE = "order_access"
 PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -60,16 +61,24 @@ class TicketPageController(Controller):
                     ) -> Template:
         remember_settings(db_session, settings)
         orders = OrderService(db_session, settings)
+        # Opened once with its link, the order is remembered on this device (a cookie for
+        # this order's path), so the language switch and a bookmark keep working.
+        remembered = request.cookies.get(ORDER_COOKIE)
+        token = access_token or remembered
         try:
-            order = await orders.read(order_id, access_token)
+            order = await orders.read(order_id, token)
             festival = await festival_services.FestivalService(db_session).get(
                 order.festival_id)
         except DomainError as exc:
             return self._error(request, exc)
         response = page(request, "tickets/order.html", order=order, festival=festival,
-                        festival_zone=ZoneInfo(festival.timezone), access_token=access_token,
+                        festival_zone=ZoneInfo(festival.timezone), access_token=token,
                         price=format_price)
         response.headers.update(PRIVATE)
+        if token != remembered:
+            response.set_cookie(ORDER_COOKIE, token, path=f"/orders/{order.id}",
+                                max_age=180 * 24 * 3600, httponly=True, samesite="lax",
+                                secure=settings.public_base_url.startswith("https://"))
         return response
 
     @staticmethod
