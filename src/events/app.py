@@ -32,6 +32,7 @@ from events.payments.controllers import (
 )
 from events.payments.gateway import stripe_lifespan
 from events.problems import exception_handlers
+from events.registration.controllers import ROUTES as REGISTRATION_ROUTES
 from events.ticketing.controllers import TicketingController
 from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
@@ -47,6 +48,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     FestivalController,
     AwardController,
     HomeController,
+    *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
@@ -57,6 +59,7 @@ OPENAPI_TAGS = [
     Tag(name="Service", description="Health and operations"),
     Tag(name="Access", description="Sign-in, accounts and gate devices"),
     Tag(name="Festivals", description="Festivals, meetings, days and gates"),
+    Tag(name="Registration", description="Owners, riders, horses, races, entries, imports"),
     Tag(name="Awards", description="Award categories, prize tables, import/export, allocation"),
     Tag(name="Payments", description="Stripe, cash and test payments; webhooks, refunds"),
     Tag(name="Ticketing", description="Ticket types, capacity, orders, signed QR tickets"),

@@ -193,6 +193,53 @@ def awards_export(file: Path, festival_ref: str, lang: str) -> None:
 
 
 @main.group()
+def entries() -> None:
+    """Race entries: a delegation's spreadsheet."""
+
+
+@entries.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--festival", "festival_ref", required=True, help="Festival id or slug.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; store nothing.")
+def entries_import(file: Path, festival_ref: str, dry_run: bool) -> None:
+    """Import entries from a CSV or XLSX file (one row per entry), all rows or none."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    from events.errors import DomainError
+    from events.registration.commands import import_entries, report_lines
+
+    content = file.read_bytes()
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                label = "Checking rows" if phase == "check" else "Storing entries"
+                tasks[phase] = bar.add_task(label, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        try:
+            report = _run(lambda: import_entries(get_settings(), content, festival_ref,
+                                                 dry_run=dry_run, progress=progress))
+        except DomainError as exc:
+            for error in exc.extra.get("errors", []):
+                click.echo(f"row {error.get('row')}, {error.get('field')}: "
+                           f"{error.get('message')}", err=True)
+            raise click.ClickException(exc.detail) from exc
+    elapsed = time.perf_counter() - started
+    for line in report_lines(report):
+        click.echo(line)
+    click.echo(f"{report.rows} rows in {elapsed:.2f} s "
+               f"({report.rows / elapsed if elapsed else 0:.0f} rows/s).")
+    if report.errors:
+        raise click.ClickException("Some rows have problems; nothing was imported.")
+
+
+@main.group()
 def mail() -> None:
     """Outgoing mail (ticket confirmations)."""
 

@@ -1,0 +1,1 @@
+"""Owners, riders and horses; races, entries, eligibility, imports and exports."""
