@@ -22,10 +22,10 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP) ## Create .venv and install the locked dependencies
 
 # Browser tests drive Debian's Chromium; tickets and pages need a CJK font.
-browser: ## Install Chromium and a CJK font for the browser tests and PDF tickets (apt)
-	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then :; else \
+browser: ## Install Chromium, a CJK font and poppler (PDF tickets decoded in tests) (apt)
+	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then :; else \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null; \
 	fi
 
 var/secret_key:

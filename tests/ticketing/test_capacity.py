@@ -1,9 +1,11 @@
 """Capacity is never oversold: decided atomically in PostgreSQL, held and expired right."""
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from events.config import Settings
 from events.db.engine import Database
@@ -177,3 +179,24 @@ async def test_the_optional_sweep_marks_lapsed_orders_expired_and_drops_their_ho
     assert await scalar(db, "SELECT count(DISTINCT order_id) FROM ticket_quota_hold") == 1
     assert await scalar(db, "SELECT status FROM ticket_order WHERE id = :o",
                         o=live["order_id"]) == "pending"
+
+
+async def test_the_purchase_path_is_a_handful_of_statements(
+        client: Client, catalog: Catalog) -> None:
+    engine = client._transport.app.state.db.engine.sync_engine  # type: ignore[attr-defined]
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await buy(client, catalog, [(catalog.day1, 2), (catalog.stand1, 1)])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    payments = re.compile(r"\b(FROM|INTO|UPDATE) (payment|payment_status_change)\b")
+    ours = [s for s in statements  # what payments' start runs is not counted
+            if not payments.search(s.split(" WHERE ")[0]) and "festival.slug" not in s]
+    # festival+types, coverage, order, lines, lock timeout, lock, holds sum, holds, payment id
+    assert len(ours) == 9, ours
+    assert all(re.search(r"ticket_(order|quota|type)|set_config", s) for s in ours)

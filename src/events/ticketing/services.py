@@ -205,6 +205,19 @@ async def _lock_order(conn: AsyncConnection, order_id: uuid.UUID) -> Any:
                                .with_for_update())).first()
 
 
+async def _lock_payment_then_order(session: AsyncSession, settings: Settings,
+                                   order_id: uuid.UUID) -> Any:
+    """Lock an order for a change that may move its payment. The payment is locked first,
+    as the payments domain does before it calls the handler (payment, then order), so a
+    refund here and a webhook there queue up instead of deadlocking."""
+    conn = await session.connection()
+    payment_id = (await conn.execute(sa.select(ORDER.c.payment_id).where(
+        ORDER.c.id == order_id))).scalar_one_or_none()
+    if payment_id is not None:
+        await payment_services.PaymentService(session, settings).lock(payment_id)
+    return await _lock_order(conn, order_id)
+
+
 async def _valid_tickets(conn: AsyncConnection, order_id: uuid.UUID,
                          ticket_ids: Sequence[uuid.UUID] | None = None) -> list[Any]:
     query = sa.select(TICKET.c.id, TICKET.c.serial, TICKET.c.kid, TICKET.c.ticket_type_id,
@@ -657,7 +670,7 @@ class OrderService:
         order = await self.authorised_order(order_id, access_token, is_organiser=is_organiser)
         conn = await self._conn()
         now = utcnow()
-        order = await _lock_order(conn, order.id)
+        order = await _lock_payment_then_order(self.session, self.settings, order.id)
         if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REFUNDED):
             return await self.read_row(order)
         if order.status == OrderStatus.PENDING:
@@ -666,11 +679,9 @@ class OrderService:
                 status=OrderStatus.CANCELED, canceled_at=now, cancel_reason=reason[:200],
                 expires_at=None, updated_at=now))
             if order.payment_id is not None:
-                payments = payment_services.PaymentService(self.session, self.settings)
-                payment = await payments.lock(order.payment_id)
-                await payments.mark_failed(payment, payment_services.PaymentStatus.CANCELLED,
-                                           source="api", detail=f"ticket order cancelled: "
-                                                                f"{reason}")
+                # Closes a Stripe checkout first: a cancelled order can no longer be paid.
+                await payment_services.PaymentService(self.session, self.settings).cancel(
+                    order.payment_id, reason=f"ticket order cancelled: {reason}")
         else:
             if not is_organiser:
                 raise Forbidden("Paid orders are refunded by the organiser.",
@@ -757,7 +768,7 @@ class TicketService:
                     ).scalar_one_or_none()
         if order_id is None:
             raise NotFound(f"No ticket with id {ticket_id!r}.", code="ticket_not_found")
-        return key, await _lock_order(conn, order_id)
+        return key, await _lock_payment_then_order(self.session, self.settings, order_id)
 
     async def refund_ticket(self, ticket_id: str, *, reason: str,
                             actor_id: uuid.UUID | None = None) -> schemas.TicketRead:
