@@ -369,3 +369,50 @@ async def test_the_inspection_confirms_or_scratches_with_a_refund(
     assert failed.json()["entry"]["status"] == "scratched"
     assert failed.json()["refund"]["amount"] == 20000
     assert (await rows(db, Race))[0].entered == 1
+
+
+async def test_an_expired_checkout_loses_the_place_when_the_owner_comes_back_to_pay(
+        client: Client, db: Database, festival: dict[str, Any], make_race: RaceFactory,
+        organiser: dict[str, str]) -> None:
+    race = await make_race(field_size=1)
+    pairs = await stable(db, count=2)
+    first, second = [(await client.post(entries_url(festival), headers=organiser, json={
+        "race_id": race["id"], "horse_id": h, "rider_id": r})).json() for h, r in pairs]
+    async with db.transaction() as session:
+        await session.exec(update(Payment).values(  # type: ignore[call-overload]
+            expires_at=utcnow() - dt.timedelta(minutes=1)))
+
+    response = await client.post(f"/api/v1/entries/{first['id']}/pay", headers=organiser)
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["checkout_url"]) == ("cancelled", None)
+    assert (await entry_row(db, second["id"])).status == "pending_payment"
+    assert await count_rows(db, Payment) == 1
+    again = await client.post(f"/api/v1/entries/{first['id']}/pay", headers=organiser)
+    assert (again.status_code, again.json()["code"]) == (409, "nothing_to_pay")
+
+
+async def test_paying_and_withdrawing_at_the_same_moment_leave_a_consistent_entry(
+        client: Client, db: Database, festival: dict[str, Any], make_race: RaceFactory,
+        organiser: dict[str, str]) -> None:
+    race = await make_race(field_size=5)
+    pairs = await stable(db, count=4)
+    made = [(await client.post(entries_url(festival), headers=organiser, json={
+        "race_id": race["id"], "horse_id": h, "rider_id": r})).json() for h, r in pairs]
+
+    answers = await asyncio.gather(*(
+        call for entry in made for call in (
+            client.post(f"/api/v1/payments/{entry['payment_id']}/test-complete"),
+            client.post(f"/api/v1/entries/{entry['id']}/withdraw", headers=organiser))))
+
+    assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
+    for entry in made:
+        stored = await entry_row(db, entry["id"])
+        [payment] = await rows(db, Payment, Payment.id == uuid.UUID(entry["payment_id"]))
+        assert stored.status == "withdrawn"
+        if payment.status == "cancelled":  # withdrawn first: nothing was paid
+            assert (stored.amount_paid, stored.amount_refunded) == (0, 0)
+        else:  # paid first, then withdrawn before the close: all but the registration fee
+            assert (payment.status, stored.amount_paid, stored.amount_refunded) == (
+                "partially_refunded", 30000, 20000)
+    assert (await rows(db, Race))[0].entered == 0

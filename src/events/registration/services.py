@@ -859,6 +859,15 @@ class EntryService:
         if entry.status != EntryStatus.PENDING_PAYMENT:
             raise Conflict(f"This entry is {entry.status}; nothing to pay.",
                            code="nothing_to_pay")
+        if entry.payment_id is not None:
+            payments = self._payments()
+            payment = await payments.get(entry.payment_id)
+            if (payment.status in ("created", "pending") and payment.expires_at is not None
+                    and payment.expires_at <= utcnow()):
+                # The checkout ran out before it was paid: the place goes (on_failed moves
+                # the waiting list up), as it would when the provider reports the expiry.
+                await payments.cancel(payment.id, reason="checkout expired", source="system")
+                return await self.read(entry)
         race = await self.session.get_one(Race, entry.race_id)
         horse = await self.session.get_one(Horse, entry.horse_id)
         await self._start_payment(entry, race, horse, idempotency_key=None)
@@ -899,10 +908,9 @@ class EntryService:
             await self._free_place(race)
             moved_up = await self.fill_from_waiting_list(race)
         if before == EntryStatus.PENDING_PAYMENT and entry.payment_id is not None:
-            payments = self._payments()
-            payment = await payments.lock(entry.payment_id)
-            await payments.mark_failed(payment, payment_services.PaymentStatus.CANCELLED,
-                                       source="system", detail=f"entry {to}")
+            # Close the open checkout (Stripe's too), so the fee cannot be paid any more.
+            await self._payments().cancel(entry.payment_id, reason=f"entry {to}",
+                                          source="system")
         refund = fees.refund_for(entry, race, now, new_status=to,
                                  place_refilled=bool(moved_up))
         if refund.amount > 0 and entry.payment_id is not None:
