@@ -7,7 +7,15 @@ from events.db.base import utcnow
 from events.db.engine import Database
 from events.registration.models import Race
 from tests.conftest import Client
-from tests.registration.conftest import RaceFactory, count_rows, iso, race_body, rows
+from tests.registration.conftest import (
+    RaceFactory,
+    count_rows,
+    entries_url,
+    iso,
+    race_body,
+    rows,
+    stable,
+)
 
 
 async def test_an_organiser_creates_a_race_that_anyone_can_read(
@@ -103,3 +111,21 @@ async def test_editing_a_race_changes_only_what_is_sent(
     assert cleared.status_code == 422
     missing = await client.patch("/api/v1/races/nope", headers=organiser, json={})
     assert missing.status_code == 404
+
+
+async def test_a_larger_field_moves_the_waiting_list_up_and_a_smaller_one_is_refused(
+        client: Client, db: Database, make_race: RaceFactory, organiser: dict[str, str],
+        festival: dict[str, Any]) -> None:
+    race = await make_race(field_size=1)
+    for horse, rider in await stable(db, count=3):
+        await client.post(entries_url(festival), headers=organiser,
+                          json={"race_id": race["id"], "horse_id": horse, "rider_id": rider})
+
+    grown = await client.patch(f"/api/v1/races/{race['id']}", headers=organiser,
+                               json={"field_size": 2})
+    shrunk = await client.patch(f"/api/v1/races/{race['id']}", headers=organiser,
+                                json={"field_size": 1})
+
+    assert (grown.json()["entered"], grown.json()["waiting"]) == (2, 1)
+    assert (shrunk.status_code, shrunk.json()["code"]) == (409, "field_size_below_entered")
+    assert (await rows(db, Race))[0].entered == 2

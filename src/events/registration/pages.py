@@ -75,14 +75,16 @@ class OwnerPages(Controller):
         return claims.user_id if claims.role == Role.OWNER else None
 
     async def _owner(self, request: Request[Any, Any, Any], session: AsyncSession,
-                     settings: Settings) -> Owner | None:
+                     settings: Settings) -> tuple[Owner, Actor] | None:
+        """The signed-in owner and who acts, or None (then the login page)."""
         user_id = self._user_id(request, settings)
         if user_id is None:
             return None
         try:
-            return await OwnerService(session).for_user(user_id)
+            owner = await OwnerService(session).for_user(user_id)
         except DomainError:
             return None
+        return owner, Actor(user_id=user_id, role=Role.OWNER)
 
     @staticmethod
     def _login_redirect(request: Request[Any, Any, Any]) -> Redirect:
@@ -180,10 +182,10 @@ class OwnerPages(Controller):
                       settings: NamedDependency[Settings],
                       entered: Annotated[str | None, QueryParameter(max_length=64)] = None,
                       ) -> Response[Any]:
-        owner = await self._owner(request, db_session, settings)
-        if owner is None:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
             return self._login_redirect(request)
-        actor = Actor(user_id=owner.user_id or uuid.uuid4(), role=Role.OWNER)
+        owner, actor = signed_in
         entries = await EntryService(db_session, settings).mine(actor)
         horses, _ = await HorseService(db_session).search(actor, limit=200, offset=0)
         profile = await OwnerService(db_session).read(owner)
@@ -194,18 +196,18 @@ class OwnerPages(Controller):
     async def horse_form(self, request: Request[Any, Any, Any],
                          db_session: NamedDependency[AsyncSession],
                          settings: NamedDependency[Settings]) -> Response[Any]:
-        owner = await self._owner(request, db_session, settings)
-        if owner is None:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
             return self._login_redirect(request)
-        return self._page(request, "horse.html", form={"origin_province": owner.province},
+        return self._page(request, "horse.html", form={"origin_province": signed_in[0].province},
                           errors={}, duplicate=False)
 
     @post("/my/horses/new", operation_id="NewHorseSubmit", summary="Add a horse (form)")
     async def add_horse(self, request: Request[Any, Any, Any], data: Form,
                         db_session: NamedDependency[AsyncSession],
                         settings: NamedDependency[Settings]) -> Response[Any]:
-        owner = await self._owner(request, db_session, settings)
-        if owner is None or owner.user_id is None:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
             return self._login_redirect(request)
         form = {k: v.strip() for k, v in data.items()}
         fields = ("name_zh", "name_bo", "name_en", "species", "sex", "birth_year", "colour",
@@ -214,8 +216,7 @@ class OwnerPages(Controller):
         values: dict[str, Any] = {k: form[k] for k in fields if form.get(k)}
         values["confirm_duplicate"] = form.get("confirm_duplicate") == "on"
         try:
-            await HorseService(db_session).create(
-                Actor(user_id=owner.user_id, role=Role.OWNER), _model(schemas.HorseIn, values))
+            await HorseService(db_session).create(signed_in[1], _model(schemas.HorseIn, values))
         except (PydanticValidationError, DomainError) as exc:
             await db_session.rollback()
             duplicate = isinstance(exc, DomainError) and exc.instance_code == "possible_duplicate"
@@ -235,12 +236,12 @@ class OwnerPages(Controller):
     async def add_rider(self, request: Request[Any, Any, Any], data: Form,
                         db_session: NamedDependency[AsyncSession],
                         settings: NamedDependency[Settings]) -> Response[Any]:
-        owner = await self._owner(request, db_session, settings)
-        if owner is None:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
             return self._login_redirect(request)
         form = {k: v.strip() for k, v in data.items()}
         try:
-            await OwnerService(db_session).add_rider(owner, _model(schemas.RiderIn, {
+            await OwnerService(db_session).add_rider(signed_in[0], _model(schemas.RiderIn, {
                 "name": form.get("name", ""), "birth_date": form.get("birth_date", ""),
                 "guardian_name": form.get("guardian_name", ""),
                 "guardian_consent": form.get("guardian_consent") == "on"}))
@@ -251,8 +252,8 @@ class OwnerPages(Controller):
         return Redirect("/my", status_code=303)
 
     async def _enter_page(self, request: Request[Any, Any, Any], session: AsyncSession,
-                          owner: Owner, status: int = 200, **context: Any) -> Template:
-        actor = Actor(user_id=owner.user_id or uuid.uuid4(), role=Role.OWNER)
+                          owner: Owner, actor: Actor, status: int = 200, **context: Any
+                          ) -> Template:
         races = await RaceService(session).open_for_entries(utcnow())
         horses, _ = await HorseService(session).search(actor, limit=200, offset=0)
         riders = await OwnerService(session).riders(owner.id)
@@ -267,20 +268,20 @@ class OwnerPages(Controller):
     async def enter_form(self, request: Request[Any, Any, Any],
                          db_session: NamedDependency[AsyncSession],
                          settings: NamedDependency[Settings]) -> Response[Any]:
-        owner = await self._owner(request, db_session, settings)
-        if owner is None:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
             return self._login_redirect(request)
-        return await self._enter_page(request, db_session, owner)
+        return await self._enter_page(request, db_session, *signed_in)
 
     @post("/my/enter", operation_id="EnterRaceSubmit", summary="Enter a race (form)")
     async def enter(self, request: Request[Any, Any, Any], data: Form,
                     db_session: NamedDependency[AsyncSession],
                     settings: NamedDependency[Settings]) -> Response[Any]:
-        owner = await self._owner(request, db_session, settings)
-        if owner is None or owner.user_id is None:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
             return self._login_redirect(request)
+        actor = signed_in[1]
         form = {k: v.strip() for k, v in data.items()}
-        actor = Actor(user_id=owner.user_id, role=Role.OWNER)
         try:
             race = await RaceService(db_session).get(form.get("race_id", ""))
             created = await EntryService(db_session, settings).create(
@@ -293,8 +294,8 @@ class OwnerPages(Controller):
             owner = await OwnerService(db_session).for_user(actor.user_id)
             failures = exc.failures if isinstance(exc, Ineligible) else []
             error = None if failures else _errors_of(exc)
-            return await self._enter_page(request, db_session, owner, status=422, form=form,
-                                          failures=failures, error=error)
+            return await self._enter_page(request, db_session, owner, actor, status=422,
+                                          form=form, failures=failures, error=error)
         return Redirect(f"/my?entered={created.entry.id}", status_code=303)
 
     @post("/my/entries/{entry_id:str}/pay", operation_id="PayEntrySubmit",
@@ -302,12 +303,11 @@ class OwnerPages(Controller):
     async def pay(self, request: Request[Any, Any, Any], entry_id: FromPath[str],
                   db_session: NamedDependency[AsyncSession],
                   settings: NamedDependency[Settings]) -> Response[Any]:
-        owner = await self._owner(request, db_session, settings)
-        if owner is None or owner.user_id is None:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
             return self._login_redirect(request)
         try:
-            entry = await EntryService(db_session, settings).pay(
-                Actor(user_id=owner.user_id, role=Role.OWNER), entry_id)
+            entry = await EntryService(db_session, settings).pay(signed_in[1], entry_id)
         except DomainError:
             await db_session.rollback()
             return Redirect("/my", status_code=303)
@@ -318,12 +318,12 @@ class OwnerPages(Controller):
     async def withdraw(self, request: Request[Any, Any, Any], entry_id: FromPath[str],
                        db_session: NamedDependency[AsyncSession],
                        settings: NamedDependency[Settings]) -> Response[Any]:
-        owner = await self._owner(request, db_session, settings)
-        if owner is None or owner.user_id is None:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
             return self._login_redirect(request)
         try:
-            await EntryService(db_session, settings).withdraw(
-                Actor(user_id=owner.user_id, role=Role.OWNER), entry_id, "withdrawn online")
+            await EntryService(db_session, settings).withdraw(signed_in[1], entry_id,
+                                                              "withdrawn online")
         except DomainError:
             await db_session.rollback()
         return Redirect("/my", status_code=303)
