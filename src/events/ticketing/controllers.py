@@ -140,12 +140,18 @@ class TicketingController(Controller):
     @get(FESTIVAL + "/ticket-types/{ticket_type_id:str}", operation_id="GetTicketType",
          summary="One ticket type with its remaining capacity (public)",
          responses=error_responses(NotFound))
-    async def get_ticket_type(self, festival_id: FromPath[str], ticket_type_id: FromPath[str],
+    async def get_ticket_type(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
+                              ticket_type_id: FromPath[str],
                               catalog: NamedDependency[CatalogService]
                               ) -> schemas.TicketTypeRead:
         fid = festival_services.parse_id(festival_id, "festival")
         ticket_type = await catalog.get_type(fid, ticket_type_id)
-        return (await catalog.types(fid, include_inactive=True, only=[ticket_type.id]))[0]
+        found = await catalog.types(fid, include_inactive=is_organiser(request),
+                                    only=[ticket_type.id])
+        if not found:  # switched off: only organisers see it
+            raise NotFound(f"No ticket type with id {ticket_type_id!r} at this festival.",
+                           code="ticket_type_not_found")
+        return found[0]
 
     @patch(FESTIVAL + "/ticket-types/{ticket_type_id:str}", operation_id="UpdateTicketType",
            summary="Change a ticket type (days and enclosure only before it sells)",
