@@ -107,10 +107,11 @@ async def test_one_bad_row_stores_nothing_and_names_the_row(
 async def test_ineligible_and_unknown_races_and_conflicting_owners_are_reported_per_row(
         client: Client, db: Database, festival: dict[str, Any], make_race: RaceFactory,
         organiser: dict[str, str]) -> None:
-    await make_race(code="local", local_provinces=["XZ"], field_size=20)
-    await make_race(code="open", field_size=20)
+    await make_race(code="local", local_provinces=["XZ"], field_size=20, name_zh="走马")
+    await make_race(code="open", field_size=20, name_zh="走马")
     lines = [zh_row(0, "local"), zh_row(2, "nowhere"), zh_row(4, "open"),
-             zh_row(5, "open", 马主姓名="别人"), zh_row(6, "open", 芯片号="156000000000004")]
+             zh_row(5, "open", 马主姓名="别人"), zh_row(6, "open", 芯片号="156000000000004"),
+             zh_row(8, "走马")]
 
     report = (await client.post(import_url(festival, dry_run=True), headers=organiser,
                                 content=to_csv(ZH_HEADER, lines))).json()
@@ -121,6 +122,7 @@ async def test_ineligible_and_unknown_races_and_conflicting_owners_are_reported_
     assert "No race 'nowhere'" in by_row[(3, "race")]
     assert "row 4" in by_row[(5, "owner_mobile")]
     assert "another horse in row 4" in by_row[(6, "microchip")]
+    assert "give the race code" in by_row[(7, "race")]
     assert await count_rows(db, Owner) == 0
 
 

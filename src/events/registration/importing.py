@@ -376,14 +376,14 @@ class EntryImport:
             if progress and (done % 50 == 0 or done == len(rows)):
                 progress("check", done, len(rows))
 
-        races, days = await self._races(festival)
+        races = await self._races(festival)
         locked = not dry_run and not problems
         if locked:  # places are decided under the races' locks, in sorted order
             entries = EntryService(self.session)
-            wanted = {race.id for r in parsed if (race := races.get(_race_key(r.race_ref)))}
+            wanted = {race.id for r in parsed if (race := races.find(r.race_ref))}
             for race_id in sorted(wanted):
                 await entries.lock_race(race_id)
-        plan = await self._plan(festival, parsed, races, days, now, problems)
+        plan = await self._plan(festival, parsed, races, now, problems)
         waiting = sum(1 for e in plan.entries if e.status == EntryStatus.WAITING)
         created = schemas.ImportCounts(owners=len(plan.new_owners),
                                        horses=len(plan.new_horses),
@@ -400,13 +400,13 @@ class EntryImport:
                 report=report)
         if dry_run or problems:
             return report
-        unique_races = {race.id: race for race in races.values()}
-        await self._store(plan, list(unique_races.values()), actor_id, progress)
+        await self._store(plan, races.unique(), actor_id, progress)
         report.stored = True
         return report
 
-    async def _races(self, festival: Festival) -> tuple[dict[str, Race], dict[uuid.UUID,
-                                                                               dt.date]]:
+    async def _races(self, festival: Festival) -> "_Races":
+        """The festival's races by code, id and name (a name two races share is left out:
+        those rows must give the code), and each race's date."""
         rows = (await self.session.exec(
             select(Race, col(FestivalDay.date))
             .join(FestivalDay, col(FestivalDay.id) == Race.day_id)
@@ -414,13 +414,25 @@ class EntryImport:
             .execution_options(populate_existing=True))).all()
         races: dict[str, Race] = {}
         for race, _ in rows:
-            for key in (race.code, race.name_zh, race.name_en, str(race.id)):
-                races[_race_key(key)] = race
-        return races, {race.id: date for race, date in rows}
+            races[_race_key(race.code)] = race
+            races[_race_key(str(race.id))] = race
+        named: dict[str, set[uuid.UUID]] = defaultdict(set)
+        by_id = {race.id: race for race, _ in rows}
+        for race, _ in rows:
+            for name in (race.name_zh, race.name_en):
+                named[_race_key(name)].add(race.id)
+        ambiguous = set()
+        for key, ids in named.items():
+            if key in races:
+                continue
+            if len(ids) == 1:
+                races[key] = by_id[next(iter(ids))]
+            else:
+                ambiguous.add(key)
+        return _Races(races, ambiguous, {race.id: date for race, date in rows})
 
-    async def _plan(self, festival: Festival, parsed: Sequence[ParsedRow],
-                    races: dict[str, Race], days: dict[uuid.UUID, dt.date], now: dt.datetime,
-                    problems: list[schemas.ImportProblem]) -> _Plan:
+    async def _plan(self, festival: Festival, parsed: Sequence[ParsedRow], races: "_Races",
+                    now: dt.datetime, problems: list[schemas.ImportProblem]) -> _Plan:
         plan = _Plan()
         matched_owners: set[uuid.UUID] = set()
         matched_horses: set[uuid.UUID] = set()
@@ -440,7 +452,8 @@ class EntryImport:
             owner_horses[(known.owner_id, known.name_zh, known.birth_year)].append(known)
         owner_riders = {(r.owner_id, r.name, r.birth_date): r
                         for r in await self._in(Rider, Rider.owner_id, owner_ids)}
-        race_ids = {race.id for race in races.values()}
+        known = races.unique()
+        race_ids = {race.id for race in known}
         query: Any = (sa.select(col(Entry.race_id), col(Entry.horse_id), col(Entry.rider_id),
                                 col(Entry.province), col(Entry.county))
                       .where(col(Entry.race_id).in_(race_ids), col(Entry.status).in_(ACTIVE)))
@@ -457,14 +470,17 @@ class EntryImport:
         file_horses: dict[tuple[str, str, int], tuple[Horse, ParsedRow]] = {}
         file_chips: dict[str, tuple[Horse, ParsedRow]] = {}
         file_riders: dict[tuple[uuid.UUID, str, dt.date], Rider] = {}
-        free = {race.id: race.field_size - race.entered for race in races.values()}
-        next_position = {race.id: race.waitlist_seq for race in races.values()}
+        free = {race.id: race.field_size - race.entered for race in known}
+        next_position = {race.id: race.waitlist_seq for race in known}
         created_at = utcnow()
 
         for row in parsed:
             errors_before = len(problems)
-            race = races.get(_race_key(row.race_ref))
-            if race is None:
+            race = races.find(row.race_ref)
+            if _race_key(row.race_ref) in races.ambiguous:
+                problem(row, "race", f"Several races are called {row.race_ref!r}; give the race "
+                                     "code.")
+            elif race is None:
                 problem(row, "race", f"No race {row.race_ref!r} at this festival (use its code "
                                      "or name).")
             else:
@@ -565,7 +581,8 @@ class EntryImport:
                 county_entries=county_count[(race.id, owner.province, owner.county)],
                 horse_entered=(race.id, horse.id) in horses_in,
                 rider_entered=(race.id, rider.id) in riders_in)
-            for failure in eligibility.check(race, days[race.id], horse, rider, owner, standing):
+            for failure in eligibility.check(race, races.dates[race.id], horse, rider, owner,
+                                             standing):
                 problem(row, "race", f"{race.code}: {failure.code}: {failure.message}")
             if len(problems) > errors_before:
                 continue
@@ -654,6 +671,19 @@ class EntryImport:
                                      "nothing was imported.", errors=[])
         if progress and not total:
             progress("store", 0, 0)
+
+
+@dataclass
+class _Races:
+    by_key: dict[str, Race]
+    ambiguous: set[str]
+    dates: dict[uuid.UUID, dt.date]
+
+    def find(self, ref: str) -> Race | None:
+        return self.by_key.get(_race_key(ref))
+
+    def unique(self) -> list[Race]:
+        return list({race.id: race for race in self.by_key.values()}.values())
 
 
 def _race_key(text: str) -> str:
