@@ -7,6 +7,7 @@ PostgreSQL tests are skipped with a loud notice.
 """
 
 import asyncio
+import logging
 import os
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 os.environ["EVENTS_ENV"] = "test"
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 from events.access.models import Role
 from events.access.services import UserService

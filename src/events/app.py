@@ -20,6 +20,8 @@ from events import __version__
 from events.access.controllers import AuthController, DeviceController, UserController
 from events.access.middleware import AuthenticationMiddleware
 from events.awards.controllers import AwardController
+from events.checkin.baseline import touch
+from events.checkin.controllers import AttendanceController, CheckinController
 from events.config import Settings, get_settings
 from events.db.deps import provide_db_session
 from events.db.engine import Database
@@ -47,6 +49,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DeviceController,
     FestivalController,
     AwardController,
+    CheckinController,
+    AttendanceController,
     HomeController,
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
@@ -63,6 +67,7 @@ OPENAPI_TAGS = [
     Tag(name="Awards", description="Award categories, prize tables, import/export, allocation"),
     Tag(name="Payments", description="Stripe, cash and test payments; webhooks, refunds"),
     Tag(name="Ticketing", description="Ticket types, capacity, orders, signed QR tickets"),
+    Tag(name="Check-in", description="Gate scans, offline sync, attendance"),
 ]
 
 
@@ -103,7 +108,8 @@ def create_app(settings: Settings | None = None, *,
         return settings
 
     return Litestar(
-        route_handlers=[*ROUTE_HANDLERS, *extra_route_handlers],
+        route_handlers=[*ROUTE_HANDLERS, *([touch] if settings.bench_endpoints else []),
+                        *extra_route_handlers],
         dependencies={
             "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     """Where people reach the app; used for links in emails and checkout return URLs."""
 
+    bench_endpoints: bool = False
+    """Serve ``POST /bench/touch`` (a bare one-row UPDATE) as `make bench`'s baseline."""
+
     stripe_secret_key: SecretStr | None = None
     """Stripe API key (``sk_live_...`` / ``sk_test_...``). Set: payments go through Stripe
     and the test provider is off."""

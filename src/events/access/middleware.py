@@ -36,8 +36,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
                 except (security.InvalidToken, ValueError) as exc:
                     scope["auth"] = getattr(exc, "reason", "token_invalid")
             elif scheme == "device" and credentials:
-                async with state.db.session_factory() as session:
-                    principal = await resolve_device(session, credentials)
+                principal = await resolve_device(state.db, credentials)
                 if principal is None:
                     scope["auth"] = "device_unknown"
                 else:

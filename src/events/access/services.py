@@ -1,9 +1,10 @@
 """Rules for users, logins and gate devices. Services flush; the request commits."""
 
+import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -13,6 +14,8 @@ from events.access import security
 from events.access.models import Device, Role, User
 from events.access.principal import Principal
 from events.db.base import utcnow
+from events.db.engine import Database
+from events.db.fast import Statement, fetchrow
 from events.errors import Conflict, NotFound, Unauthorized
 from events.festivals import services as festival_services
 
@@ -102,18 +105,42 @@ class DeviceService:
             device.revoked_at = utcnow()
             self.session.add(device)
             await self.session.flush()
+        forget_device(device.id)
         return device
 
 
-async def resolve_device(session: AsyncSession, token: str, *, now: datetime | None = None
-                         ) -> Principal | None:
-    """The device a token belongs to, unless it is unknown or revoked."""
-    row = (await session.exec(
-        select(Device.id, Device.festival_id, Device.gate_id)
-        .where(Device.token_hash == security.hash_device_token(token),
-               col(Device.revoked_at).is_(None)))).first()
+_DEVICE_BY_TOKEN = Statement(
+    "SELECT id, festival_id, gate_id FROM device WHERE token_hash = :token_hash "
+    "AND revoked_at IS NULL",
+    result_types={"id": sa.Uuid(), "festival_id": sa.Uuid(), "gate_id": sa.Uuid()})
+DEVICE_CACHE_SECONDS = 30.0
+"""How long a worker trusts a device token it has seen. Revocation is immediate in the
+worker that revokes and for scans everywhere (the scan statement checks the device);
+other routes in other workers notice within this time."""
+_device_cache: dict[str, tuple[Principal, float]] = {}
+
+
+async def resolve_device(db: Database, token: str) -> Principal | None:
+    """The device a token belongs to, unless it is unknown or revoked (one indexed query,
+    then cached briefly)."""
+    token_hash = security.hash_device_token(token)
+    cached = _device_cache.get(token_hash)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    row = await fetchrow(db, _DEVICE_BY_TOKEN, token_hash=token_hash)
     if row is None:
+        _device_cache.pop(token_hash, None)
         return None
-    device_id, festival_id, gate_id = row
-    return Principal(kind="device", id=device_id, role=Role.GATE, festival_id=festival_id,
-                     gate_id=gate_id)
+    principal = Principal(kind="device", id=row["id"], role=Role.GATE,
+                          festival_id=row["festival_id"], gate_id=row["gate_id"])
+    if len(_device_cache) > 10_000:
+        _device_cache.clear()
+    _device_cache[token_hash] = (principal, time.monotonic() + DEVICE_CACHE_SECONDS)
+    return principal
+
+
+def forget_device(device_id: uuid.UUID) -> None:
+    """Drop a revoked device from this worker's cache."""
+    for token_hash, (principal, _) in list(_device_cache.items()):
+        if principal.id == device_id:
+            _device_cache.pop(token_hash, None)

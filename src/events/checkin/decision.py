@@ -1,0 +1,407 @@
+"""The check-in decision, taken in the database in one statement.
+
+Order (API.md, pretix's redeem): the token is genuine and its ticket found → not revoked
+(nor an old serial) → not cancelled → valid today → admitted by a list behind this gate →
+not already inside that list today. Tickets exist only for paid orders, so ``unpaid``
+cannot arise for a genuine token.
+
+On PostgreSQL one statement (data-modifying CTEs) does everything: it checks the device
+is not revoked, finds a retried nonce, decides, inserts the presence row that makes the
+entry single-use (``ON CONFLICT`` on its primary key: of 50 concurrent scans exactly one
+inserts), and writes the scan log, all atomically. On SQLite the same decision runs as a
+few statements inside one write transaction (SQLite has one writer at a time).
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from events.db.base import UTCDateTime
+from events.db.engine import Database
+from events.db.fast import Statement, fetchrow
+
+# Verdicts before the presence check; "go" means the ticket may pass this gate today.
+GO = "go"
+REPLAY = "replay"
+DEVICE_REVOKED = "device_revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInput:
+    festival_id: uuid.UUID
+    device_id: uuid.UUID
+    gate_id: uuid.UUID
+    nonce: str
+    kind: str
+    ticket_id: uuid.UUID
+    serial: int
+    today: dt.date
+    at: dt.datetime
+    """When the scan happened: now, or an offline scan's own time."""
+    now: dt.datetime
+    """When the server recorded it."""
+    client_time: dt.datetime | None
+    offline: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """What the database decided, or the stored answer of a retried nonce."""
+
+    verdict: str
+    result: str | None
+    reason: str | None
+    enclosure_id: uuid.UUID | None
+    first_entry_at: dt.datetime | None
+    first_entry_gate_id: uuid.UUID | None
+    logged: bool
+    """False when a concurrent retry of the same nonce logged first: read its answer."""
+    conflict: bool = False
+
+
+_UUID = sa.Uuid()
+_TIME = UTCDateTime()
+
+SCAN_PG = Statement("""
+WITH
+dev AS (SELECT 1 FROM device WHERE id = :device::uuid AND revoked_at IS NULL),
+prior AS (
+  SELECT result, reason, enclosure_id, first_entry_at, first_entry_gate_id, conflict
+  FROM checkin_scan WHERE device_id = :device::uuid AND nonce = :nonce::text
+),
+t AS (
+  SELECT t.id, t.status, t.serial, t.enclosure_id,
+         EXISTS (SELECT 1 FROM ticket_revocation r
+                 WHERE r.ticket_id = t.id AND r.serial = :serial::int) AS revoked,
+         EXISTS (SELECT 1 FROM ticket_day d
+                 WHERE d.ticket_id = t.id AND d.date = :today::date) AS today_ok
+  FROM ticket t WHERE t.id = :ticket::uuid AND t.festival_id = :festival::uuid
+),
+lst AS (
+  SELECT e.id, e.allow_reentry
+  FROM t JOIN enclosure own ON own.id = t.enclosure_id
+  JOIN enclosure e ON e.id = own.id OR e.id = own.parent_id
+  WHERE NOT EXISTS (SELECT 1 FROM enclosure_gate g WHERE g.enclosure_id = e.id)
+     OR EXISTS (SELECT 1 FROM enclosure_gate g
+                WHERE g.enclosure_id = e.id AND g.gate_id = :gate::uuid)
+  ORDER BY (e.id = own.id) DESC
+  LIMIT 1
+),
+verdict AS (
+  SELECT CASE
+    WHEN NOT EXISTS (SELECT 1 FROM dev) THEN 'device_revoked'
+    WHEN EXISTS (SELECT 1 FROM prior) THEN 'replay'
+    WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'invalid'
+    WHEN (SELECT revoked OR serial <> :serial::int FROM t) THEN 'revoked'
+    WHEN (SELECT status <> 'valid' FROM t) THEN 'canceled'
+    WHEN NOT (SELECT today_ok FROM t) THEN 'wrong_day'
+    WHEN NOT EXISTS (SELECT 1 FROM lst) THEN 'wrong_gate'
+    ELSE 'go' END AS v
+),
+entered AS (
+  INSERT INTO checkin_presence AS p (ticket_id, enclosure_id, day, first_entry_at,
+      first_gate_id, first_device_id, inside, entries, last_change_at)
+  SELECT :ticket::uuid, lst.id, :today::date, :at::timestamptz, :gate::uuid,
+         :device::uuid, TRUE, 1, :at::timestamptz
+  FROM lst, verdict WHERE verdict.v = 'go' AND :kind::text = 'entry'
+  ON CONFLICT (ticket_id, enclosure_id, day) DO UPDATE
+     SET inside = TRUE, entries = p.entries + 1, last_change_at = EXCLUDED.last_change_at
+     WHERE NOT p.inside
+       AND (SELECT allow_reentry FROM enclosure WHERE id = EXCLUDED.enclosure_id)
+  RETURNING p.first_entry_at, p.first_gate_id
+),
+exited AS (
+  UPDATE checkin_presence p SET inside = FALSE, last_change_at = :at::timestamptz
+  FROM lst, verdict
+  WHERE verdict.v = 'go' AND :kind::text = 'exit' AND p.ticket_id = :ticket::uuid
+    AND p.enclosure_id = lst.id AND p.day = :today::date AND p.inside
+  RETURNING p.ticket_id
+),
+seen AS (
+  SELECT p.first_entry_at, p.first_gate_id FROM checkin_presence p, lst
+  WHERE p.ticket_id = :ticket::uuid AND p.enclosure_id = lst.id AND p.day = :today::date
+),
+outcome AS (
+  SELECT v,
+    CASE WHEN v = 'go' AND (:kind::text = 'exit' OR EXISTS (SELECT 1 FROM entered))
+         THEN 'ok' ELSE 'error' END AS result,
+    CASE WHEN v = 'go' THEN
+           CASE WHEN :kind::text = 'exit' OR EXISTS (SELECT 1 FROM entered) THEN NULL
+                ELSE 'already_redeemed' END
+         ELSE v END AS reason,
+    COALESCE((SELECT first_entry_at FROM entered), (SELECT first_entry_at FROM seen))
+      AS first_entry_at,
+    COALESCE((SELECT first_gate_id FROM entered), (SELECT first_gate_id FROM seen))
+      AS first_entry_gate_id
+  FROM verdict
+),
+logged AS (
+  INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, ticket_id, serial,
+      enclosure_id, result, reason, offline, conflict, client_time, server_time,
+      first_entry_at, first_entry_gate_id)
+  SELECT :festival::uuid, :device::uuid, :gate::uuid, :nonce::text, :kind::text,
+         :ticket::uuid, :serial::int, (SELECT id FROM lst), o.result, o.reason,
+         :offline::boolean,
+         :offline::boolean AND COALESCE(o.reason = 'already_redeemed', FALSE),
+         :client_time::timestamptz, :now::timestamptz, o.first_entry_at,
+         o.first_entry_gate_id
+  FROM outcome o WHERE o.v NOT IN ('replay', 'device_revoked')
+  ON CONFLICT (device_id, nonce) DO NOTHING
+  RETURNING id
+)
+SELECT o.v AS verdict, o.result, o.reason, (SELECT id FROM lst) AS enclosure_id,
+       o.first_entry_at, o.first_entry_gate_id, EXISTS (SELECT 1 FROM logged) AS logged,
+       p.result AS prior_result, p.reason AS prior_reason, p.enclosure_id AS prior_enclosure,
+       p.first_entry_at AS prior_first_entry_at,
+       p.first_entry_gate_id AS prior_first_entry_gate_id, p.conflict AS prior_conflict
+FROM outcome o LEFT JOIN prior p ON TRUE
+""")
+
+
+def _outcome_from_row(row: Mapping[str, Any], offline: bool) -> ScanOutcome:
+    if row["verdict"] == REPLAY:
+        return ScanOutcome(verdict=REPLAY, result=row["prior_result"],
+                           reason=row["prior_reason"], enclosure_id=row["prior_enclosure"],
+                           first_entry_at=row["prior_first_entry_at"],
+                           first_entry_gate_id=row["prior_first_entry_gate_id"], logged=False,
+                           conflict=bool(row["prior_conflict"]))
+    return ScanOutcome(verdict=row["verdict"], result=row["result"], reason=row["reason"],
+                       enclosure_id=row["enclosure_id"], first_entry_at=row["first_entry_at"],
+                       first_entry_gate_id=row["first_entry_gate_id"], logged=row["logged"],
+                       conflict=offline and row["reason"] == "already_redeemed")
+
+
+STORED = Statement(
+    "SELECT result, reason, enclosure_id, first_entry_at, first_entry_gate_id, conflict "
+    "FROM checkin_scan WHERE device_id = :device AND nonce = :nonce",
+    param_types={"device": _UUID},
+    result_types={"enclosure_id": _UUID, "first_entry_at": _TIME, "first_entry_gate_id": _UUID})
+
+FIRST_ENTRY = Statement(
+    "SELECT first_entry_at, first_gate_id FROM checkin_presence "
+    "WHERE ticket_id = :ticket AND enclosure_id = :enclosure AND day = :day",
+    param_types={"ticket": _UUID, "enclosure": _UUID, "day": sa.Date()},
+    result_types={"first_entry_at": _TIME, "first_gate_id": _UUID})
+
+
+async def stored_answer(db: Database, device_id: uuid.UUID, nonce: str) -> ScanOutcome | None:
+    row = await fetchrow(db, STORED, device=device_id, nonce=nonce)
+    if row is None:
+        return None
+    return ScanOutcome(verdict=REPLAY, result=row["result"], reason=row["reason"],
+                       enclosure_id=row["enclosure_id"], first_entry_at=row["first_entry_at"],
+                       first_entry_gate_id=row["first_entry_gate_id"], logged=False,
+                       conflict=bool(row["conflict"]))
+
+
+async def decide(db: Database, scan: ScanInput) -> ScanOutcome:
+    """Decide and record one scan of a genuine token."""
+    if db.is_sqlite:
+        outcome = await _decide_sqlite(db, scan)
+    else:
+        row = await fetchrow(db, SCAN_PG, device=scan.device_id, nonce=scan.nonce,
+                             ticket=scan.ticket_id, festival=scan.festival_id,
+                             serial=scan.serial, today=scan.today, gate=scan.gate_id,
+                             at=scan.at, now=scan.now, kind=scan.kind, offline=scan.offline,
+                             client_time=scan.client_time)
+        assert row is not None  # the statement always returns its one row
+        outcome = _outcome_from_row(row, scan.offline)
+    if not outcome.logged and outcome.verdict not in (REPLAY, DEVICE_REVOKED):
+        # A retry of this nonce, sent at the same moment, was logged first: its answer wins.
+        stored = await stored_answer(db, scan.device_id, scan.nonce)
+        if stored is not None:
+            return stored
+    if outcome.reason == "already_redeemed" and outcome.first_entry_at is None \
+            and outcome.enclosure_id is not None:
+        # Entered by a scan that committed while this one ran: read when and where.
+        first = await fetchrow(db, FIRST_ENTRY, ticket=scan.ticket_id,
+                               enclosure=outcome.enclosure_id, day=scan.today)
+        if first is not None:
+            return ScanOutcome(verdict=outcome.verdict, result=outcome.result,
+                               reason=outcome.reason, enclosure_id=outcome.enclosure_id,
+                               first_entry_at=first["first_entry_at"],
+                               first_entry_gate_id=first["first_gate_id"], logged=True,
+                               conflict=outcome.conflict)
+    return outcome
+
+
+INVALID_PG = Statement("""
+WITH dev AS (SELECT 1 FROM device WHERE id = :device::uuid AND revoked_at IS NULL),
+prior AS (SELECT result, reason FROM checkin_scan
+          WHERE device_id = :device::uuid AND nonce = :nonce::text),
+logged AS (
+  INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, raw, result, reason,
+                            offline, conflict, client_time, server_time)
+  SELECT :festival::uuid, :device::uuid, :gate::uuid, :nonce::text, :kind::text,
+         :raw::text, 'error', :reason::text, :offline::boolean, FALSE,
+         :client_time::timestamptz, :now::timestamptz
+  WHERE EXISTS (SELECT 1 FROM dev) AND NOT EXISTS (SELECT 1 FROM prior)
+  ON CONFLICT (device_id, nonce) DO NOTHING
+  RETURNING id
+)
+SELECT EXISTS (SELECT 1 FROM dev) AS device_ok, EXISTS (SELECT 1 FROM logged) AS logged,
+       (SELECT result FROM prior) AS prior_result, (SELECT reason FROM prior) AS prior_reason
+""")
+
+
+async def record_refusal(db: Database, *, festival_id: uuid.UUID, device_id: uuid.UUID,
+                         gate_id: uuid.UUID, nonce: str, kind: str, raw: str, reason: str,
+                         now: dt.datetime, client_time: dt.datetime | None,
+                         offline: bool) -> ScanOutcome:
+    """Log a scan refused before any ticket was looked up: not a genuine ticket of this
+    festival (the raw value is kept), or refused by an offline scanner itself."""
+    params = {"festival": festival_id, "device": device_id, "gate": gate_id, "nonce": nonce,
+              "kind": kind, "raw": raw[:512], "reason": reason, "now": now,
+              "client_time": client_time, "offline": offline}
+    if db.is_sqlite:
+        async with db.engine.begin() as conn:
+            if not await _device_ok(conn, device_id):
+                return _device_revoked()
+            logged = (await conn.execute(_SQLITE_LOG_INVALID, params)).first() is not None
+    else:
+        row = await fetchrow(db, INVALID_PG, **params)
+        assert row is not None
+        if not row["device_ok"]:
+            return _device_revoked()
+        logged = row["logged"]
+    if not logged:
+        stored = await stored_answer(db, device_id, nonce)
+        if stored is not None:
+            return stored
+    return ScanOutcome(verdict=reason, result="error", reason=reason, enclosure_id=None,
+                       first_entry_at=None, first_entry_gate_id=None, logged=logged)
+
+
+def _device_revoked() -> ScanOutcome:
+    return ScanOutcome(verdict=DEVICE_REVOKED, result=None, reason=None, enclosure_id=None,
+                       first_entry_at=None, first_entry_gate_id=None, logged=False)
+
+
+# --- SQLite: the same decision, statement by statement, in one write transaction --------
+
+_SQLITE_DEVICE = sa.text("SELECT 1 FROM device WHERE id = :device AND revoked_at IS NULL"
+                         ).bindparams(sa.bindparam("device", type_=_UUID))
+
+_SQLITE_LOG_INVALID = sa.text(
+    "INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, raw, result, "
+    "reason, offline, conflict, client_time, server_time) VALUES (:festival, :device, :gate, "
+    ":nonce, :kind, :raw, 'error', :reason, :offline, 0, :client_time, :now) "
+    "ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id").bindparams(
+    sa.bindparam("festival", type_=_UUID), sa.bindparam("device", type_=_UUID),
+    sa.bindparam("gate", type_=_UUID), sa.bindparam("now", type_=_TIME),
+    sa.bindparam("client_time", type_=_TIME))
+
+_SQLITE_CLAIM_NONCE = sa.text(
+    "INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, ticket_id, serial, "
+    "result, offline, conflict, client_time, server_time) VALUES (:festival, :device, :gate, "
+    ":nonce, :kind, :ticket, :serial, 'error', :offline, 0, :client_time, :now) "
+    "ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id").bindparams(
+    sa.bindparam("festival", type_=_UUID), sa.bindparam("device", type_=_UUID),
+    sa.bindparam("gate", type_=_UUID), sa.bindparam("ticket", type_=_UUID),
+    sa.bindparam("now", type_=_TIME), sa.bindparam("client_time", type_=_TIME))
+
+_SQLITE_FACTS = sa.text(
+    "SELECT t.status, t.serial, "
+    " EXISTS (SELECT 1 FROM ticket_revocation r WHERE r.ticket_id = t.id AND r.serial = :serial)"
+    "   AS revoked, "
+    " EXISTS (SELECT 1 FROM ticket_day d WHERE d.ticket_id = t.id AND d.date = :today) AS today_ok,"
+    " (SELECT e.id FROM enclosure own JOIN enclosure e ON e.id = own.id OR e.id = own.parent_id"
+    "   WHERE own.id = t.enclosure_id AND (NOT EXISTS (SELECT 1 FROM enclosure_gate g"
+    "   WHERE g.enclosure_id = e.id) OR EXISTS (SELECT 1 FROM enclosure_gate g"
+    "   WHERE g.enclosure_id = e.id AND g.gate_id = :gate)) ORDER BY (e.id = own.id) DESC"
+    "   LIMIT 1) AS list_id "
+    "FROM ticket t WHERE t.id = :ticket AND t.festival_id = :festival").bindparams(
+    sa.bindparam("ticket", type_=_UUID), sa.bindparam("festival", type_=_UUID),
+    sa.bindparam("gate", type_=_UUID), sa.bindparam("today", type_=sa.Date())
+).columns(status=sa.String(), serial=sa.Integer(), revoked=sa.Boolean(),
+          today_ok=sa.Boolean(), list_id=_UUID)
+
+_SQLITE_PRESENCE = sa.text(
+    "SELECT p.first_entry_at, p.first_gate_id, p.inside, e.allow_reentry "
+    "FROM enclosure e LEFT JOIN checkin_presence p ON p.enclosure_id = e.id "
+    " AND p.ticket_id = :ticket AND p.day = :today WHERE e.id = :list").bindparams(
+    sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID),
+    sa.bindparam("today", type_=sa.Date())
+).columns(first_entry_at=_TIME, first_gate_id=_UUID, inside=sa.Boolean(),
+          allow_reentry=sa.Boolean())
+
+
+async def _device_ok(conn: Any, device_id: uuid.UUID) -> bool:
+    return (await conn.execute(_SQLITE_DEVICE, {"device": device_id})).first() is not None
+
+
+async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
+    from events.checkin.models import Presence, Scan
+
+    presence_table: Any = Presence.__table__  # type: ignore[attr-defined]
+    scan_table: Any = Scan.__table__  # type: ignore[attr-defined]
+    base = {"festival": scan.festival_id, "device": scan.device_id, "gate": scan.gate_id,
+            "nonce": scan.nonce, "kind": scan.kind, "ticket": scan.ticket_id,
+            "serial": scan.serial, "now": scan.now, "client_time": scan.client_time,
+            "offline": scan.offline, "today": scan.today}
+    async with db.engine.begin() as conn:
+        if not await _device_ok(conn, scan.device_id):
+            return _device_revoked()
+        # Writing first takes SQLite's write lock: the rest of the decision is serialised.
+        claimed = (await conn.execute(_SQLITE_CLAIM_NONCE, base)).first()
+        if claimed is None:
+            stored = await conn.execute(STORED.clause, {"device": scan.device_id,
+                                                        "nonce": scan.nonce})
+            row = stored.first()
+            assert row is not None
+            return ScanOutcome(verdict=REPLAY, result=row.result, reason=row.reason,
+                               enclosure_id=row.enclosure_id, first_entry_at=row.first_entry_at,
+                               first_entry_gate_id=row.first_entry_gate_id, logged=False,
+                               conflict=bool(row.conflict))
+        facts = (await conn.execute(_SQLITE_FACTS, base)).first()
+        list_id = facts.list_id if facts is not None else None
+        if facts is None:
+            verdict = "invalid"
+        elif facts.revoked or facts.serial != scan.serial:
+            verdict = "revoked"
+        elif facts.status != "valid":
+            verdict = "canceled"
+        elif not facts.today_ok:
+            verdict = "wrong_day"
+        elif list_id is None:
+            verdict = "wrong_gate"
+        else:
+            verdict = GO
+        first_at: dt.datetime | None = None
+        first_gate: uuid.UUID | None = None
+        result: str = "error"
+        reason: str | None = verdict
+        if verdict == GO:
+            place = (await conn.execute(_SQLITE_PRESENCE, {**base, "list": list_id})).first()
+            assert place is not None
+            first_at, first_gate = place.first_entry_at, place.first_gate_id
+            key = {"ticket_id": scan.ticket_id, "enclosure_id": list_id, "day": scan.today}
+            where = sa.and_(*(presence_table.c[k] == v for k, v in key.items()))
+            if scan.kind == "exit":
+                result, reason = "ok", None
+                if place.inside:
+                    await conn.execute(presence_table.update().where(where).values(
+                        inside=False, last_change_at=scan.at))
+            elif first_at is None:
+                await conn.execute(presence_table.insert().values(
+                    **key, first_entry_at=scan.at, first_gate_id=scan.gate_id,
+                    first_device_id=scan.device_id, inside=True, entries=1,
+                    last_change_at=scan.at))
+                result, reason, first_at, first_gate = "ok", None, scan.at, scan.gate_id
+            elif not place.inside and place.allow_reentry:
+                await conn.execute(presence_table.update().where(where).values(
+                    inside=True, entries=presence_table.c.entries + 1, last_change_at=scan.at))
+                result, reason = "ok", None
+            else:
+                reason = "already_redeemed"
+        conflict = scan.offline and reason == "already_redeemed"
+        await conn.execute(scan_table.update().where(scan_table.c.id == claimed.id).values(
+            enclosure_id=list_id, result=result, reason=reason, conflict=conflict,
+            first_entry_at=first_at, first_entry_gate_id=first_gate))
+    return ScanOutcome(verdict=verdict, result=result, reason=reason, enclosure_id=list_id,
+                       first_entry_at=first_at, first_entry_gate_id=first_gate, logged=True,
+                       conflict=conflict)
