@@ -395,7 +395,7 @@ register({
         "reg.riders": "骑手", "reg.add_horse": "登记马匹", "reg.add_rider": "添加骑手",
         "reg.enter": "报名参赛", "reg.status": "状态", "reg.fee": "报名费",
         "reg.fee_due": "应付", "reg.pay": "去支付 {amount}", "reg.paid": "已付 {amount}",
-        "reg.refunded": "已退 {amount}", "reg.waiting_no": "候补第 {n} 位",
+        "reg.refunded": "已退 {amount}", "reg.waiting_no": "候补 {n} 号",
         "reg.withdraw": "退赛", "reg.total_due": "共需支付 {amount}",
         "reg.entered_ok": "报名成功！", "reg.horse_name_zh": "马名（中文）",
         "reg.horse_name_bo": "马名（藏文）", "reg.horse_name_en": "马名（英文）",
