@@ -26,8 +26,9 @@ class WrkResult:
 def ensure_wrk() -> str:
     path = shutil.which("wrk")
     if path is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+            subprocess.run(command, check=False, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
         path = shutil.which("wrk")
     if path is None:
         raise SystemExit("wrk is needed for `make bench`: apt-get install wrk")
@@ -36,7 +37,7 @@ def ensure_wrk() -> str:
 
 def run_wrk(url: str, script: str, *, seconds: int, connections: int, threads: int = 2,
             env: dict[str, str] | None = None) -> WrkResult:
-    """Run wrk with one of our Lua scripts; the script's done() prints a JSON summary."""
+    """Run wrk with one of our Lua scripts; its done() prints a JSON summary line."""
     import os
 
     completed = subprocess.run(
