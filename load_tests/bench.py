@@ -30,7 +30,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))
 THREADS = 2
-PASSWORD = "bench-organiser-password"  # noqa: S105 - a throwaway local database
+PASSWORD = "bench-organiser-password"
 
 
 def _create_organiser(url: str) -> None:
