@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV = EVENTS_ENV=dev EVENTS_SECRET_KEY="$$(cat var/secret_key)"
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run serve demo migrate test test-fast lint format bench load lock clean
+.PHONY: help install browser assets run serve demo migrate test test-fast lint format bench load lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +28,23 @@ browser: ## Install Chromium, a CJK font and poppler (PDF tickets decoded in tes
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null; \
 	fi
 
+# The scanner page's browser libraries (jsQR, @noble/ed25519), pinned in package-lock.json.
+# npm runs only when the lock file is newer than the copies served from static/vendor/.
+JS := src/events/web/js
+VENDOR := src/events/web/static/vendor
+VENDOR_FILES := $(VENDOR)/jsQR.js $(VENDOR)/noble-ed25519.js
+
+assets: $(VENDOR_FILES) ## Install the pinned browser libraries into static/vendor (npm)
+	@:
+
+$(VENDOR_FILES) &: $(JS)/package-lock.json $(JS)/package.json
+	@command -v npm >/dev/null || { echo "make assets needs npm (Node.js)"; exit 1; }
+	@npm ci --prefix $(JS) --silent --no-audit --no-fund
+	@mkdir -p $(VENDOR)
+	@cp $(JS)/node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js
+	@cp $(JS)/node_modules/@noble/ed25519/index.js $(VENDOR)/noble-ed25519.js
+	@touch $(VENDOR_FILES)
+
 var/secret_key:
 	@mkdir -p var
 	@$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
@@ -39,7 +56,7 @@ migrate: install var/secret_key ## Apply database migrations
 demo: migrate ## Load the demo festival (idempotent)
 	$(RUN_ENV) $(BIN)/events demo
 
-run: demo ## Install, migrate, load the demo festival and serve on http://127.0.0.1:8000
+run: assets demo ## Install, migrate, load the demo festival and serve on http://127.0.0.1:8000
 	$(RUN_ENV) $(BIN)/events serve
 
 lint: install ## ruff and mypy
@@ -50,10 +67,10 @@ format: install ## Format and fix what ruff can
 	$(BIN)/ruff check --fix src tests load_tests
 	$(BIN)/ruff format src tests load_tests
 
-test: install browser lint ## Lint, type-check and run the whole suite (PostgreSQL, SQLite, Chromium)
+test: install assets browser lint ## Lint, type-check and run the whole suite (PostgreSQL, SQLite, Chromium)
 	$(BIN)/pytest
 
-test-fast: install ## The suite without lint
+test-fast: install assets ## The suite without lint
 	$(BIN)/pytest -x -q
 
 bench: install ## Benchmarks: print throughput and latency figures
