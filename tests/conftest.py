@@ -26,13 +26,13 @@ from sqlalchemy.engine import make_url
 os.environ["EVENTS_ENV"] = "test"
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-from events.access.models import Role
-from events.access.services import UserService
-from events.app import create_app
-from events.config import Settings
-from events.db import migrate
-from events.db.engine import Database
-from events.db.models import metadata
+from events.access.models import Role  # noqa: E402 - after EVENTS_ENV is set
+from events.access.services import UserService  # noqa: E402 - after EVENTS_ENV is set
+from events.app import create_app  # noqa: E402 - after EVENTS_ENV is set
+from events.config import Settings  # noqa: E402 - after EVENTS_ENV is set
+from events.db import migrate  # noqa: E402 - after EVENTS_ENV is set
+from events.db.engine import Database  # noqa: E402 - after EVENTS_ENV is set
+from events.db.models import metadata  # noqa: E402 - after EVENTS_ENV is set
 
 pytest_plugins = ["tests.browser"]
 

@@ -58,14 +58,16 @@ class RecordingHandler:
     calls: list[tuple[str, PaymentView, int | None]] = field(default_factory=list)
     refuse: Exception | None = None
 
-    async def on_succeeded(self, session: AsyncSession, payment: PaymentView) -> None:
+    async def on_succeeded(self, session: AsyncSession, payment: PaymentView,
+                           settings: Settings) -> None:
         self._called("succeeded", payment, None)
 
-    async def on_failed(self, session: AsyncSession, payment: PaymentView) -> None:
+    async def on_failed(self, session: AsyncSession, payment: PaymentView,
+                        settings: Settings) -> None:
         self._called("failed", payment, None)
 
-    async def on_refunded(self, session: AsyncSession, payment: PaymentView,
-                          amount: int) -> None:
+    async def on_refunded(self, session: AsyncSession, payment: PaymentView, amount: int,
+                          settings: Settings) -> None:
         self._called("refunded", payment, amount)
 
     def _called(self, what: str, payment: PaymentView, amount: int | None) -> None:

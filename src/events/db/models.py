@@ -12,5 +12,5 @@ from events.payments import models as payment_models
 from events.registration import models as registration_models
 from events.ticketing import models as ticketing_models
 
-__all__ = ["access_models", "award_models", "checkin_models", "festival_models", "metadata", "payment_models",
-           "registration_models", "ticketing_models"]
+__all__ = ["access_models", "award_models", "checkin_models", "festival_models", "metadata",
+           "payment_models", "registration_models", "ticketing_models"]

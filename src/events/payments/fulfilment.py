@@ -8,7 +8,8 @@ their purpose when their services module is imported::
     fulfilment.register("ticket_order", TicketOrderPayments())
 
 The payments service calls the handler inside the same transaction as the payment's state
-change, exactly once per change: when the handler raises, the change is rolled back with it.
+change, exactly once per change, with the app's settings: when the handler raises, the
+change is rolled back with it.
 A purpose without a handler still moves; a warning is logged.
 
 The funding ledger hears of every succeeded payment and every refund through one explicit
@@ -24,6 +25,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from events.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +49,16 @@ class PaymentView:
 class PaymentHandler(Protocol):
     """Confirms, releases or refunds what a payment paid for."""
 
-    async def on_succeeded(self, session: AsyncSession, payment: PaymentView) -> None:
+    async def on_succeeded(self, session: AsyncSession, payment: PaymentView,
+                           settings: Settings) -> None:
         """The money arrived: confirm the entry / issue the tickets."""
 
-    async def on_failed(self, session: AsyncSession, payment: PaymentView) -> None:
+    async def on_failed(self, session: AsyncSession, payment: PaymentView,
+                        settings: Settings) -> None:
         """Failed, expired or cancelled: release what was held."""
 
-    async def on_refunded(self, session: AsyncSession, payment: PaymentView,
-                          amount: int) -> None:
+    async def on_refunded(self, session: AsyncSession, payment: PaymentView, amount: int,
+                          settings: Settings) -> None:
         """``amount`` (minor units) went back; ``payment`` carries the refunded total."""
 
 
@@ -119,26 +124,27 @@ def _handler(payment: PaymentView, change: str) -> PaymentHandler | None:
     return handler
 
 
-async def succeeded(session: AsyncSession, payment: PaymentView) -> None:
+async def succeeded(session: AsyncSession, payment: PaymentView, settings: Settings) -> None:
     """Called by the payments service once, when ``payment`` has just succeeded."""
     handler = _handler(payment, "succeeded")
     if handler is not None:
-        await handler.on_succeeded(session, payment)
+        await handler.on_succeeded(session, payment, settings)
     for listener in list(_ledger):
         await listener(session, payment, LedgerEvent.RECEIVED, payment.amount)
 
 
-async def failed(session: AsyncSession, payment: PaymentView) -> None:
+async def failed(session: AsyncSession, payment: PaymentView, settings: Settings) -> None:
     """Called once, when ``payment`` has just failed, expired or been cancelled."""
     handler = _handler(payment, "failed")
     if handler is not None:
-        await handler.on_failed(session, payment)
+        await handler.on_failed(session, payment, settings)
 
 
-async def refunded(session: AsyncSession, payment: PaymentView, amount: int) -> None:
+async def refunded(session: AsyncSession, payment: PaymentView, amount: int,
+                   settings: Settings) -> None:
     """Called once per recorded refund of ``amount``."""
     handler = _handler(payment, "refunded")
     if handler is not None:
-        await handler.on_refunded(session, payment, amount)
+        await handler.on_refunded(session, payment, amount, settings)
     for listener in list(_ledger):
         await listener(session, payment, LedgerEvent.REFUNDED, amount)

@@ -408,12 +408,12 @@ class PaymentService:
         payment.paid_at = utcnow()
         await self._move(payment, S.SUCCEEDED, source=source, detail=detail, event_id=event_id,
                          actor_id=actor_id)
-        await fulfilment.succeeded(self.session, view_of(payment))
+        await fulfilment.succeeded(self.session, view_of(payment), self.settings)
 
     async def _fail(self, payment: Payment, to: PaymentStatus, *, source: str,
                     detail: str = "", event_id: str | None = None) -> None:
         await self._move(payment, to, source=source, detail=detail, event_id=event_id)
-        await fulfilment.failed(self.session, view_of(payment))
+        await fulfilment.failed(self.session, view_of(payment), self.settings)
 
     async def mark_succeeded(self, payment: Payment, *, source: str, detail: str = "",
                              event_id: str | None = None) -> bool:
@@ -607,7 +607,7 @@ class PaymentService:
         to = S.REFUNDED if payment.amount_refunded >= payment.amount else S.PARTIALLY_REFUNDED
         await self._move(payment, to, source=source, detail=detail, event_id=event_id,
                          actor_id=actor_id)
-        await fulfilment.refunded(self.session, view_of(payment), amount)
+        await fulfilment.refunded(self.session, view_of(payment), amount, self.settings)
 
 
 async def insert_once(session: AsyncSession, row: SQLModel) -> bool:

@@ -1022,15 +1022,17 @@ class EntryService:
 class EntryFeePayments:
     """The payments domain's handler for entry fees (``fulfilment.PaymentHandler``)."""
 
-    async def on_succeeded(self, session: AsyncSession, payment: PaymentView) -> None:
-        await EntryService(session).payment_succeeded(payment)
+    async def on_succeeded(self, session: AsyncSession, payment: PaymentView,
+                           settings: Settings) -> None:
+        await EntryService(session, settings).payment_succeeded(payment)
 
-    async def on_failed(self, session: AsyncSession, payment: PaymentView) -> None:
-        await EntryService(session).payment_failed(payment)
+    async def on_failed(self, session: AsyncSession, payment: PaymentView,
+                        settings: Settings) -> None:
+        await EntryService(session, settings).payment_failed(payment)
 
-    async def on_refunded(self, session: AsyncSession, payment: PaymentView,
-                          amount: int) -> None:
-        await EntryService(session).payment_refunded(payment, amount)
+    async def on_refunded(self, session: AsyncSession, payment: PaymentView, amount: int,
+                          settings: Settings) -> None:
+        await EntryService(session, settings).payment_refunded(payment, amount)
 
 
 fulfilment.register(ENTRY_FEE, EntryFeePayments())

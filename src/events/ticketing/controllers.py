@@ -28,7 +28,6 @@ from events.ticketing.services import (
     KeyService,
     OrderService,
     TicketService,
-    remember_settings,
     revocations_since,
 )
 
@@ -48,13 +47,11 @@ def provide_catalog(db_session: NamedDependency[AsyncSession]) -> CatalogService
 
 def provide_orders(db_session: NamedDependency[AsyncSession],
                    settings: NamedDependency[Settings]) -> OrderService:
-    remember_settings(db_session, settings)
     return OrderService(db_session, settings)
 
 
 def provide_tickets(db_session: NamedDependency[AsyncSession],
                     settings: NamedDependency[Settings]) -> TicketService:
-    remember_settings(db_session, settings)
     return TicketService(db_session, settings)
 
 

@@ -20,7 +20,7 @@ from events.errors import DomainError
 from events.festivals import services as festival_services
 from events.ticketing.catalog import CatalogService
 from events.ticketing.media import format_price
-from events.ticketing.services import OrderService, remember_settings
+from events.ticketing.services import OrderService
 from events.web.i18n import register
 from events.web.pages import page
 
@@ -59,7 +59,6 @@ class TicketPageController(Controller):
                     settings: NamedDependency[Settings],
                     access_token: Annotated[str | None, QueryParameter(max_length=200)] = None,
                     ) -> Template:
-        remember_settings(db_session, settings)
         orders = OrderService(db_session, settings)
         # Opened once with its link, the order is remembered on this device (a cookie for
         # this order's path), so the language switch and a bookmark keep working.

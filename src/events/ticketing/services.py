@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import uuid
-import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,11 +30,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.config import Settings, get_settings
+from events.config import Settings
 from events.db.base import utcnow
 from events.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from events.festivals import services as festival_services
@@ -82,26 +80,6 @@ PURPOSE = payment_services.PaymentPurpose.TICKET_ORDER
 
 
 # --- the app's settings, for work that starts in another domain's request --------------
-
-_settings_by_engine: "weakref.WeakKeyDictionary[Engine, Settings]" = weakref.WeakKeyDictionary()
-
-
-def remember_settings(session: AsyncSession, settings: Settings) -> None:
-    """Note the app's settings against its engine: a payment webhook (another domain's
-    request) fulfils orders with the settings of the app that took them."""
-    bind = session.bind
-    if isinstance(bind, AsyncEngine):
-        _settings_by_engine[bind.sync_engine] = settings
-
-
-def settings_for(session: AsyncSession) -> Settings:
-    bind = session.bind
-    if isinstance(bind, AsyncEngine):
-        known = _settings_by_engine.get(bind.sync_engine)
-        if known is not None:
-            return known
-    return get_settings()
-
 
 # --- small helpers ----------------------------------------------------------------------
 
@@ -843,15 +821,17 @@ async def revocations_since(session: AsyncSession, festival_id: uuid.UUID, since
 class TicketOrderPayments:
     """Payments calls these in the transaction that moves a ticket order's payment."""
 
-    async def on_succeeded(self, session: AsyncSession, payment: PaymentView) -> None:
-        await OrderService(session, settings_for(session)).fulfil(payment)
+    async def on_succeeded(self, session: AsyncSession, payment: PaymentView,
+                           settings: Settings) -> None:
+        await OrderService(session, settings).fulfil(payment)
 
-    async def on_failed(self, session: AsyncSession, payment: PaymentView) -> None:
-        await OrderService(session, settings_for(session)).release(payment)
+    async def on_failed(self, session: AsyncSession, payment: PaymentView,
+                        settings: Settings) -> None:
+        await OrderService(session, settings).release(payment)
 
-    async def on_refunded(self, session: AsyncSession, payment: PaymentView,
-                          amount: int) -> None:
-        await OrderService(session, settings_for(session)).refunded(payment, amount)
+    async def on_refunded(self, session: AsyncSession, payment: PaymentView, amount: int,
+                          settings: Settings) -> None:
+        await OrderService(session, settings).refunded(payment, amount)
 
 
 fulfilment.register(PURPOSE, TicketOrderPayments())
