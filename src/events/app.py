@@ -22,6 +22,7 @@ from events.access.middleware import AuthenticationMiddleware
 from events.awards.controllers import AwardController
 from events.checkin.baseline import touch
 from events.checkin.controllers import AttendanceController, CheckinController
+from events.checkin.pages import CheckinPageController
 from events.config import Settings, get_settings
 from events.db.deps import provide_db_session
 from events.db.engine import Database
@@ -50,7 +51,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     FestivalController,
     AwardController,
     CheckinController,
-    AttendanceController,
+    AttendanceController, CheckinPageController,
     HomeController,
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,

@@ -1,0 +1,173 @@
+"""Gate staff's scanner and organisers' attendance page, phone first, Chinese and English.
+
+- ``/scan``: the scanner (``static/scanner.js``). The gate device's token is entered once
+  (pasted, or opened from a ``/scan#token=...`` link) and kept in the phone's
+  localStorage; scans go to ``POST /api/v1/checkin/scan``. Without a network the phone
+  verifies the token itself (the keys from ``GET /api/v1/checkin/keys``), answers, and
+  queues the scan for ``POST /api/v1/checkin/sync``.
+- ``/festivals/{id}/attendance``: organisers sign in with ``POST /api/v1/auth/login`` (the
+  bearer token stays in the tab's sessionStorage) and watch ``GET .../attendance``.
+
+The pages themselves hold no secret: everything private comes from the API, with the
+device's or the organiser's token.
+"""
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from events.checkin import services as checkin_services
+from events.db.base import utcnow
+from events.errors import DomainError
+from events.festivals import services as festival_services
+from events.web.i18n import register
+from events.web.pages import page
+
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def scanner_texts() -> dict[str, list[str]]:
+    """The server's answers in both languages, so an offline answer reads like an online
+    one: reason (``ok`` for an admission) → [Chinese, English]."""
+    texts = {reason or "ok": [zh, en]
+             for reason, (zh, en) in checkin_services.EXPLANATIONS.items()}
+    texts["exit"] = list(checkin_services.EXIT_TEXT)
+    return texts
+
+
+def default_day(days: list[dt.date], today: dt.date) -> dt.date | None:
+    """Today if it is a festival day, else the last day before it, else the first day."""
+    past = [d for d in days if d <= today]
+    return max(past) if past else min(days, default=None)
+
+
+class CheckinPageController(Controller):
+    include_in_schema = False
+
+    @get("/scan", operation_id="ScannerPage", summary="Gate scanner (page)")
+    async def scanner(self, request: Request[Any, Any, Any]) -> Template:
+        response = page(request, "checkin/scan.html",
+                        config={"explanations": scanner_texts()})
+        response.headers.update(NO_STORE)
+        return response
+
+    @get("/festivals/{festival_id:str}/attendance", operation_id="AttendancePage",
+         summary="Attendance for organisers (page)")
+    async def attendance(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
+                         db_session: NamedDependency[AsyncSession]) -> Template:
+        try:
+            festival = await festival_services.FestivalService(db_session).read(festival_id)
+        except DomainError as exc:
+            response = page(request, "checkin/error.html", code=exc.instance_code)
+            response.status_code = exc.status_code
+            return response
+        days = [d for m in festival.meetings for d in m.days]
+        today = utcnow().astimezone(ZoneInfo(festival.timezone)).date()
+        chosen = default_day([d.date for d in days], today)
+        response = page(request, "checkin/attendance.html", festival=festival, days=days,
+                        config={"festival_id": festival.id, "timezone": festival.timezone,
+                                "day": chosen.isoformat() if chosen else None})
+        response.headers.update(NO_STORE)
+        return response
+
+
+register({
+    "zh": {
+        "scan.title": "检票",
+        "scan.setup_title": "设置检票设备",
+        "scan.setup_hint": "粘贴主办方为本门创建的设备令牌（只需一次），"
+                           "或直接打开主办方提供的设备链接。",
+        "scan.device_token": "设备令牌",
+        "scan.save_device": "保存并开始检票",
+        "scan.entry": "入场",
+        "scan.exit": "出场",
+        "scan.kind": "扫码类型",
+        "scan.wedge_label": "扫码枪输入（扫码后自动提交）",
+        "scan.recent": "最近扫码",
+        "scan.forget": "忘记本设备",
+        "scan.tap_to_dismiss": "轻触屏幕关闭",
+        "scan.conflicts": "离线冲突",
+        "scan.conflicts_clear": "知道了",
+        "scan.insecure": "此页面需要 HTTPS 连接才能使用摄像头和离线核验。",
+        "att.title": "入场统计",
+        "att.login": "主办方登录",
+        "att.username": "用户名",
+        "att.password": "密码",
+        "att.submit": "登录",
+        "att.logout": "退出登录",
+        "att.day": "日期",
+        "att.inside_now": "当前场内",
+        "att.admitted": "今日入场",
+        "att.refused": "拒绝",
+        "att.conflicts": "冲突",
+        "att.scans": "扫码次数",
+        "att.by_gate": "按入口",
+        "att.by_enclosure": "按场区",
+        "att.gate": "入口",
+        "att.enclosure": "场区",
+        "att.inside": "场内",
+        "att.arrivals": "每10分钟入场人数",
+        "att.no_arrivals": "这一天还没有人入场。",
+        "att.updated": "更新于 {time}，每30秒自动刷新",
+        "att.failed": "用户名或密码错误。",
+        "att.not_organiser": "需要主办方账号。",
+        "att.expired": "登录已过期，请重新登录。",
+        "att.error": "无法加载数据，稍后自动重试。",
+        "att.no_days": "本活动还没有比赛日。",
+        "checkin.error.title": "无法打开",
+        "checkin.error.not_found": "找不到该活动。",
+        "checkin.error.other": "出错了。",
+    },
+    "en": {
+        "scan.title": "Gate check-in",
+        "scan.setup_title": "Set up this gate device",
+        "scan.setup_hint": "Paste the device token the organiser made for this gate (once), or "
+                           "open the device link the organiser gives you.",
+        "scan.device_token": "Device token",
+        "scan.save_device": "Save and start scanning",
+        "scan.entry": "Entry",
+        "scan.exit": "Exit",
+        "scan.kind": "Scan type",
+        "scan.wedge_label": "Handheld scanner input (submits by itself)",
+        "scan.recent": "Recent scans",
+        "scan.forget": "Forget this device",
+        "scan.tap_to_dismiss": "Tap to dismiss",
+        "scan.conflicts": "Offline conflicts",
+        "scan.conflicts_clear": "Got it",
+        "scan.insecure": "This page needs HTTPS for the camera and offline checks.",
+        "att.title": "Attendance",
+        "att.login": "Organiser sign-in",
+        "att.username": "Username",
+        "att.password": "Password",
+        "att.submit": "Sign in",
+        "att.logout": "Sign out",
+        "att.day": "Day",
+        "att.inside_now": "Inside now",
+        "att.admitted": "Admitted",
+        "att.refused": "Refused",
+        "att.conflicts": "Conflicts",
+        "att.scans": "Scans",
+        "att.by_gate": "By gate",
+        "att.by_enclosure": "By enclosure",
+        "att.gate": "Gate",
+        "att.enclosure": "Enclosure",
+        "att.inside": "Inside",
+        "att.arrivals": "Arrivals per 10 minutes",
+        "att.no_arrivals": "Nobody has entered on this day yet.",
+        "att.updated": "Updated {time}; refreshes every 30 seconds",
+        "att.failed": "Wrong username or password.",
+        "att.not_organiser": "This needs an organiser account.",
+        "att.expired": "Your sign-in has expired; please sign in again.",
+        "att.error": "Could not load the figures; retrying shortly.",
+        "att.no_days": "This festival has no days yet.",
+        "checkin.error.title": "Cannot open",
+        "checkin.error.not_found": "No such festival.",
+        "checkin.error.other": "Something went wrong.",
+    },
+})
