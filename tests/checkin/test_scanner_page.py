@@ -13,7 +13,7 @@ from typing import Any
 import qrcode
 import sqlalchemy as sa
 from PIL import Image
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from events.access.models import Role
 from events.checkin.pages import default_day
@@ -112,6 +112,49 @@ async def test_a_gate_phone_admits_refuses_goes_offline_and_uploads_when_back(
     assert await scalar(db, "SELECT COUNT(*) FROM checkin_presence WHERE ticket_id = :t",
                         t=second["id"]) == 1
     assert await page.evaluate("localStorage.getItem('events.scanner.queue')") == "[]"
+
+
+async def test_a_scan_without_an_answer_is_retried_with_its_nonce_then_decided_offline(
+        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, db: Database,
+        live_server: LiveServer, page: Page) -> None:
+    moment = on_day(catalog.days[0]["date"], 10)
+    lost, busy, cut_off = await tickets_of(client, catalog, catalog.day1, 3)
+    await open_scanner(page, live_server, gates[0], moment)
+    sent: list[dict[str, Any]] = []
+
+    async def lose_the_first_answer(route: Route) -> None:
+        sent.append(route.request.post_data_json)
+        if len(sent) == 1:
+            await route.fetch()  # the server decides and records; the answer is lost
+            await route.abort("connectionreset")
+        elif len(sent) == 3:
+            await route.fulfill(status=503, json={"code": "unavailable"})
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v1/checkin/scan", lose_the_first_answer)
+    answer = page.get_by_test_id("answer")
+    await read(page, lost["token"])
+    await expect(answer).to_have_attribute("data-status", "ok")
+    await expect(answer).to_have_attribute("data-offline", "false")
+    assert sent[0]["nonce"] == sent[1]["nonce"]  # the retry replays the stored answer
+    await read(page, busy["token"])
+    await expect(answer).to_have_attribute("data-status", "ok")
+    assert len(sent) == 4
+    assert sent[2]["nonce"] == sent[3]["nonce"] != sent[0]["nonce"]
+    assert await scalar(db, "SELECT COUNT(*) FROM checkin_scan") == 2
+
+    # No answer at all within 2.5 s: the phone decides by itself and queues the scan.
+    await page.unroute("**/api/v1/checkin/scan")
+    await page.route("**/api/v1/checkin/scan", lambda route: route.abort("timedout"))
+    await read(page, cut_off["token"])
+    await expect(answer).to_have_attribute("data-offline", "true")
+    await expect(answer).to_have_attribute("data-status", "ok")
+    await expect(page.get_by_test_id("offline-banner")).to_be_visible()
+    await page.unroute("**/api/v1/checkin/scan")
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    await expect(page.get_by_test_id("offline-banner")).to_be_hidden(timeout=10_000)
+    assert [(r.ticket_id, r.result) for r in await offline_scans(db)] == [(cut_off["id"], "ok")]
 
 
 async def test_an_offline_admission_of_a_ticket_already_in_is_shown_as_a_conflict(
