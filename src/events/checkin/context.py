@@ -19,6 +19,10 @@ from events.festivals import services as festival_services
 from events.ticketing.keys import KeyService
 from events.ticketing.tokens import TokenKey
 
+MIN_RELOAD_SECONDS = 5.0
+"""Unknown key ids reload the keys at most this often (forged tokens cannot hammer the
+database)."""
+
 
 @dataclass(frozen=True, slots=True)
 class GateInfo:
@@ -47,9 +51,10 @@ class ContextCache:
 
     async def get(self, festival_id: uuid.UUID, *, kid: int | None = None) -> FestivalContext:
         entry = self._entries.get(festival_id)
-        if entry is not None and time.monotonic() - entry.loaded_at < self.ttl and (
-                kid is None or kid in entry.keys):
-            return entry
+        if entry is not None:
+            age = time.monotonic() - entry.loaded_at
+            if age < self.ttl and (kid is None or kid in entry.keys or age < MIN_RELOAD_SECONDS):
+                return entry
         lock = self._locks.setdefault(festival_id, asyncio.Lock())
         async with lock:  # one reload per worker, however many scans wait for it
             current = self._entries.get(festival_id)

@@ -19,7 +19,6 @@ from events.access.guards import (
 from events.checkin import schemas
 from events.checkin.context import ContextCache
 from events.checkin.services import CheckinService, attendance
-from events.config import Settings
 from events.errors import NotFound, Unauthorized
 from events.festivals.services import FestivalService
 from events.problems import error_responses
@@ -28,12 +27,14 @@ SCAN_BODY_LIMIT = 16 * 1024
 SYNC_BODY_LIMIT = 2 * 1024 * 1024
 
 
-def provide_checkin(state: State, settings: NamedDependency[Settings]) -> CheckinService:
-    contexts = state.get("checkin_contexts")
-    if contexts is None:
-        contexts = ContextCache(state.db, settings)
-        state.checkin_contexts = contexts
-    return CheckinService(state.db, settings, contexts)
+def provide_checkin(state: State) -> CheckinService:
+    """One check-in service per app (it holds the per-worker key cache)."""
+    service: CheckinService | None = state.get("checkin")
+    if service is None:
+        service = CheckinService(state.db, state.settings,
+                                 ContextCache(state.db, state.settings))
+        state.checkin = service
+    return service
 
 
 class CheckinController(Controller):

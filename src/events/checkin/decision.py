@@ -68,46 +68,48 @@ _TIME = UTCDateTime()
 
 SCAN_PG = Statement("""
 WITH
-dev AS (SELECT 1 FROM device WHERE id = :device::uuid AND revoked_at IS NULL),
-prior AS (
-  SELECT result, reason, enclosure_id, first_entry_at, first_entry_gate_id, conflict
-  FROM checkin_scan WHERE device_id = :device::uuid AND nonce = :nonce::text
-),
-t AS (
-  SELECT t.id, t.status, t.serial, t.enclosure_id,
+facts AS (
+  SELECT (SELECT revoked_at IS NULL FROM device WHERE id = :device::uuid) AS device_ok,
+         p.result AS prior_result, p.reason AS prior_reason, p.enclosure_id AS prior_enclosure,
+         p.first_entry_at AS prior_first_entry_at,
+         p.first_entry_gate_id AS prior_first_entry_gate_id, p.conflict AS prior_conflict,
+         t.id AS ticket_id, t.status, t.serial,
          EXISTS (SELECT 1 FROM ticket_revocation r
                  WHERE r.ticket_id = t.id AND r.serial = :serial::int) AS revoked,
          EXISTS (SELECT 1 FROM ticket_day d
-                 WHERE d.ticket_id = t.id AND d.date = :today::date) AS today_ok
-  FROM ticket t WHERE t.id = :ticket::uuid AND t.festival_id = :festival::uuid
+                 WHERE d.ticket_id = t.id AND d.date = :today::date) AS today_ok,
+         l.id AS list_id, s.first_entry_at AS seen_at, s.first_gate_id AS seen_gate
+  FROM (VALUES (1)) AS one (x)
+  LEFT JOIN checkin_scan p ON p.device_id = :device::uuid AND p.nonce = :nonce::text
+  LEFT JOIN ticket t ON t.id = :ticket::uuid AND t.festival_id = :festival::uuid
+  LEFT JOIN LATERAL (
+    SELECT e.id FROM enclosure own JOIN enclosure e ON e.id = own.id OR e.id = own.parent_id
+    WHERE own.id = t.enclosure_id
+      AND (NOT EXISTS (SELECT 1 FROM enclosure_gate g WHERE g.enclosure_id = e.id)
+           OR EXISTS (SELECT 1 FROM enclosure_gate g
+                      WHERE g.enclosure_id = e.id AND g.gate_id = :gate::uuid))
+    ORDER BY (e.id = own.id) DESC LIMIT 1) AS l ON TRUE
+  LEFT JOIN checkin_presence s
+    ON s.ticket_id = :ticket::uuid AND s.enclosure_id = l.id AND s.day = :today::date
 ),
-lst AS (
-  SELECT e.id, e.allow_reentry
-  FROM t JOIN enclosure own ON own.id = t.enclosure_id
-  JOIN enclosure e ON e.id = own.id OR e.id = own.parent_id
-  WHERE NOT EXISTS (SELECT 1 FROM enclosure_gate g WHERE g.enclosure_id = e.id)
-     OR EXISTS (SELECT 1 FROM enclosure_gate g
-                WHERE g.enclosure_id = e.id AND g.gate_id = :gate::uuid)
-  ORDER BY (e.id = own.id) DESC
-  LIMIT 1
-),
-verdict AS (
-  SELECT CASE
-    WHEN NOT EXISTS (SELECT 1 FROM dev) THEN 'device_revoked'
-    WHEN EXISTS (SELECT 1 FROM prior) THEN 'replay'
-    WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'invalid'
-    WHEN (SELECT revoked OR serial <> :serial::int FROM t) THEN 'revoked'
-    WHEN (SELECT status <> 'valid' FROM t) THEN 'canceled'
-    WHEN NOT (SELECT today_ok FROM t) THEN 'wrong_day'
-    WHEN NOT EXISTS (SELECT 1 FROM lst) THEN 'wrong_gate'
-    ELSE 'go' END AS v
+v AS (
+  SELECT f.*, CASE
+    WHEN NOT COALESCE(f.device_ok, FALSE) THEN 'device_revoked'
+    WHEN f.prior_result IS NOT NULL THEN 'replay'
+    WHEN f.ticket_id IS NULL THEN 'invalid'
+    WHEN f.revoked OR f.serial <> :serial::int THEN 'revoked'
+    WHEN f.status <> 'valid' THEN 'canceled'
+    WHEN NOT f.today_ok THEN 'wrong_day'
+    WHEN f.list_id IS NULL THEN 'wrong_gate'
+    ELSE 'go' END AS verdict
+  FROM facts f
 ),
 entered AS (
   INSERT INTO checkin_presence AS p (ticket_id, enclosure_id, day, first_entry_at,
       first_gate_id, first_device_id, inside, entries, last_change_at)
-  SELECT :ticket::uuid, lst.id, :today::date, :at::timestamptz, :gate::uuid,
+  SELECT :ticket::uuid, v.list_id, :today::date, :at::timestamptz, :gate::uuid,
          :device::uuid, TRUE, 1, :at::timestamptz
-  FROM lst, verdict WHERE verdict.v = 'go' AND :kind::text = 'entry'
+  FROM v WHERE v.verdict = 'go' AND :kind::text = 'entry'
   ON CONFLICT (ticket_id, enclosure_id, day) DO UPDATE
      SET inside = TRUE, entries = p.entries + 1, last_change_at = EXCLUDED.last_change_at
      WHERE NOT p.inside
@@ -116,63 +118,54 @@ entered AS (
 ),
 exited AS (
   UPDATE checkin_presence p SET inside = FALSE, last_change_at = :at::timestamptz
-  FROM lst, verdict
-  WHERE verdict.v = 'go' AND :kind::text = 'exit' AND p.ticket_id = :ticket::uuid
-    AND p.enclosure_id = lst.id AND p.day = :today::date AND p.inside
+  FROM v
+  WHERE :kind::text = 'exit' AND v.verdict = 'go' AND p.ticket_id = :ticket::uuid
+    AND p.enclosure_id = v.list_id AND p.day = :today::date AND p.inside
   RETURNING p.ticket_id
 ),
-seen AS (
-  SELECT p.first_entry_at, p.first_gate_id FROM checkin_presence p, lst
-  WHERE p.ticket_id = :ticket::uuid AND p.enclosure_id = lst.id AND p.day = :today::date
-),
-outcome AS (
-  SELECT v,
-    CASE WHEN v = 'go' AND (:kind::text = 'exit' OR EXISTS (SELECT 1 FROM entered))
-         THEN 'ok' ELSE 'error' END AS result,
-    CASE WHEN v = 'go' THEN
-           CASE WHEN :kind::text = 'exit' OR EXISTS (SELECT 1 FROM entered) THEN NULL
-                ELSE 'already_redeemed' END
-         ELSE v END AS reason,
-    COALESCE((SELECT first_entry_at FROM entered), (SELECT first_entry_at FROM seen))
-      AS first_entry_at,
-    COALESCE((SELECT first_gate_id FROM entered), (SELECT first_gate_id FROM seen))
-      AS first_entry_gate_id
-  FROM verdict
+o AS (
+  SELECT v.*, COALESCE(e.first_entry_at, v.seen_at) AS first_entry_at,
+         COALESCE(e.first_gate_id, v.seen_gate) AS first_entry_gate_id,
+         v.verdict = 'go' AND (:kind::text = 'exit' OR e.first_entry_at IS NOT NULL) AS ok
+  FROM v LEFT JOIN entered e ON TRUE
 ),
 logged AS (
   INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, ticket_id, serial,
       enclosure_id, result, reason, offline, conflict, client_time, server_time,
       first_entry_at, first_entry_gate_id)
   SELECT :festival::uuid, :device::uuid, :gate::uuid, :nonce::text, :kind::text,
-         :ticket::uuid, :serial::int, (SELECT id FROM lst), o.result, o.reason,
-         :offline::boolean,
-         :offline::boolean AND COALESCE(o.reason = 'already_redeemed', FALSE),
+         :ticket::uuid, :serial::int, o.list_id,
+         CASE WHEN o.ok THEN 'ok' ELSE 'error' END,
+         CASE WHEN o.ok THEN NULL WHEN o.verdict = 'go' THEN 'already_redeemed'
+              ELSE o.verdict END,
+         :offline::boolean, :offline::boolean AND NOT o.ok AND o.verdict = 'go',
          :client_time::timestamptz, :now::timestamptz, o.first_entry_at,
          o.first_entry_gate_id
-  FROM outcome o WHERE o.v NOT IN ('replay', 'device_revoked')
+  FROM o WHERE o.verdict NOT IN ('replay', 'device_revoked')
   ON CONFLICT (device_id, nonce) DO NOTHING
   RETURNING id
 )
-SELECT o.v AS verdict, o.result, o.reason, (SELECT id FROM lst) AS enclosure_id,
-       o.first_entry_at, o.first_entry_gate_id, EXISTS (SELECT 1 FROM logged) AS logged,
-       p.result AS prior_result, p.reason AS prior_reason, p.enclosure_id AS prior_enclosure,
-       p.first_entry_at AS prior_first_entry_at,
-       p.first_entry_gate_id AS prior_first_entry_gate_id, p.conflict AS prior_conflict
-FROM outcome o LEFT JOIN prior p ON TRUE
+SELECT o.verdict, o.ok, o.list_id AS enclosure_id, o.first_entry_at, o.first_entry_gate_id,
+       EXISTS (SELECT 1 FROM logged) AS logged, o.prior_result, o.prior_reason,
+       o.prior_enclosure, o.prior_first_entry_at, o.prior_first_entry_gate_id, o.prior_conflict
+FROM o
 """)
 
 
 def _outcome_from_row(row: Mapping[str, Any], offline: bool) -> ScanOutcome:
-    if row["verdict"] == REPLAY:
+    verdict = row["verdict"]
+    if verdict == REPLAY:
         return ScanOutcome(verdict=REPLAY, result=row["prior_result"],
                            reason=row["prior_reason"], enclosure_id=row["prior_enclosure"],
                            first_entry_at=row["prior_first_entry_at"],
                            first_entry_gate_id=row["prior_first_entry_gate_id"], logged=False,
                            conflict=bool(row["prior_conflict"]))
-    return ScanOutcome(verdict=row["verdict"], result=row["result"], reason=row["reason"],
+    ok = bool(row["ok"])
+    reason = None if ok else ("already_redeemed" if verdict == GO else verdict)
+    return ScanOutcome(verdict=verdict, result="ok" if ok else "error", reason=reason,
                        enclosure_id=row["enclosure_id"], first_entry_at=row["first_entry_at"],
                        first_entry_gate_id=row["first_entry_gate_id"], logged=row["logged"],
-                       conflict=offline and row["reason"] == "already_redeemed")
+                       conflict=offline and reason == "already_redeemed")
 
 
 STORED = Statement(

@@ -54,9 +54,14 @@ class Scan(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=sa.Column(BIG_ID, primary_key=True,
                                                              autoincrement=True))
-    festival_id: uuid.UUID = Field(foreign_key="festival.id", ondelete="CASCADE")
-    device_id: uuid.UUID = Field(foreign_key="device.id", ondelete="CASCADE")
-    gate_id: uuid.UUID = Field(foreign_key="gate.id", ondelete="CASCADE")
+    # No foreign keys: every scan would fire three referential-integrity triggers and
+    # take a KEY SHARE lock on its device, gate and festival rows (the same hot rows for
+    # every scan). The scan statement itself only logs scans of a live device of the
+    # festival, at one of its gates; a deleted festival's log is deleted with it
+    # (``events.festivals`` has no delete yet).
+    festival_id: uuid.UUID
+    device_id: uuid.UUID
+    gate_id: uuid.UUID
     nonce: str = Field(max_length=64)
     kind: str = Field(sa_type=sa.String(8))
     raw: str | None = Field(default=None, max_length=512)

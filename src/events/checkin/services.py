@@ -146,10 +146,11 @@ class CheckinService:
 
     async def _decide(self, device: Principal, context: FestivalContext, attempt: _Attempt,
                       now: dt.datetime) -> tuple[TokenClaims | None, ScanOutcome]:
-        kid = peek_kid(attempt.secret)
-        if kid is not None and kid not in context.keys:
-            context = await self.contexts.get(context.festival_id, kid=kid)
         claims = verify_token(attempt.secret, context.keys)
+        if claims is TokenInvalid.UNKNOWN_KEY and (kid := peek_kid(attempt.secret)) is not None:
+            # Perhaps a key rotated since this worker loaded the festival's keys.
+            context = await self.contexts.get(context.festival_id, kid=kid)
+            claims = verify_token(attempt.secret, context.keys)
         if isinstance(claims, TokenInvalid):
             return None, await self._refuse(device, attempt, "invalid", now)
         outcome = await decide(self.db, ScanInput(
