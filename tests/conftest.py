@@ -225,3 +225,19 @@ def sqlite_url(tmp_path: Path) -> str:
 async def sqlite_client(sqlite_url: str) -> AsyncIterator[Client]:
     async with serve(create_app(make_settings(sqlite_url))) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def sqlite_organiser(sqlite_client: Client, sqlite_url: str) -> dict[str, str]:
+    """Auth headers of an organiser of the SQLite twin (user ``org``, password ``PASSWORD``)."""
+    database = Database(sqlite_url)
+    try:
+        async with database.transaction() as session:
+            await UserService(session).create(username="org", password=PASSWORD,
+                                              role=Role.ORGANISER)
+    finally:
+        await database.dispose()
+    login = await sqlite_client.post("/api/v1/auth/login",
+                                     json={"username": "org", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}

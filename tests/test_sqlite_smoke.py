@@ -3,25 +3,11 @@
 from tests.conftest import FESTIVAL_BODY, Client
 
 
-async def test_health_login_and_festival_flow_on_sqlite(sqlite_client: Client) -> None:
-    from events.access.models import Role
-    from events.access.services import UserService
-    from events.db.engine import Database
-
+async def test_health_login_and_festival_flow_on_sqlite(
+        sqlite_client: Client, sqlite_organiser: dict[str, str]) -> None:
     health = await sqlite_client.get("/health")
     assert health.json() == {"status": "ok", "database": "ok"}
-
-    url = str(sqlite_client._transport.app.state.settings.database_url)  # type: ignore[attr-defined]
-    database = Database(url)
-    async with database.transaction() as session:
-        await UserService(session).create(username="org", password="long-password",
-                                          role=Role.ORGANISER)
-    await database.dispose()
-
-    login = await sqlite_client.post("/api/v1/auth/login",
-                                     json={"username": "org", "password": "long-password"})
-    assert login.status_code == 200
-    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    headers = sqlite_organiser
     created = await sqlite_client.post("/api/v1/festivals", json=FESTIVAL_BODY, headers=headers)
     assert created.status_code == 201, created.text
     festival = created.json()

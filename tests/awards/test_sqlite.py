@@ -1,22 +1,12 @@
 """The awards flow on SQLite (aiosqlite), the zero-setup default of `make run`."""
 
-from events.access.models import Role
-from events.access.services import UserService
-from events.db.engine import Database
 from tests.awards.test_import import CSV_EN
 from tests.conftest import Client
 
 
-async def test_import_summary_lock_and_export_on_sqlite(sqlite_client: Client,
-                                                        sqlite_url: str) -> None:
-    database = Database(sqlite_url)
-    async with database.transaction() as session:
-        await UserService(session).create(username="org", password="long-password",
-                                          role=Role.ORGANISER)
-    await database.dispose()
-    login = await sqlite_client.post("/api/v1/auth/login",
-                                     json={"username": "org", "password": "long-password"})
-    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+async def test_import_summary_lock_and_export_on_sqlite(
+        sqlite_client: Client, sqlite_organiser: dict[str, str]) -> None:
+    headers = sqlite_organiser
     festival = (await sqlite_client.post("/api/v1/festivals", headers=headers, json={
         "slug": "lite", "name_zh": "测试", "name_en": "Lite"})).json()
     url = f"/api/v1/festivals/{festival['id']}/awards"

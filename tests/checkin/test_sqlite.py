@@ -8,21 +8,15 @@ import pytest
 
 from events.checkin.decision import ScanInput, decide
 from events.db.engine import Database
-from tests.conftest import FESTIVAL_BODY, PASSWORD, Client
+from tests.conftest import FESTIVAL_BODY, Client
 
 
 @pytest.mark.sqlite
 async def test_scan_admits_once_replays_and_refuses_on_sqlite(
-        sqlite_client: Client, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from events.access.models import Role
-    from events.access.services import UserService
-
+        sqlite_client: Client, sqlite_url: str, sqlite_organiser: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    org = sqlite_organiser
     database = Database(sqlite_url)
-    async with database.transaction() as session:
-        await UserService(session).create(username="org", password=PASSWORD, role=Role.ORGANISER)
-    login = await sqlite_client.post("/api/v1/auth/login",
-                                     json={"username": "org", "password": PASSWORD})
-    org = {"Authorization": f"Bearer {login.json()['access_token']}"}
     festival = (await sqlite_client.post("/api/v1/festivals", json=FESTIVAL_BODY,
                                          headers=org)).json()
     day = festival["meetings"][0]["days"][0]

@@ -2,24 +2,13 @@
 
 import datetime as dt
 
-from events.access.models import Role
-from events.access.services import UserService
-from events.db.engine import Database
 from tests.conftest import FESTIVAL_BODY, Client
 from tests.registration.conftest import horse_body, race_body, sign_up_body
 
 
 async def test_sign_up_horse_race_entry_payment_withdrawal_and_summary_on_sqlite(
-        sqlite_client: Client) -> None:
-    url = str(sqlite_client._transport.app.state.settings.database_url)  # type: ignore[attr-defined]
-    database = Database(url)
-    async with database.transaction() as session:
-        await UserService(session).create(username="org", password="long-password",
-                                          role=Role.ORGANISER)
-    await database.dispose()
-    login = await sqlite_client.post("/api/v1/auth/login",
-                                     json={"username": "org", "password": "long-password"})
-    organiser = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        sqlite_client: Client, sqlite_organiser: dict[str, str]) -> None:
+    organiser = sqlite_organiser
     festival = (await sqlite_client.post("/api/v1/festivals", json=FESTIVAL_BODY,
                                          headers=organiser)).json()
     race = await sqlite_client.post(

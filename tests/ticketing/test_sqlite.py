@@ -5,20 +5,12 @@ import io
 import zxingcpp
 from PIL import Image
 
-from events.access.models import Role
-from events.access.services import UserService
-from events.db.engine import Database
 from tests.conftest import FESTIVAL_BODY, Client
 
 
-async def test_buy_pay_scan_and_refund_on_sqlite(sqlite_client: Client, sqlite_url: str) -> None:
-    database = Database(sqlite_url)
-    async with database.transaction() as session:
-        await UserService(session).create(username="org", password="long-password",
-                                          role=Role.ORGANISER)
-    login = await sqlite_client.post("/api/v1/auth/login",
-                                     json={"username": "org", "password": "long-password"})
-    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+async def test_buy_pay_scan_and_refund_on_sqlite(sqlite_client: Client,
+                                                 sqlite_organiser: dict[str, str]) -> None:
+    auth = sqlite_organiser
     festival = (await sqlite_client.post("/api/v1/festivals", json=FESTIVAL_BODY,
                                          headers=auth)).json()
     base = f"/api/v1/festivals/{festival['id']}"
@@ -62,4 +54,3 @@ async def test_buy_pay_scan_and_refund_on_sqlite(sqlite_client: Client, sqlite_u
     assert [r["ticket_id"] for r in keys["revocations"]] == [ticket["id"]]
     listed = (await sqlite_client.get(f"{base}/ticket-types")).json()
     assert listed["items"][0]["remaining"] == 2
-    await database.dispose()
