@@ -1,5 +1,7 @@
 """Every error is Problem Details with a stable code; nothing internal leaks."""
 
+import pytest
+from asgi_lifespan import LifespanManager
 from litestar import get, post
 from litestar.params import JSONBody
 from sqlalchemy import text
@@ -70,3 +72,27 @@ async def test_oversized_body_is_413(settings: Settings) -> None:
                                      headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+async def test_a_client_that_hangs_up_mid_body_is_not_an_internal_error(
+        settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app(settings)
+    sent: list[dict[str, object]] = []
+    messages = iter([{"type": "http.request", "body": b'{"username": "a"', "more_body": True},
+                     {"type": "http.disconnect"}])
+
+    async def receive() -> dict[str, object]:
+        return next(messages)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/auth/login", "raw_path": b"",
+             "root_path": "", "query_string": b"", "scheme": "http", "http_version": "1.1",
+             "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 80), "state": {}}
+    async with LifespanManager(app):
+        with caplog.at_level("INFO", logger="events.errors"):
+            await app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 499
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

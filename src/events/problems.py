@@ -104,10 +104,18 @@ def validation_error_handler(request: Request[Any, Any, Any],
 
 
 _MALFORMED = ("JSON is malformed", "Input data was truncated")
+CLIENT_GONE = "client disconnected prematurely"
+"""Litestar's words when the request body stream ends with ``http.disconnect``."""
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status >= 500 and exc.detail == CLIENT_GONE:
+        # The client hung up while sending its body (a phone losing its network): nothing
+        # is wrong here, and nobody is listening for the answer.
+        logger.info("client disconnected during %s %s", request.method, request.url.path)
+        return problem(request, status=499, code="client_closed_request", title="Client gone",
+                       detail="The client closed the connection before sending its request.")
     if status >= 500:
         return internal_error_handler(request, exc)
     if status == 400 and isinstance(exc, ClientException) and str(exc.detail).startswith(
