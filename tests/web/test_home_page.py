@@ -28,3 +28,15 @@ async def test_home_page_is_html_with_both_languages_available(client: Client) -
     assert "赛马节" in zh.text
     assert "Horse-racing festivals" in en.text
     assert en.cookies.get("lang") == "en"
+
+
+async def test_home_page_links_each_festival_to_its_ticket_shop(
+        client: Client, festival: dict[str, Any]) -> None:
+    page = await client.get("/?lang=en")
+    assert f'href="/festivals/{festival["id"]}/tickets"' in page.text
+    assert 'href="/scan"' in page.text
+
+
+async def test_the_language_switch_keeps_the_pages_query(client: Client) -> None:
+    page = await client.get("/?q=dangjiren&lang=en")
+    assert 'href="/?q=dangjiren&amp;lang=zh"' in page.text

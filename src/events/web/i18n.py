@@ -49,6 +49,11 @@ register({
         "home.empty": "还没有活动。",
         "home.days": "{start} 至 {end}",
         "home.venue": "地点",
+        "home.tickets": "购票",
+        "home.enter": "马匹报名",
+        "home.attendance": "入场统计（组委会）",
+        "home.owners": "马主注册",
+        "home.scanner": "检票（门岗）",
         "common.back": "返回",
     },
     "en": {
@@ -58,6 +63,11 @@ register({
         "home.empty": "No festivals yet.",
         "home.days": "{start} to {end}",
         "home.venue": "Venue",
+        "home.tickets": "Buy tickets",
+        "home.enter": "Enter a horse",
+        "home.attendance": "Attendance (organisers)",
+        "home.owners": "Owners: sign up",
+        "home.scanner": "Gate scanner",
         "common.back": "Back",
     },
 })

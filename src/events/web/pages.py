@@ -1,6 +1,7 @@
 """Rendering pages: the template context every page shares."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request
 from litestar.response import Template
@@ -24,9 +25,13 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
             f"{field}_{other}", "")
         return str(primary or fallback)
 
+    # The language switch keeps the page's own query (an order's access token, a day).
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    switch_url = f"{request.url.path}?{urlencode([*query, ('lang', other)])}"
     response = Template(template_name=template,
                         context={"lang": lang, "other_lang": other, "t": t, "name": name,
-                                 "path": request.url.path, **context})
+                                 "path": request.url.path, "switch_url": switch_url,
+                                 **context})
     if request.query_params.get("lang") in LANGS:
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     return response
