@@ -28,6 +28,7 @@ async def test_keys_verify_tokens_offline_and_revocations_come_after_the_cursor(
     assert str(getattr(claims, "ticket_id", "")) == tickets[0]["id"]
     assert {e["id"] for e in keys["enclosures"]} == {catalog.ground["id"],
                                                      catalog.grandstand["id"]}
+    assert {e["name_en"] for e in keys["enclosures"]} == {"General ground", "Grandstand"}
     assert keys["revocations"] == []
     cursor = keys["cursor"]
     await client.post(f"/api/v1/tickets/{tickets[1]['id']}/refund", headers=organiser,
@@ -81,12 +82,16 @@ async def test_an_offline_double_admission_is_a_conflict_never_undone(
 async def test_an_offline_refusal_is_recorded_without_admitting(
         client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, db: Database) -> None:
     on_day(catalog.days[0]["date"], 12)
-    token = (await tickets_of(client, catalog, catalog.day1))[0]["token"]
+    ticket = (await tickets_of(client, catalog, catalog.day1))[0]
+    token = ticket["token"]
     response = await client.post("/api/v1/checkin/sync", headers=gates[0].headers, json={
         "scans": [{"secret": token, "nonce": nonce(), "scanned_at": _at(catalog, 10, 0),
                    "local_result": "error", "local_reason": "revoked"}]})
     assert response.json()["items"][0]["reason"] == "revoked"
     assert await scalar(db, "SELECT COUNT(*) FROM checkin_presence") == 0
+    # A genuine ticket is logged by its id, not by a copy of its code.
+    assert str(await scalar(db, "SELECT ticket_id FROM checkin_scan")) == ticket["id"]
+    assert await scalar(db, "SELECT raw FROM checkin_scan") is None
     assert (await scan(client, gates[0], token))["status"] == "ok"
 
 

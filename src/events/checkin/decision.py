@@ -227,11 +227,11 @@ WITH dev AS (SELECT 1 FROM device WHERE id = :device::uuid AND revoked_at IS NUL
 prior AS (SELECT result, reason FROM checkin_scan
           WHERE device_id = :device::uuid AND nonce = :nonce::text),
 logged AS (
-  INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, raw, result, reason,
-                            offline, conflict, client_time, server_time)
+  INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, raw, ticket_id,
+                            serial, result, reason, offline, conflict, client_time, server_time)
   SELECT :festival::uuid, :device::uuid, :gate::uuid, :nonce::text, :kind::text,
-         :raw::text, 'error', :reason::text, :offline::boolean, FALSE,
-         :client_time::timestamptz, :now::timestamptz
+         :raw::text, :ticket::uuid, :serial::int, 'error', :reason::text, :offline::boolean,
+         FALSE, :client_time::timestamptz, :now::timestamptz
   WHERE EXISTS (SELECT 1 FROM dev) AND NOT EXISTS (SELECT 1 FROM prior)
   ON CONFLICT (device_id, nonce) DO NOTHING
   RETURNING id
@@ -243,12 +243,15 @@ SELECT EXISTS (SELECT 1 FROM dev) AS device_ok, EXISTS (SELECT 1 FROM logged) AS
 
 async def record_refusal(db: Database, *, festival_id: uuid.UUID, device_id: uuid.UUID,
                          gate_id: uuid.UUID, nonce: str, kind: str, raw: str, reason: str,
-                         now: dt.datetime, client_time: dt.datetime | None,
-                         offline: bool) -> ScanOutcome:
-    """Log a scan refused before any ticket was looked up: not a genuine ticket of this
-    festival (the raw value is kept), or refused by an offline scanner itself."""
+                         now: dt.datetime, client_time: dt.datetime | None, offline: bool,
+                         ticket_id: uuid.UUID | None = None,
+                         serial: int | None = None) -> ScanOutcome:
+    """Log a scan refused without a decision: not a genuine ticket of this festival (the
+    raw value is kept), or refused by an offline scanner itself (a genuine ticket is
+    logged by its id, not its code)."""
     params = {"festival": festival_id, "device": device_id, "gate": gate_id, "nonce": nonce,
-              "kind": kind, "raw": raw[:512], "reason": reason, "now": now,
+              "kind": kind, "raw": raw[:512] if ticket_id is None else None,
+              "ticket": ticket_id, "serial": serial, "reason": reason, "now": now,
               "client_time": client_time, "offline": offline}
     if db.is_sqlite:
         async with db.engine.begin() as conn:
@@ -280,13 +283,13 @@ _SQLITE_DEVICE = sa.text("SELECT 1 FROM device WHERE id = :device AND revoked_at
                          ).bindparams(sa.bindparam("device", type_=_UUID))
 
 _SQLITE_LOG_INVALID = sa.text(
-    "INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, raw, result, "
-    "reason, offline, conflict, client_time, server_time) VALUES (:festival, :device, :gate, "
-    ":nonce, :kind, :raw, 'error', :reason, :offline, 0, :client_time, :now) "
-    "ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id").bindparams(
+    "INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, raw, ticket_id, "
+    "serial, result, reason, offline, conflict, client_time, server_time) VALUES (:festival, "
+    ":device, :gate, :nonce, :kind, :raw, :ticket, :serial, 'error', :reason, :offline, 0, "
+    ":client_time, :now) ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id").bindparams(
     sa.bindparam("festival", type_=_UUID), sa.bindparam("device", type_=_UUID),
-    sa.bindparam("gate", type_=_UUID), sa.bindparam("now", type_=_TIME),
-    sa.bindparam("client_time", type_=_TIME))
+    sa.bindparam("gate", type_=_UUID), sa.bindparam("ticket", type_=_UUID),
+    sa.bindparam("now", type_=_TIME), sa.bindparam("client_time", type_=_TIME))
 
 _SQLITE_CLAIM_NONCE = sa.text(
     "INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, ticket_id, serial, "

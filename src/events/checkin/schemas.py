@@ -95,6 +95,10 @@ class Revocation(msgspec.Struct):
 class EnclosureInfo(msgspec.Struct):
     id: str
     number: int
+    """What the QR token carries."""
+    code: str
+    name_zh: str
+    name_en: str
     parent_id: str | None
     allow_reentry: bool
     gate_ids: list[str]

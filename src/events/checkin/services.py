@@ -117,9 +117,10 @@ class CheckinService:
                                kind=item.type, at=_aware(item.scanned_at),
                                client_time=_aware(item.scanned_at), offline=True)
             if item.local_result == "error":
+                genuine = verify_token(item.secret, context.keys)
+                claims = None if isinstance(genuine, TokenInvalid) else genuine
                 outcome = await self._refuse(device, attempt,
-                                             _known_reason(item.local_reason), now)
-                claims = None
+                                             _known_reason(item.local_reason), now, claims)
             else:
                 claims, outcome = await self._decide(device, context, attempt, now)
             answer = _answer(context, claims, outcome, attempt.kind)
@@ -163,12 +164,14 @@ class CheckinService:
         return claims, outcome
 
     async def _refuse(self, device: Principal, attempt: _Attempt, reason: str,
-                      now: dt.datetime) -> ScanOutcome:
+                      now: dt.datetime, claims: TokenClaims | None = None) -> ScanOutcome:
         festival_id, _ = _device_scope(device)
         outcome = await record_refusal(
             self.db, festival_id=festival_id, device_id=device.id, gate_id=attempt.gate_id,
             nonce=attempt.nonce, kind=attempt.kind, raw=attempt.secret, reason=reason, now=now,
-            client_time=attempt.client_time, offline=attempt.offline)
+            client_time=attempt.client_time, offline=attempt.offline,
+            ticket_id=claims.ticket_id if claims else None,
+            serial=claims.serial if claims else None)
         if outcome.verdict == DEVICE_REVOKED:
             raise Unauthorized("This device was revoked.", code="device_revoked")
         return outcome
@@ -242,7 +245,8 @@ async def _enclosures(session: AsyncSession, festival_id: uuid.UUID
                       ) -> list[schemas.EnclosureInfo]:
     conn = await session.connection()
     rows = (await conn.execute(sa.text(
-        "SELECT e.id, e.number, e.parent_id, e.allow_reentry, g.gate_id FROM enclosure e "
+        "SELECT e.id, e.number, e.code, e.name_zh, e.name_en, e.parent_id, e.allow_reentry, "
+        "g.gate_id FROM enclosure e "
         "LEFT JOIN enclosure_gate g ON g.enclosure_id = e.id WHERE e.festival_id = :f "
         "ORDER BY e.number").bindparams(sa.bindparam("f", type_=sa.Uuid()))
         .columns(id=sa.Uuid(), parent_id=sa.Uuid(), gate_id=sa.Uuid()),
@@ -250,7 +254,8 @@ async def _enclosures(session: AsyncSession, festival_id: uuid.UUID
     by_id: dict[uuid.UUID, schemas.EnclosureInfo] = {}
     for row in rows:
         info = by_id.setdefault(row.id, schemas.EnclosureInfo(
-            id=str(row.id), number=row.number,
+            id=str(row.id), number=row.number, code=row.code, name_zh=row.name_zh,
+            name_en=row.name_en,
             parent_id=str(row.parent_id) if row.parent_id else None,
             allow_reentry=bool(row.allow_reentry), gate_ids=[]))
         if row.gate_id is not None:
