@@ -1,4 +1,4 @@
-"""Gate staff's scanner and organisers' attendance page, phone first, Chinese and English.
+"""Gate staff's scanner and organisers' pages, phone first, Chinese and English.
 
 - ``/scan``: the scanner (``static/scanner.js``). The gate device's token is entered once
   (pasted, or opened from a ``/scan#token=...`` link) and kept in the phone's
@@ -6,7 +6,11 @@
   verifies the token itself (the keys from ``GET /api/v1/checkin/keys``), answers, and
   queues the scan for ``POST /api/v1/checkin/sync``.
 - ``/festivals/{id}/attendance``: organisers sign in with ``POST /api/v1/auth/login`` (the
-  bearer token stays in the tab's sessionStorage) and watch ``GET .../attendance``.
+  bearer token stays in the tab's sessionStorage; ``static/organiser.js``) and watch
+  ``GET .../attendance``.
+- ``/festivals/{id}/devices``: organisers sign in the same way, register gate devices
+  (``POST .../devices``), hand each one's ``/scan#token=...`` link to its phone as a QR code
+  drawn in the browser (the token goes nowhere else), and revoke them.
 
 The pages themselves hold no secret: everything private comes from the API, with the
 device's or the organiser's token.
@@ -25,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.checkin import services as checkin_services
 from events.db.base import utcnow
 from events.errors import DomainError
+from events.festivals import schemas as festival_schemas
 from events.festivals import services as festival_services
 from events.web.i18n import register
 from events.web.pages import page
@@ -47,6 +52,17 @@ def default_day(days: list[dt.date], today: dt.date) -> dt.date | None:
     return max(past) if past else min(days, default=None)
 
 
+async def festival_or_error(request: Request[Any, Any, Any], session: AsyncSession,
+                            festival_id: str) -> festival_schemas.FestivalRead | Template:
+    """The festival, or the error page to answer with (404 for an unknown one)."""
+    try:
+        return await festival_services.FestivalService(session).read(festival_id)
+    except DomainError as exc:
+        response = page(request, "checkin/error.html", code=exc.instance_code)
+        response.status_code = exc.status_code
+        return response
+
+
 class CheckinPageController(Controller):
     include_in_schema = False
 
@@ -61,18 +77,29 @@ class CheckinPageController(Controller):
          summary="Attendance for organisers (page)")
     async def attendance(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
                          db_session: NamedDependency[AsyncSession]) -> Template:
-        try:
-            festival = await festival_services.FestivalService(db_session).read(festival_id)
-        except DomainError as exc:
-            response = page(request, "checkin/error.html", code=exc.instance_code)
-            response.status_code = exc.status_code
-            return response
+        festival = await festival_or_error(request, db_session, festival_id)
+        if isinstance(festival, Template):
+            return festival
         days = [d for m in festival.meetings for d in m.days]
         today = utcnow().astimezone(ZoneInfo(festival.timezone)).date()
         chosen = default_day([d.date for d in days], today)
         response = page(request, "checkin/attendance.html", festival=festival, days=days,
                         config={"festival_id": festival.id, "timezone": festival.timezone,
                                 "day": chosen.isoformat() if chosen else None})
+        response.headers.update(NO_STORE)
+        return response
+
+    @get("/festivals/{festival_id:str}/devices", operation_id="DevicesPage",
+         summary="Gate devices for organisers (page)")
+    async def devices(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
+                      db_session: NamedDependency[AsyncSession]) -> Template:
+        festival = await festival_or_error(request, db_session, festival_id)
+        if isinstance(festival, Template):
+            return festival
+        gates = [{"id": g.id, "name_zh": g.name_zh, "name_en": g.name_en} for g in festival.gates]
+        response = page(request, "checkin/devices.html", festival=festival,
+                        config={"festival_id": festival.id, "timezone": festival.timezone,
+                                "gates": gates})
         response.headers.update(NO_STORE)
         return response
 
@@ -121,6 +148,34 @@ register({
         "att.updated": "更新于 {time}，每30秒自动刷新",
         "att.error": "无法加载数据，稍后自动重试。",
         "att.no_days": "本活动还没有比赛日。",
+        "dev.title": "检票设备",
+        "dev.hint": "为每部门岗手机创建一个设备，再用那部手机扫描这里显示的二维码，即可开始检票。",
+        "dev.add": "添加设备",
+        "dev.gate": "入口",
+        "dev.name": "设备名称",
+        "dev.name_placeholder": "例如：东门 1 号手机",
+        "dev.add_submit": "创建设备",
+        "dev.no_gates": "本活动还没有入口，无法添加设备。",
+        "dev.created_title": "设备已创建",
+        "dev.created_hint": "用门岗手机的相机扫描此二维码，或把链接发给它。链接只显示这一次，"
+                            "持有链接即可在此入口检票，请勿外传。",
+        "dev.link": "检票链接",
+        "dev.copy": "复制链接",
+        "dev.copied": "已复制。",
+        "dev.copy_failed": "无法自动复制，请长按链接手动复制。",
+        "dev.qr_failed": "无法生成二维码，请改用链接。",
+        "dev.done": "完成（隐藏链接）",
+        "dev.list": "已有设备",
+        "dev.none": "还没有设备。",
+        "dev.active": "使用中",
+        "dev.revoked": "已停用",
+        "dev.created_at": "创建于 {time}",
+        "dev.revoked_at": "停用于 {time}",
+        "dev.revoke": "停用",
+        "dev.revoke_confirm": "停用“{name}”？这部手机将立即无法检票，且不能恢复。",
+        "dev.name_missing": "请填写设备名称。",
+        "dev.error": "操作失败，请稍后再试。",
+        "dev.load_error": "无法加载设备列表。",
         "checkin.error.title": "无法打开",
         "checkin.error.not_found": "找不到该活动。",
         "checkin.error.other": "出错了。",
@@ -168,6 +223,37 @@ register({
         "att.updated": "Updated {time}; refreshes every 30 seconds",
         "att.error": "Could not load the figures; retrying shortly.",
         "att.no_days": "This festival has no days yet.",
+        "dev.title": "Gate devices",
+        "dev.hint": "Add a device for each gate phone, then scan the QR code shown here with "
+                    "that phone to start checking tickets.",
+        "dev.add": "Add a device",
+        "dev.gate": "Gate",
+        "dev.name": "Device name",
+        "dev.name_placeholder": "e.g. East gate, phone 1",
+        "dev.add_submit": "Create the device",
+        "dev.no_gates": "This festival has no gates yet, so no device can be added.",
+        "dev.created_title": "Device created",
+        "dev.created_hint": "Scan this QR code with the gate phone's camera, or send it the link. "
+                            "It is shown only this once; whoever has it can scan at this gate, "
+                            "so keep it private.",
+        "dev.link": "Scanner link",
+        "dev.copy": "Copy the link",
+        "dev.copied": "Copied.",
+        "dev.copy_failed": "Could not copy; press and hold the link to copy it.",
+        "dev.qr_failed": "Could not draw the QR code; use the link instead.",
+        "dev.done": "Done (hide the link)",
+        "dev.list": "Devices",
+        "dev.none": "No devices yet.",
+        "dev.active": "Active",
+        "dev.revoked": "Revoked",
+        "dev.created_at": "Created {time}",
+        "dev.revoked_at": "Revoked {time}",
+        "dev.revoke": "Revoke",
+        "dev.revoke_confirm": "Revoke “{name}”? That phone stops scanning at once; this cannot "
+                              "be undone.",
+        "dev.name_missing": "Give the device a name.",
+        "dev.error": "That did not work; try again shortly.",
+        "dev.load_error": "Could not load the devices.",
         "checkin.error.title": "Cannot open",
         "checkin.error.not_found": "No such festival.",
         "checkin.error.other": "Something went wrong.",
