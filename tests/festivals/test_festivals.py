@@ -139,3 +139,9 @@ async def test_gates_are_added_and_renamed(client: Client, organiser: dict[str, 
                                  json={"name_en": "VIP enclosure gate"})
     assert renamed.status_code == 200
     assert renamed.json()["name_en"] == "VIP enclosure gate"
+
+
+async def test_an_absurd_offset_is_422_not_a_database_overflow(client: Client) -> None:
+    response = await client.get("/api/v1/festivals?offset=99999999999999999999")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "offset"

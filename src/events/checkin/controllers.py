@@ -66,7 +66,8 @@ class CheckinController(Controller):
     async def keys(
         self, request: Request[Any, Any, Any], checkin: NamedDependency[CheckinService],
         db_session: NamedDependency[AsyncSession],
-        since: Annotated[int, QueryParameter(ge=0, description="Last revocation cursor seen")]
+        since: Annotated[int, QueryParameter(ge=0, le=2**62,
+                                             description="Last revocation cursor seen")]
         = 0,
     ) -> schemas.KeysAnswer:
         return await checkin.keys(db_session, current_principal(request), since)

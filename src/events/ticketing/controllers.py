@@ -316,7 +316,7 @@ class TicketingController(Controller):
     async def list_keys(
         self, festival_id: FromPath[str], db_session: NamedDependency[AsyncSession],
         signing_keys: NamedDependency[KeyService],
-        since: Annotated[int, QueryParameter(ge=0, description="revocation cursor")] = 0,
+        since: Annotated[int, QueryParameter(ge=0, le=2**62, description="revocation cursor")] = 0,
     ) -> schemas.TokenKeysRead:
         festival = await festival_services.FestivalService(db_session).get(festival_id)
         rows = await signing_keys.key_rows(festival.id)
