@@ -6,7 +6,7 @@ the load from the same machine, to 127.0.0.1 only. Printed per scenario: request
 second, p50 and p99 latency, refusals, and the ratio to the baseline measured in the same
 run. Figures, not assertions: performance is measured here, not in the tests.
 
-Environment: BENCH_TICKETS (default 20000), BENCH_SECONDS (8), BENCH_CONNECTIONS (64),
+Environment: BENCH_TICKETS (default 30000), BENCH_SECONDS (8), BENCH_CONNECTIONS (64),
 BENCH_WORKERS (cores).
 """
 
@@ -25,7 +25,7 @@ import httpx
 from load_tests.server import ROOT, fresh_database, running_server
 from load_tests.wrk import WrkResult, ensure_wrk, run_wrk
 
-TICKETS = int(os.environ.get("BENCH_TICKETS", "20000"))
+TICKETS = int(os.environ.get("BENCH_TICKETS", "30000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))
