@@ -17,9 +17,8 @@ from events.awards.services import AwardService, category_read, prize_list_read
 from events.errors import Conflict, NotFound, ValidationFailed
 from events.pagination import Limit, Offset
 from events.problems import error_responses
-
-CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from events.spreadsheets import CSV_MEDIA_TYPE as CSV
+from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
 DryRun = Annotated[bool, QueryParameter(
     description="Check the file and answer the report; store nothing")]

@@ -24,12 +24,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import openpyxl
 import pydantic
-from openpyxl.styles import Font
 
 from events.awards import schemas
 from events.awards.models import Award, AwardCategory, AwardPayeeShare, Payee, RankingMethod
+from events.spreadsheets import Sheet, csv_bytes, xlsx_bytes
 
 MAX_ROWS = 5000
 
@@ -456,44 +455,26 @@ def export_rows(categories: Sequence[AwardCategory], awards: Sequence[Award],
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[str | int]]) -> bytes:
     """UTF-8 with a BOM, so that Excel shows the Chinese text."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes(header, rows)
 
 
 def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[str | int]],
             summary: schemas.PrizeSummary) -> bytes:
     """The awards sheet (same columns as the CSV) and a per-category summary sheet."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Awards"
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append(list(row))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    totals = book.create_sheet("Summary")
-    totals.append(["category", "name_zh", "name_en", "awards", "total_yuan", "min_yuan",
-                   "max_yuan", "flags"])
-    for sub in summary.by_category:
-        totals.append([sub.code, sub.name_zh, sub.name_en, sub.awards,
-                       sub.total_prize / 100,
-                       None if sub.min_prize is None else sub.min_prize / 100,
-                       None if sub.max_prize is None else sub.max_prize / 100,
-                       ", ".join(sub.flags)])
-    totals.append(["total", "", "", summary.awards, summary.total_prize / 100,
-                   None if summary.min_prize is None else summary.min_prize / 100,
-                   None if summary.max_prize is None else summary.max_prize / 100,
-                   summary.currency])
-    for cell in totals[1]:
-        cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+
+    def yuan(fen: int | None) -> float | None:
+        return None if fen is None else fen / 100
+
+    totals: list[list[object]] = [
+        [sub.code, sub.name_zh, sub.name_en, sub.awards, yuan(sub.total_prize),
+         yuan(sub.min_prize), yuan(sub.max_prize), ", ".join(sub.flags)]
+        for sub in summary.by_category]
+    totals.append(["total", "", "", summary.awards, yuan(summary.total_prize),
+                   yuan(summary.min_prize), yuan(summary.max_prize), summary.currency])
+    return xlsx_bytes(
+        Sheet("Awards", header, rows),
+        Sheet("Summary", ["category", "name_zh", "name_en", "awards", "total_yuan", "min_yuan",
+                          "max_yuan", "flags"], totals))
 
 
 __all__ = ["COLUMNS", "AwardRow", "CategoryDraft", "ParsedPrizeList", "RowError", "RowRef",

@@ -18,11 +18,11 @@ from events.payments.reconciliation import ReconciliationService, to_csv, to_xls
 from events.payments.services import PaymentPurpose, PaymentService, PaymentStatus, Provider
 from events.payments.webhooks import BadWebhook, StripeWebhookService
 from events.problems import error_responses
+from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(
     name="Idempotency-Key", min_length=1, max_length=255, required=False,
     description="Retrying with the same key returns the first answer and changes nothing")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def provide_payment_service(db_session: NamedDependency[AsyncSession],

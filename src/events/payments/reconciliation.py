@@ -6,16 +6,12 @@ each refund (negative). ``provider_payment_id`` is Stripe's PaymentIntent id, th
 Stripe's reports carry too; amounts are given both in minor units and in major units.
 """
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,6 +21,7 @@ from events.payments import schemas
 from events.payments.models import Payment, PaymentProviderEvent, PaymentRefund
 from events.payments.money import major_units
 from events.payments.services import PAID_STATUSES
+from events.spreadsheets import Sheet, csv_bytes, xlsx_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,48 +142,24 @@ def _cells(movement: Movement) -> list[object]:
 
 def to_csv(export: Export) -> bytes:
     """UTF-8 with a byte-order mark, so that spreadsheet programs read the Chinese right."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for movement in export.movements:
-        row = _cells(movement)
-        row[0] = movement.occurred_at.isoformat()
-        writer.writerow(row)
-    return ("\ufeff" + out.getvalue()).encode()
+    return csv_bytes(COLUMNS, ([m.occurred_at.isoformat(), *_cells(m)[1:]]
+                               for m in export.movements))
 
 
 def to_xlsx(export: Export) -> bytes:
-    """Two sheets: the movements, and totals per provider and purpose."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Movements"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for movement in export.movements:
-        row = _cells(movement)
-        row[0] = movement.occurred_at.replace(tzinfo=None)  # Excel has no zones: UTC
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    sheet.column_dimensions["A"].width = 22
-    for row_cells in sheet.iter_rows(min_row=2, min_col=1, max_col=1):
-        row_cells[0].number_format = "yyyy-mm-dd hh:mm:ss"
-
-    totals = book.create_sheet("Summary")
+    """Two sheets: the movements (times in UTC: Excel has no zones), and totals per provider
+    and purpose."""
     summary = export.summary
-    totals.append(["festival_id", summary.festival_id])
-    totals.append(["currency", summary.currency])
-    totals.append(["times", "UTC"])
-    totals.append([])
-    totals.append(["group", "key", "payments", "received_minor", "refunded_minor", "net_minor"])
-    for cell in totals[5]:
-        cell.font = Font(bold=True)
-    for group, buckets in (("provider", summary.by_provider), ("purpose", summary.by_purpose)):
-        for key, bucket in buckets.items():
-            totals.append([group, key, bucket.payments, bucket.received, bucket.refunded,
-                           bucket.net])
-    totals.append(["all", "", sum(b.payments for b in summary.by_provider.values()),
-                   summary.received, summary.refunded, summary.net])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    movements = ([m.occurred_at.replace(tzinfo=None), *_cells(m)[1:]]
+                 for m in export.movements)
+    totals: list[list[object]] = [
+        [group, key, bucket.payments, bucket.received, bucket.refunded, bucket.net]
+        for group, buckets in (("provider", summary.by_provider), ("purpose", summary.by_purpose))
+        for key, bucket in buckets.items()]
+    totals += [["all", "", sum(b.payments for b in summary.by_provider.values()),
+                summary.received, summary.refunded, summary.net],
+               [], ["festival_id", summary.festival_id], ["currency", summary.currency],
+               ["times", "UTC"]]
+    return xlsx_bytes(Sheet("Movements", COLUMNS, movements, date_columns=[0]),
+                      Sheet("Summary", ["group", "key", "payments", "received_minor",
+                                        "refunded_minor", "net_minor"], totals))

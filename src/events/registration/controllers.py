@@ -31,8 +31,8 @@ from events.registration.services import (
     province_read,
     rider_read,
 )
+from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IdempotencyKey = Annotated[str | None, HeaderParameter(
     name="Idempotency-Key", min_length=1, max_length=255, required=False,
     description="Retrying with the same key and body returns the first answer and changes "

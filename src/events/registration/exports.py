@@ -1,12 +1,11 @@
 """Entries as a spreadsheet for the race office: CSV (UTF-8 with BOM, for Excel on Chinese
 Windows) and XLSX. Money is given in fen (exact) and in yuan (for reading)."""
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
 from events.registration import provinces
+from events.spreadsheets import Sheet, csv_bytes, xlsx_bytes
 
 HEADERS = [
     ("entry_id", "报名编号"), ("race_code", "比赛代码"), ("race", "比赛"),
@@ -50,21 +49,9 @@ def export_rows(rows: Sequence[Any]) -> list[list[Any]]:
 
 
 def to_csv(rows: Sequence[Any]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([f"{zh} {en}" for en, zh in HEADERS])
-    writer.writerows(export_rows(rows))
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes([f"{zh} {en}" for en, zh in HEADERS], export_rows(rows))
 
 
 def to_xlsx(rows: Sequence[Any]) -> bytes:
-    from openpyxl import Workbook  # heavy; only for spreadsheets
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("报名 Entries")
-    sheet.append([f"{zh} {en}" for en, zh in HEADERS])
-    for line in export_rows(rows):
-        sheet.append(line)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(Sheet("报名 Entries", [f"{zh} {en}" for en, zh in HEADERS],
+                            export_rows(rows)))
