@@ -106,7 +106,9 @@ async def test_smtp_down_keeps_the_purchase_and_the_message_for_later(
         placed = await buy(offline, catalog, [(catalog.child1, 1)])  # free: issued at once
 
         async def tried() -> bool:
-            return bool(await scalar(db, "SELECT attempts FROM ticket_mail"))
+            # The attempt is claimed (``attempts`` + 1) and committed before the SMTP call;
+            # its outcome (``last_error``) is written after it. Wait for the outcome.
+            return bool(await scalar(db, "SELECT attempts > 0 AND last_error <> '' FROM ticket_mail"))
 
         await wait_for(tried)
     got = await client.get(f"/api/v1/orders/{placed['order_id']}",
