@@ -108,7 +108,8 @@ async def test_smtp_down_keeps_the_purchase_and_the_message_for_later(
         async def tried() -> bool:
             # The attempt is claimed (``attempts`` + 1) and committed before the SMTP call;
             # its outcome (``last_error``) is written after it. Wait for the outcome.
-            return bool(await scalar(db, "SELECT attempts > 0 AND last_error <> '' FROM ticket_mail"))
+            return bool(await scalar(
+                db, "SELECT attempts > 0 AND last_error <> '' FROM ticket_mail"))
 
         await wait_for(tried)
     got = await client.get(f"/api/v1/orders/{placed['order_id']}",
