@@ -527,7 +527,7 @@ class FundingService:
             sa.select(col(FundingRecord.source), col(FundingRecord.direction),
                    col(FundingRecord.sponsor_id), func.sum(col(FundingRecord.amount)),
                    func.count())
-            .where(FundingRecord.festival_id == festival.id)
+            .where(col(FundingRecord.festival_id) == festival.id)
             .group_by(col(FundingRecord.source), col(FundingRecord.direction),
                       col(FundingRecord.sponsor_id)))
         totals = (await self.session.exec(query)).all()
