@@ -21,12 +21,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.checkin.pages import NO_STORE, festival_or_error
 from events.funding.models import MANUAL_SOURCES, FundingSource
-from events.web.i18n import register
+from events.web.i18n import Lang, register, request_lang, translate
 from events.web.pages import page
 
-TEXT_KEYS = ("error", "saved", "reversed", "reverse", "reverse_prompt", "no_records",
-             "in", "out", "reversal_of", "reversed_by", "pledged", "received",
-             "outstanding", "statement", "shown", "warning_ok")
+
+def labels(lang: Lang) -> dict[str, dict[str, str]]:
+    """Sources, origins and tiers by code, in the page's language (for the script)."""
+    return {group: {code: translate(lang, f"fund.{group}.{code}") for code in codes}
+            for group, codes in (("source", SOURCES), ("origin", ORIGINS), ("tier", TIERS),
+                                 ("warning", WARNINGS))}
 
 
 class FundingPageController(Controller):
@@ -42,8 +45,8 @@ class FundingPageController(Controller):
         response = page(request, "funding/funding.html", festival=festival,
                         sources=[s.value for s in FundingSource],
                         manual_sources=[s.value for s in FundingSource if s in MANUAL_SOURCES],
-                        config={"festival_id": festival.id, "timezone": festival.timezone,
-                                "text_keys": TEXT_KEYS})
+                        labels=labels(request_lang(request)),
+                        config={"festival_id": festival.id, "timezone": festival.timezone})
         response.headers.update(NO_STORE)
         return response
 
@@ -56,6 +59,7 @@ class FundingPageController(Controller):
         if isinstance(festival, Template):
             return festival
         response = page(request, "funding/statement.html", festival=festival,
+                        labels=labels(request_lang(request)),
                         config={"festival_id": festival.id, "sponsor_id": sponsor_id})
         response.headers.update(NO_STORE)
         return response
@@ -78,6 +82,16 @@ ORIGINS = {
     "manual": ("手工登记", "Recorded by hand"), "payment": ("在线/现场付款", "Payment"),
     "refund": ("退款", "Refund"), "payout": ("奖金发放", "Prize payout"),
     "reversal": ("冲正", "Reversal"),
+}
+WARNINGS = {
+    "commitments_exceed_funds": ("承诺奖金超出已到账与已认捐资金，缺口 {amount}。",
+                                 "Prize money committed exceeds the money received and "
+                                 "pledged by {amount}."),
+    "in_kind_prizes_not_covered": ("实物奖品的价值超出赞助商提供的实物，缺口 {amount}。",
+                                   "Prizes in kind are worth {amount} more than sponsors "
+                                   "gave in kind."),
+    "owed_exceeds_balance": ("应付未付奖金超出现有结余 {amount}。",
+                             "Prize money owed and unpaid exceeds the balance by {amount}."),
 }
 MESSAGES: dict[str, tuple[str, str]] = {
     "fund.title": ("经费与赞助", "Funding and sponsors"),
@@ -151,6 +165,8 @@ for key, pair in TIERS.items():
     MESSAGES[f"fund.tier.{key}"] = pair
 for key, pair in ORIGINS.items():
     MESSAGES[f"fund.origin.{key}"] = pair
+for key, pair in WARNINGS.items():
+    MESSAGES[f"fund.warning.{key}"] = pair
 
 register({"zh": {k: v[0] for k, v in MESSAGES.items()},
           "en": {k: v[1] for k, v in MESSAGES.items()}})
