@@ -4,6 +4,7 @@ refunds are outflows, prize payouts are outflows; each exactly once."""
 import asyncio
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -118,6 +119,39 @@ async def test_a_prize_payout_posts_one_outflow_per_entitlement(
     summary = (await client.get(f"{base(festival)}/funding/summary", headers=organiser)).json()
     assert summary["paid_out_fen"] == 8_000_000
     assert summary["coverage"]["income_fen"] == 0  # payouts are not income
+
+
+@dataclass(frozen=True)
+class PayoutPaid:
+    """The shape of ``events.results.payouts.PayoutPaid`` (results is built in parallel)."""
+
+    entitlement_id: uuid.UUID
+    festival_id: uuid.UUID
+    award_id: uuid.UUID | None
+    amount: int
+    currency: str
+    paid_at: dt.datetime
+    reference: str
+    recorded_by: uuid.UUID | None
+
+
+async def test_the_payout_listener_posts_what_results_reports_once(
+        db: Database, festival: dict[str, Any]) -> None:
+    paid = PayoutPaid(entitlement_id=uuid.uuid4(), festival_id=uuid.UUID(festival["id"]),
+                      award_id=None, amount=300_000, currency="CNY",
+                      paid_at=dt.datetime(2027, 7, 23, 4, 0, tzinfo=dt.UTC),
+                      reference="CASH-17", recorded_by=uuid.uuid4())
+
+    async def deliver() -> None:
+        async with db.transaction() as session:
+            await funding_services.on_payout_paid(session, paid)
+
+    await asyncio.gather(deliver(), deliver())
+
+    [posted] = await rows(db)
+    assert (posted.entitlement_id, posted.amount, posted.reference, posted.recorded_by,
+            posted.source) == (paid.entitlement_id, 300_000, "CASH-17", paid.recorded_by,
+                               "prize_payout")
 
 
 @pytest.mark.parametrize(("amount", "currency", "field"), [

@@ -182,6 +182,43 @@ async def post_prize_payout(session: AsyncSession, *, festival_id: uuid.UUID,
         note="prize money paid", recorded_by=recorded_by))
 
 
+class PayoutLike(Protocol):
+    """What ``events.results.payouts.PayoutPaid`` carries."""
+
+    @property
+    def entitlement_id(self) -> uuid.UUID: ...
+
+    @property
+    def festival_id(self) -> uuid.UUID: ...
+
+    @property
+    def award_id(self) -> uuid.UUID | None: ...
+
+    @property
+    def amount(self) -> int: ...
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def paid_at(self) -> dt.datetime: ...
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def recorded_by(self) -> uuid.UUID | None: ...
+
+
+async def on_payout_paid(session: AsyncSession, paid: PayoutLike) -> None:
+    """The results domain's payout listener (``register_payout_listener(on_payout_paid)``):
+    awaited inside the mark-paid transaction, it posts the outflow once."""
+    await post_prize_payout(
+        session, festival_id=paid.festival_id, entitlement_id=paid.entitlement_id,
+        award_id=paid.award_id, amount=paid.amount, currency=paid.currency,
+        paid_at=paid.paid_at, reference=paid.reference, recorded_by=paid.recorded_by)
+
+
 # --- sponsor naming, for results and the overlay -----------------------------------------
 
 @dataclass(frozen=True, slots=True)
