@@ -19,10 +19,25 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.checkin.pages import NO_STORE, festival_or_error
+from events.errors import DomainError
+from events.festivals import schemas as festival_schemas
+from events.festivals import services as festival_services
 from events.funding.models import MANUAL_SOURCES, FundingSource
 from events.web.i18n import Lang, register, request_lang, translate
 from events.web.pages import page
+
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+async def festival_or_error(request: Request[Any, Any, Any], session: AsyncSession,
+                            festival_id: str) -> festival_schemas.FestivalRead | Template:
+    """The festival, or the error page to answer with (404 for an unknown one)."""
+    try:
+        return await festival_services.FestivalService(session).read(festival_id)
+    except DomainError as exc:
+        response = page(request, "funding/error.html", code=exc.instance_code)
+        response.status_code = exc.status_code
+        return response
 
 
 def labels(lang: Lang) -> dict[str, dict[str, str]]:
@@ -158,6 +173,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fund.pdf_en": ("下载 PDF（英文）", "PDF (English)"),
     "fund.shown": ("显示 {count} / {total} 条", "Showing {count} of {total}"),
     "fund.back": ("返回经费页", "Back to funding"),
+    "fund.error_title": ("无法打开", "Cannot open"),
+    "fund.error_not_found": ("找不到该活动。", "No such festival."),
 }
 for key, pair in SOURCES.items():
     MESSAGES[f"fund.source.{key}"] = pair

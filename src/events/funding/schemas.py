@@ -180,7 +180,8 @@ class Coverage(msgspec.Struct, kw_only=True):
     """committed cash - cash available, when more than 0."""
     in_kind_shortfall_fen: int
     covered_bp: int
-    """(cash available + in kind contributed) / committed, in basis points (10000 = all)."""
+    """Share of the committed prizes covered, in basis points (10000 = all): cash available
+    towards cash prizes plus contributions in kind towards prizes in kind."""
 
 
 class FundingWarning(msgspec.Struct, kw_only=True):

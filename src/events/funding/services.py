@@ -472,15 +472,12 @@ class FundingService:
         await self.session.flush()
         return record
 
-    async def get_record(self, festival_id: uuid.UUID, record_id: str | uuid.UUID,
-                         *, for_update: bool = False) -> FundingRecord:
+    async def get_record(self, festival_id: uuid.UUID, record_id: str | uuid.UUID
+                         ) -> FundingRecord:
         key = record_id if isinstance(record_id, uuid.UUID) \
             else festival_services.parse_id(record_id, "funding record")
-        query = select(FundingRecord).where(FundingRecord.id == key,
-                                            FundingRecord.festival_id == festival_id)
-        if for_update:  # FOR SHARE: a lock that does not count as an update of the row
-            query = query.with_for_update(read=True)
-        record = (await self.session.exec(query)).first()
+        record = (await self.session.exec(select(FundingRecord).where(
+            FundingRecord.id == key, FundingRecord.festival_id == festival_id))).first()
         if record is None:
             raise NotFound(f"No funding record with id {str(record_id)!r} at this festival.",
                            code="record_not_found")
@@ -606,8 +603,11 @@ class FundingService:
         available = income + outstanding
         cash_short = max(prizes.total_cash_fen - available, 0)
         kind_short = max(prizes.total_in_kind_value_fen - contributed, 0)
+        # Cash covers cash prizes, contributions in kind cover prizes in kind.
+        covering = (min(max(available, 0), prizes.total_cash_fen)
+                    + min(contributed, prizes.total_in_kind_value_fen))
         covered = (10_000 if prizes.total_prize == 0 else
-                   min(10_000, (max(available, 0) + contributed) * 10_000 // prizes.total_prize))
+                   covering * 10_000 // prizes.total_prize)
         warnings = []
         if cash_short:
             warnings.append(schemas.FundingWarning(
