@@ -27,6 +27,8 @@ from events.config import Settings, get_settings
 from events.db.deps import provide_db_session
 from events.db.engine import Database
 from events.festivals.controllers import FestivalController
+from events.funding.controllers import FundingController, SponsorController
+from events.funding.pages import FundingPageController
 from events.health import health
 from events.payments.controllers import (
     FestivalPaymentController,
@@ -56,6 +58,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
+    SponsorController, FundingController, FundingPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
@@ -69,6 +72,7 @@ OPENAPI_TAGS = [
     Tag(name="Payments", description="Stripe, cash and test payments; webhooks, refunds"),
     Tag(name="Ticketing", description="Ticket types, capacity, orders, signed QR tickets"),
     Tag(name="Check-in", description="Gate scans, offline sync, attendance"),
+    Tag(name="Funding", description="Sponsors, the append-only funding ledger, coverage"),
 ]
 
 

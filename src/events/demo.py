@@ -17,6 +17,7 @@ from events.db.engine import Database
 from events.festivals import schemas as festival_schemas
 from events.festivals.models import Festival
 from events.festivals.services import FestivalService
+from events.funding.demo import demo_funding
 from events.registration.demo import demo_entries
 from events.ticketing.demo import demo_tickets
 
@@ -25,6 +26,7 @@ DEMO_PASSWORD_SUFFIX = "-demo-2027"  # noqa: S105 - demo accounts, printed on pu
 
 DemoStep = Callable[[AsyncSession, Festival], Awaitable[list[str]]]
 DEMO_STEPS: list[DemoStep] = [load_demo_awards, demo_entries, demo_tickets]
+DEMO_STEPS.append(demo_funding)
 
 DEMO_USERS = [
     ("organiser", Role.ORGANISER, "Demo organiser 组委会"),

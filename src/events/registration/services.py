@@ -1036,3 +1036,16 @@ class EntryFeePayments:
 
 
 fulfilment.register(ENTRY_FEE, EntryFeePayments())
+
+
+async def entries_awaiting_fee(session: AsyncSession, festival_id: uuid.UUID, *,
+                               limit: int) -> list[tuple[uuid.UUID, int, str]]:
+    """(entry id, fee due, currency) of entries waiting for their fee with no payment
+    started, oldest first: for the funding demo's cash at the desk."""
+    rows = await session.exec(
+        select(Entry.id, Entry.fee_due, Entry.currency)
+        .where(Entry.festival_id == festival_id,
+               Entry.status == EntryStatus.PENDING_PAYMENT,
+               col(Entry.payment_id).is_(None), Entry.fee_due > 0)
+        .order_by(col(Entry.created_at), col(Entry.id)).limit(limit))
+    return [(entry_id, int(fee), currency) for entry_id, fee, currency in rows.all()]

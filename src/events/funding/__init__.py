@@ -1,0 +1,1 @@
+"""Sponsors and the funding ledger: every yuan in and out, reconciled to the fen."""
