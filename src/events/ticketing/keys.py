@@ -112,6 +112,10 @@ def _private_key(settings: Settings, kid: int, festival_id: uuid.UUID, public_ke
     return private_key
 
 
+private_key = _private_key
+"""The festival key's private half from its stored row (unsealed once, then cached)."""
+
+
 class KeyService:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
