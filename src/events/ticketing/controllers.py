@@ -254,7 +254,8 @@ class TicketingController(Controller):
         principal = caller(request)
         return await orders.cancel(order_id, access_token, reason=data.reason,
                                    is_organiser=is_organiser(request),
-                                   actor_id=principal.id if principal else None)
+                                   actor_id=principal.id if principal else None,
+                                   admitted_ok=data.admitted_ok)
 
     # --- tickets ----------------------------------------------------------------------
 
@@ -303,7 +304,8 @@ class TicketingController(Controller):
                             data: JSONBody[schemas.TicketRefund],
                             tickets: NamedDependency[TicketService]) -> schemas.TicketRead:
         return await tickets.refund_ticket(ticket_id, reason=data.reason,
-                                           actor_id=current_principal(request).id)
+                                           actor_id=current_principal(request).id,
+                                           admitted_ok=data.admitted_ok)
 
     @post("/tickets/{ticket_id:str}/reissue", operation_id="ReissueTicket",
           summary="A new QR for a valid ticket; the old one is revoked",

@@ -979,7 +979,7 @@ class OrderService:
 
     async def cancel(self, order_id: str, access_token: str | None, *, reason: str,
                      is_organiser: bool = False, actor_id: uuid.UUID | None = None,
-                     ) -> schemas.OrderRead:
+                     admitted_ok: bool = False) -> schemas.OrderRead:
         """Unpaid: release the hold and close the payment (buyer or organiser). Paid:
         refund every valid ticket and revoke their tokens (organisers only)."""
         order = await self.authorised_order(order_id, access_token, is_organiser=is_organiser)
@@ -1002,7 +1002,7 @@ class OrderService:
                 raise Forbidden("Paid orders are refunded by the organiser.",
                                 code="refund_needs_organiser")
             await TicketService(self.session, self.settings).refund_tickets(
-                order, None, reason=reason, actor_id=actor_id)
+                order, None, reason=reason, actor_id=actor_id, admitted_ok=admitted_ok)
         return await self.read_row(await _lock_order(conn, order.id))
 
 
@@ -1086,21 +1086,37 @@ class TicketService:
         return key, await _lock_payment_then_order(self.session, self.settings, order_id)
 
     async def refund_ticket(self, ticket_id: str, *, reason: str,
-                            actor_id: uuid.UUID | None = None) -> schemas.TicketRead:
+                            actor_id: uuid.UUID | None = None,
+                            admitted_ok: bool = False) -> schemas.TicketRead:
         """Refund one ticket: revoke its token, free its place, give its price back."""
         key, order = await self._ticket_order(ticket_id)
-        await self.refund_tickets(order, [key], reason=reason, actor_id=actor_id)
+        await self.refund_tickets(order, [key], reason=reason, actor_id=actor_id,
+                                  admitted_ok=admitted_ok)
         return (await self.reads(ticket_id=key))[0]
 
     async def refund_tickets(self, order: Any, ticket_ids: Sequence[uuid.UUID] | None, *,
-                             reason: str, actor_id: uuid.UUID | None = None) -> None:
+                             reason: str, actor_id: uuid.UUID | None = None,
+                             admitted_ok: bool = False) -> None:
         """End valid tickets of a (locked) paid order and refund their prices. A ticket that
-        is no longer valid is left as it is (a retry changes nothing)."""
+        is no longer valid is left as it is (a retry changes nothing). A ticket that has
+        already been used to enter is refunded only when the organiser says so
+        (``admitted_ok``): else ``409 ticket_admitted``, naming them and when they
+        entered."""
+        from events.checkin import services as checkin_services  # checkin imports us
+
         conn = await self.session.connection()
         now = utcnow()
         rows = await _valid_tickets(conn, order.id, ticket_ids)
         if not rows:
             return
+        if not admitted_ok:
+            entered = await checkin_services.first_entries(self.session, [r.id for r in rows])
+            if entered:
+                raise Conflict(
+                    "Already used to enter: refund anyway with admitted_ok set to true.",
+                    code="ticket_admitted",
+                    ticket_ids=sorted(str(t) for t in entered),
+                    first_entry_at=min(entered.values()).isoformat())
         amount = sum(r.price for r in rows)
         status = TicketStatus.REFUNDED if amount > 0 else TicketStatus.CANCELED
         await _end_tickets(conn, order.festival_id, rows, status, now)
