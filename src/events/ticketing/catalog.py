@@ -247,6 +247,14 @@ class CatalogService:
                 ticket_type.id):
             raise Conflict("Days and enclosure are fixed once a ticket type has orders; "
                            "make a new type instead.", code="ticket_type_has_sales")
+        if changes.get("day_ids") is not None or changes.get("enclosure_id") is not None:
+            # Which quotas the type counts against changes: plans made before are stale.
+            conn = await self.session.connection()
+            quota_ids = (await conn.execute(sa.select(capacity.QUOTA.c.id).where(
+                capacity.QUOTA.c.festival_id == fid))).scalars().all()
+            await capacity.lock_sorted(conn, quota_ids, lock_timeout_ms=3000)
+            await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.festival_id == fid)
+                               .values(version=capacity.QUOTA.c.version + 1))
         if changes.get("day_ids") is not None:
             days = await self._days(fid, changes.pop("day_ids"))
             await self.session.exec(sa.delete(TicketTypeDay).where(

@@ -316,6 +316,9 @@ FROM ticket_order WHERE idempotency_key = :key""",
     result_types={"id": sa.Uuid(), "festival_id": sa.Uuid(), "expires_at": UTCDateTime(),
                   "payment_id": sa.Uuid()})
 
+_COVERAGE_CACHE: dict[uuid.UUID, tuple[tuple[uuid.UUID, int], ...]] = {}
+"""Per worker: ticket type -> the (quota, version) pairs it counts against."""
+
 _TIMED_OUT_CONNECTIONS: set[int] = set()
 """Server pids of raw-pool connections that carry the capacity ``lock_timeout``."""
 
@@ -554,6 +557,8 @@ class OrderService:
                                                       tickets, days, mail_to, now)
             if verdict.fresh:
                 break
+            for type_id in quantities:  # plan again from the database
+                _COVERAGE_CACHE.pop(type_id, None)
         if not verdict.ok:
             if verdict.fresh and verdict.full:
                 full = set(verdict.full)
@@ -624,13 +629,25 @@ class OrderService:
 
     async def _coverage(self, quantities: Mapping[uuid.UUID, int],
                         ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, int]]:
+        """Which quotas each type counts against, with their versions. On PostgreSQL it is
+        remembered per worker: the take checks the versions under its locks, and a stale
+        plan (a quota added, deleted or a type's days changed) is dropped and read again."""
         if not self._fast:
             return await capacity.plan_coverage(await self._conn(), quantities)
         by_type: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
         versions: dict[uuid.UUID, int] = {}
-        for row in await self._fetch(_COVERAGE, type_ids=list(quantities)):
-            by_type[row["type_id"]].append(row["quota_id"])
-            versions[row["quota_id"]] = row["version"]
+        missing = [t for t in quantities if t not in _COVERAGE_CACHE]
+        if missing:
+            fetched: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+            for row in await self._fetch(_COVERAGE, type_ids=missing):
+                fetched[row["type_id"]].append((row["quota_id"], row["version"]))
+            if len(_COVERAGE_CACHE) > 10_000:
+                _COVERAGE_CACHE.clear()
+            _COVERAGE_CACHE.update({t: tuple(q) for t, q in fetched.items()})  # never empty
+        for type_id in quantities:
+            for quota_id, version in _COVERAGE_CACHE.get(type_id, ()):
+                by_type[type_id].append(quota_id)
+                versions[quota_id] = version
         return dict(by_type), versions
 
     async def _signing_key(self, festival_id: uuid.UUID, festival: _Festival,
