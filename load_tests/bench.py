@@ -1,15 +1,22 @@
-"""`make bench`: the check-in hot path against a bare one-row UPDATE, on PostgreSQL.
+"""`make bench`: the check-in hot path and the ticket rush against a bare one-row UPDATE.
 
-A fresh database `events_bench` gets a festival whose race day is today, N paid tickets
-and a few gate devices. The real server runs with as many workers as cores; wrk (C) sends
+A fresh PostgreSQL database `events_bench` gets a festival whose race day is today, N paid
+tickets and a few gate devices. The real server runs with as many workers as cores; wrk (C) sends
 the load from the same machine, to 127.0.0.1 only. Printed per scenario: requests per
 second, p50 and p99 latency, refusals, and the ratio to the baseline measured in the same
 run. Figures, not assertions: performance is measured here, not in the tests.
 
-Environment: BENCH_TICKETS (default 30000), BENCH_SECONDS (8), BENCH_CONNECTIONS (64),
-BENCH_WORKERS (cores).
+Parts (BENCH_PARTS, comma-separated, default both): ``scan`` (gate scans of fresh and of
+already admitted tickets) and ``purchase`` (one-ticket orders of a free type, issued at
+once, and of a paid type placed and then paid with the test provider, at 8 and 64
+connections; each type has its own quota, and after each run the quota's ``sold`` is
+compared with the valid tickets stored: "sold = issued").
+
+Environment: BENCH_PARTS, BENCH_TICKETS (default 30000), BENCH_SECONDS (8),
+BENCH_CONNECTIONS (64), BENCH_WORKERS (cores).
 """
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -17,19 +24,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 
-from load_tests.server import ROOT, fresh_database, running_server
+from load_tests.server import ADMIN_DSN, BENCH_DB, ROOT, fresh_database, running_server
 from load_tests.wrk import WrkResult, ensure_wrk, run_wrk
 
 TICKETS = int(os.environ.get("BENCH_TICKETS", "30000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))
+PARTS = set(os.environ.get("BENCH_PARTS", "scan,purchase").replace(" ", "").split(","))
 THREADS = 2
+PURCHASE_CONNECTIONS = (8, 64)
 PASSWORD = "bench-organiser-password"
 
 
@@ -40,8 +51,19 @@ def _create_organiser(url: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def _seed(base: str) -> tuple[list[str], list[str], list[str]]:
-    """A festival on today's date, TICKETS free day tickets, 4 devices on 2 gates."""
+@dataclass
+class Seeded:
+    festival_id: str
+    tokens: list[str]
+    device_tokens: list[str]
+    device_ids: list[str]
+    rush_types: dict[str, str]
+    """Scenario name -> ticket type id (a type with its own quota, for the purchase part)."""
+
+
+def _seed(base: str) -> Seeded:
+    """A festival on today's date, TICKETS free day tickets (scan part), a ticket type per
+    purchase scenario, 4 devices on 2 gates."""
     client = httpx.Client(base_url=base, timeout=60)
     token = client.post("/api/v1/auth/login", json={"username": "bench",
                                                     "password": PASSWORD}).json()["access_token"]
@@ -59,9 +81,19 @@ def _seed(base: str) -> tuple[list[str], list[str], list[str]]:
     ticket_type = client.post(f"/api/v1/festivals/{fid}/ticket-types", headers=org, json={
         "code": "day", "name_zh": "当日票", "name_en": "Day ticket", "enclosure_id": ground["id"],
         "day_ids": [day_id], "price": 0, "max_per_order": 100, "capacity": TICKETS}).json()
+    rush_types = {}
+    for price in (0, 100):
+        for connections in PURCHASE_CONNECTIONS:
+            code = f"rush-{'paid' if price else 'free'}-{connections}"
+            rush_types[code] = client.post(f"/api/v1/festivals/{fid}/ticket-types", headers=org,
+                                           json={"code": code, "name_zh": code, "name_en": code,
+                                                 "enclosure_id": ground["id"],
+                                                 "day_ids": [day_id], "price": price,
+                                                 "max_per_order": 10,
+                                                 "capacity": 1_000_000}).json()["id"]
     tokens: list[str] = []
     started = time.monotonic()
-    while len(tokens) < TICKETS:
+    while "scan" in PARTS and len(tokens) < TICKETS:
         order = client.post(f"/api/v1/festivals/{fid}/orders", json={
             "email": "bench@example.com",
             "items": [{"ticket_type_id": ticket_type["id"],
@@ -69,11 +101,36 @@ def _seed(base: str) -> tuple[list[str], list[str], list[str]]:
         got = client.get(f"/api/v1/orders/{order['order_id']}",
                          params={"access_token": order["access_token"]}).json()
         tokens += [t["token"] for t in got["tickets"]]
-    print(f"seeded {len(tokens)} tickets in {time.monotonic() - started:.1f} s")
+    if tokens:
+        print(f"seeded {len(tokens)} tickets in {time.monotonic() - started:.1f} s")
     devices = [client.post(f"/api/v1/festivals/{fid}/devices", headers=org, json={
         "gate_id": gate["id"], "name": f"bench-{i}"}).json()
         for i, gate in enumerate(festival["gates"] * 2)]
-    return tokens, [d["token"] for d in devices], [d["device_id"] for d in devices]
+    return Seeded(fid, tokens, [d["token"] for d in devices], [d["device_id"] for d in devices],
+                  rush_types)
+
+
+@dataclass(frozen=True)
+class Sold:
+    sold: int
+    held: int
+    issued: int
+    """Valid tickets stored for the type."""
+
+
+async def _sold(type_id: str) -> Sold:
+    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + f"/{BENCH_DB}")
+    try:
+        row = await conn.fetchrow(
+            "SELECT q.sold, (SELECT coalesce(sum(h.quantity), 0) FROM ticket_quota_hold h"
+            " WHERE h.quota_id = q.id AND h.expires_at > now()) AS held,"
+            " (SELECT count(*) FROM ticket t WHERE t.ticket_type_id = q.ticket_type_id"
+            "  AND t.status = 'valid') AS issued"
+            " FROM ticket_quota q WHERE q.ticket_type_id = $1::uuid", type_id)
+    finally:
+        await conn.close()
+    assert row is not None
+    return Sold(int(row["sold"]), int(row["held"]), int(row["issued"]))
 
 
 def _row(name: str, result: WrkResult, baseline: WrkResult | None) -> str:
@@ -82,46 +139,78 @@ def _row(name: str, result: WrkResult, baseline: WrkResult | None) -> str:
             f"{result.non_2xx:>7} {ratio}")
 
 
+def _purchase_row(name: str, result: WrkResult, sold: Sold, baseline: WrkResult) -> str:
+    per_second = sold.issued / result.seconds if result.seconds else 0.0
+    check = "yes" if sold.sold == sold.issued else f"NO ({sold.sold} sold)"
+    return (f"{name:<34} {per_second:>9,.0f} {result.rps:>9,.0f} {result.p50_ms:>8.1f} "
+            f"{result.p99_ms:>8.1f} {result.non_2xx:>7} {per_second / baseline.rps:6.1%} "
+            f"{sold.issued:>8} {sold.held:>6}  {check}")
+
+
 def main() -> int:
     ensure_wrk()
     url = fresh_database()
     _create_organiser(url)
     results: dict[str, WrkResult] = {}
+    purchases: dict[str, tuple[WrkResult, Sold]] = {}
     with running_server(url, workers=WORKERS,
                         extra_env={"EVENTS_BENCH_ENDPOINTS": "true"}) as server:
-        tokens, device_tokens, device_ids = _seed(server.url)
+        seeded = _seed(server.url)
+        tokens = seeded.tokens
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
             handle.write("\n".join(tokens) + "\n")
-        env = {"BENCH_TOKENS": handle.name, "BENCH_DEVICE_TOKENS": ",".join(device_tokens),
-               "BENCH_DEVICE_IDS": ",".join(device_ids), "BENCH_THREADS": str(THREADS)}
+        env = {"BENCH_TOKENS": handle.name,
+               "BENCH_DEVICE_TOKENS": ",".join(seeded.device_tokens),
+               "BENCH_DEVICE_IDS": ",".join(seeded.device_ids), "BENCH_THREADS": str(THREADS),
+               "BENCH_FESTIVAL": seeded.festival_id}
 
-        def load(script: str, run: str) -> WrkResult:
+        def load(script: str, run: str, connections: int = CONNECTIONS,
+                 **extra: str) -> WrkResult:
             time.sleep(2)  # let the previous run's connections and autovacuum settle
-            return run_wrk(server.url, script, seconds=SECONDS, connections=CONNECTIONS,
-                           threads=THREADS, env={**env, "BENCH_RUN": run})
+            return run_wrk(server.url, script, seconds=SECONDS, connections=connections,
+                           threads=THREADS, env={**env, "BENCH_RUN": run, **extra})
 
         load("touch.lua", "warm")  # warm-up: pools, caches, JIT-free but cold paths
         results["baseline: bare one-row UPDATE"] = load("touch.lua", "touch")
-        results["scan, fresh tickets"] = load("scan.lua", "fresh")
-        results["scan, repeated (already in)"] = load("scan.lua", "repeat")
+        if "scan" in PARTS:
+            results["scan, fresh tickets"] = load("scan.lua", "fresh")
+            results["scan, repeated (already in)"] = load("scan.lua", "repeat")
+        if "purchase" in PARTS:
+            for code, type_id in seeded.rush_types.items():
+                _, kind, connections = code.split("-")
+                script = "buy.lua" if kind == "free" else "buy_paid.lua"
+                result = load(script, code, int(connections), BENCH_TYPE=type_id)
+                time.sleep(1)  # the last answers' transactions commit
+                purchases[f"buy {kind}, wrk -c{connections}"] = (
+                    result, asyncio.run(_sold(type_id)))
         results["baseline again"] = load("touch.lua", "touch2")
     Path(handle.name).unlink(missing_ok=True)
-    used = results["scan, fresh tickets"].requests
     baseline = results["baseline: bare one-row UPDATE"]
     print(f"\nPostgreSQL, {WORKERS} uvicorn workers, wrk -t{THREADS} -c{CONNECTIONS} "
           f"-d{SECONDS}s, {len(tokens)} tickets, 127.0.0.1")
     print(f"{'scenario':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>7}  vs base")
     for name, result in results.items():
         print(_row(name, result, None if name.startswith("baseline") else baseline))
-    if used > len(tokens):
-        print(f"note: the fresh run sent {used} scans for {len(tokens)} tickets; the excess "
-              "were repeats (raise BENCH_TICKETS)")
+    if "scan" in PARTS and results["scan, fresh tickets"].requests > len(tokens):
+        print(f"note: the fresh run sent {results['scan, fresh tickets'].requests} scans for "
+              f"{len(tokens)} tickets; the excess were repeats (raise BENCH_TICKETS)")
+    if purchases:
+        print("\nTicket purchase: one-ticket orders, one quota per type; paid = placed, then "
+              "paid with the test provider (two requests per ticket)")
+        print(f"{'scenario':<34} {'tickets/s':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'non-2xx':>7} vs base {'issued':>8} {'held':>6}  sold = issued")
+        for name, (result, sold) in purchases.items():
+            print(_purchase_row(name, result, sold, baseline))
     out = ROOT / "load_tests" / "results"
     out.mkdir(exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     (out / f"bench-{stamp}.json").write_text(json.dumps(
         {name: {"rps": r.rps, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms, "non_2xx": r.non_2xx,
-                "requests": r.requests} for name, r in results.items()}, indent=2))
+                "requests": r.requests} for name, r in results.items()}
+         | {name: {"tickets_per_s": sold.issued / r.seconds, "rps": r.rps, "p50_ms": r.p50_ms,
+                   "p99_ms": r.p99_ms, "non_2xx": r.non_2xx, "requests": r.requests,
+                   "issued": sold.issued, "sold": sold.sold, "held": sold.held}
+            for name, (r, sold) in purchases.items()}, indent=2))
     return 0
 
 

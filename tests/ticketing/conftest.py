@@ -120,7 +120,9 @@ async def quota_counts(db: Database, festival_id: str) -> dict[str, tuple[int, i
 
 
 async def expire_hold(db: Database, order_id: str | None = None) -> None:
-    """Move a pending order's hold (or every hold) into the past, as time would."""
+    """Move a pending order's hold (or every hold) into the past, as time would. A cached
+    "sold out" lasts until the earliest hold lapses by the clock; this moves the holds, not
+    the clock, so it also moves the capacity epoch as the clock passing would have."""
     where = "" if order_id is None else " WHERE order_id = :o"
     async with db.engine.begin() as conn:
         await conn.execute(sa.text("UPDATE ticket_quota_hold SET expires_at = now() - "
@@ -129,3 +131,4 @@ async def expire_hold(db: Database, order_id: str | None = None) -> None:
                                    "'1 second' WHERE status = 'pending'"
                                    + ("" if order_id is None else " AND id = :o")),
                            {"o": order_id})
+        await conn.execute(sa.text("UPDATE ticket_capacity_epoch SET epoch = epoch + 1"))

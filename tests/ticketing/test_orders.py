@@ -63,7 +63,7 @@ async def test_an_idempotency_key_replays_the_same_order(
         client: Client, catalog: Catalog, db: Database) -> None:
     body = {"email": "a@example.com",
             "items": [{"ticket_type_id": catalog.day1["id"], "quantity": 2}]}
-    headers = {"Idempotency-Key": "order-123"}
+    headers = {"Idempotency-Key": "order-123-4c1e-9d55-2a3c6c0d7e01"}
     first, second = await asyncio.gather(
         client.post(orders_url(catalog), json=body, headers=headers),
         client.post(orders_url(catalog), json=body, headers=headers))

@@ -7,6 +7,8 @@ from PIL import Image
 
 from tests.conftest import FESTIVAL_BODY, Client
 
+KEY = {"Idempotency-Key": "k1-0f5e6a52-6a0b-4c1e"}
+
 
 async def test_buy_pay_scan_and_refund_on_sqlite(sqlite_client: Client,
                                                  sqlite_organiser: dict[str, str]) -> None:
@@ -22,12 +24,12 @@ async def test_buy_pay_scan_and_refund_on_sqlite(sqlite_client: Client,
         "day_ids": [day], "price": 8000, "capacity": 3})).json()
     assert ticket_type["remaining"] == 3
 
-    placed = await sqlite_client.post(f"{base}/orders", headers={"Idempotency-Key": "k1"},
+    placed = await sqlite_client.post(f"{base}/orders", headers=KEY,
                                       json={"email": "a@example.com", "items": [
                                           {"ticket_type_id": ticket_type["id"], "quantity": 2}]})
     assert placed.status_code == 201, placed.text
     order = placed.json()
-    again = await sqlite_client.post(f"{base}/orders", headers={"Idempotency-Key": "k1"},
+    again = await sqlite_client.post(f"{base}/orders", headers=KEY,
                                      json={"email": "a@example.com", "items": [
                                          {"ticket_type_id": ticket_type["id"], "quantity": 2}]})
     assert again.json()["order_id"] == order["order_id"]

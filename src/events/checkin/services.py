@@ -16,6 +16,7 @@ import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ from events.checkin.decision import (
     decide,
     record_refusal,
 )
+from events.checkin.models import Presence
 from events.config import Settings
 from events.db.base import UTCDateTime, utcnow
 from events.db.engine import Database
@@ -324,3 +326,17 @@ def _count_by(counts: Counter[uuid.UUID], names: dict[uuid.UUID, tuple[str, str]
     return [schemas.CountBy(key=str(key), name_zh=names.get(key, ("", ""))[0],
                             name_en=names.get(key, ("", ""))[1], count=n)
             for key, n in counts.most_common()]
+
+
+async def first_entries(session: AsyncSession, ticket_ids: list[uuid.UUID],
+                        ) -> dict[uuid.UUID, dt.datetime]:
+    """When each of these tickets first entered (any enclosure, any day); a ticket that
+    never entered is absent. Ticketing asks before a refund."""
+    if not ticket_ids:
+        return {}
+    presence: Any = Presence.__table__  # type: ignore[attr-defined]
+    conn = await session.connection()
+    rows = await conn.execute(
+        sa.select(presence.c.ticket_id, sa.func.min(presence.c.first_entry_at))
+        .where(presence.c.ticket_id.in_(ticket_ids)).group_by(presence.c.ticket_id))
+    return {row[0]: row[1] for row in rows}

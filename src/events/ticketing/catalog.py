@@ -19,7 +19,9 @@ from events.ticketing import capacity, schemas
 from events.ticketing.models import (
     Enclosure,
     EnclosureGate,
+    OrderStatus,
     Ticket,
+    TicketOrder,
     TicketOrderLine,
     TicketQuota,
     TicketStatus,
@@ -245,6 +247,14 @@ class CatalogService:
                 ticket_type.id):
             raise Conflict("Days and enclosure are fixed once a ticket type has orders; "
                            "make a new type instead.", code="ticket_type_has_sales")
+        if changes.get("day_ids") is not None or changes.get("enclosure_id") is not None:
+            # Which quotas the type counts against changes: plans made before are stale.
+            conn = await self.session.connection()
+            quota_ids = (await conn.execute(sa.select(capacity.QUOTA.c.id).where(
+                capacity.QUOTA.c.festival_id == fid))).scalars().all()
+            await capacity.lock_sorted(conn, quota_ids, lock_timeout_ms=3000)
+            await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.festival_id == fid)
+                               .values(version=capacity.QUOTA.c.version + 1))
         if changes.get("day_ids") is not None:
             days = await self._days(fid, changes.pop("day_ids"))
             await self.session.exec(sa.delete(TicketTypeDay).where(
@@ -360,25 +370,64 @@ class CatalogService:
     async def _add_quota(self, festival_id: uuid.UUID, *, name: str, size: int,
                          day_id: uuid.UUID | None = None, enclosure_id: uuid.UUID | None = None,
                          ticket_type_id: uuid.UUID | None = None) -> TicketQuota:
-        """A new quota starts counting the valid tickets it covers that exist already."""
-        quota = TicketQuota(festival_id=festival_id, name=name, size=size, sold=0,
+        """A new quota, taking at once what it covers: valid tickets and live holds.
+
+        Purchases of the types it covers lock the quotas those types count against; this
+        locks the same quotas (in id order) and moves their ``version``, so a purchase
+        that planned without the new quota waits for it and then plans again. Counted
+        after the locks, in new statements, nothing sold or held meanwhile is missed.
+        """
+        conn = await self.session.connection()
+        quota = TicketQuota(festival_id=festival_id, name=name, size=size, sold=0, held=0,
                             day_id=day_id, enclosure_id=enclosure_id,
                             ticket_type_id=ticket_type_id)
+        scope = sa.and_(
+            capacity.TYPE.c.festival_id == festival_id,
+            sa.true() if ticket_type_id is None else capacity.TYPE.c.id == ticket_type_id,
+            sa.true() if enclosure_id is None else capacity.TYPE.c.enclosure_id == enclosure_id,
+            sa.true() if day_id is None else sa.exists().where(
+                capacity.TYPE_DAY.c.ticket_type_id == capacity.TYPE.c.id,
+                capacity.TYPE_DAY.c.day_id == day_id))
+        overlapping = (await conn.execute(
+            sa.select(capacity.QUOTA.c.id).distinct()
+            .select_from(capacity.TYPE.join(capacity.QUOTA, capacity._matches()))
+            .where(scope))).scalars().all()
+        await capacity.lock_sorted(conn, overlapping, lock_timeout_ms=3000)
+        if overlapping:
+            await conn.execute(sa.update(capacity.QUOTA)
+                               .where(capacity.QUOTA.c.id.in_(overlapping))
+                               .values(version=capacity.QUOTA.c.version + 1))
         self.session.add(quota)
         await self.session.flush()
-        conn = await self.session.connection()
+        now = utcnow()
         ticket: Any = Ticket.__table__  # type: ignore[attr-defined]
+        order: Any = TicketOrder.__table__  # type: ignore[attr-defined]
+        line: Any = TicketOrderLine.__table__  # type: ignore[attr-defined]
         covered = (sa.select(sa.func.count()).select_from(
             ticket.join(capacity.TYPE, capacity.TYPE.c.id == ticket.c.ticket_type_id))
-            .where(ticket.c.status == TicketStatus.VALID, capacity.TYPE.c.festival_id ==
-                   festival_id, capacity.QUOTA.c.id == quota.id, capacity._matches())
-            .scalar_subquery())
-        try:
-            await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id)
-                               .values(sold=covered))
-        except IntegrityError as exc:
-            raise Conflict("More valid tickets exist than this size allows.",
-                           code="quota_below_taken") from exc
+            .where(ticket.c.status == TicketStatus.VALID, scope).scalar_subquery())
+        # Every live hold of a pending order holds its covered quantity here too.
+        holds = (sa.select(order.c.id, sa.literal(quota.id, sa.Uuid()),
+                           sa.func.sum(line.c.quantity), order.c.expires_at)
+                 .select_from(order.join(line, line.c.order_id == order.c.id)
+                              .join(capacity.TYPE, capacity.TYPE.c.id == line.c.ticket_type_id))
+                 .where(order.c.festival_id == festival_id,
+                        order.c.status == OrderStatus.PENDING, order.c.expires_at > now,
+                        sa.exists().where(capacity.HOLD.c.order_id == order.c.id,
+                                          capacity.HOLD.c.expires_at > now), scope)
+                 .group_by(order.c.id, order.c.expires_at))
+        await conn.execute(sa.insert(capacity.HOLD).from_select(
+            ["order_id", "quota_id", "quantity", "expires_at"], holds))
+        held = (sa.select(sa.func.coalesce(sa.func.sum(capacity.HOLD.c.quantity), 0))
+                .where(capacity.HOLD.c.quota_id == quota.id).scalar_subquery())
+        row = (await conn.execute(sa.select(covered.label("sold"), held.label("held")))).one()
+        sold, taken = int(row.sold), int(row.held)
+        if size < sold + taken:
+            raise Conflict(f"{sold} sold and {taken} held: the size cannot be below that.",
+                           code="quota_below_taken", sold=sold, held=taken)
+        await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id)
+                           .values(sold=sold, held=taken))
+        await capacity.bump_epoch(conn, [festival_id])
         await self.session.refresh(quota)
         return quota
 
@@ -395,15 +444,19 @@ class CatalogService:
         conn = await self.session.connection()
         now = utcnow()
         if data.size is not None:
-            # Locked like a purchase, so a shrink cannot slip under a concurrent sale.
-            state = (await capacity.lock(conn, {quota.id: 0}, now, exclude_order=None,
-                                         lock_timeout_ms=3000))[quota.id]
-            if data.size < state.sold + state.held:
-                raise Conflict(f"{state.sold} sold and {state.held} held: the size cannot go "
+            # Locked like a purchase, so a shrink cannot slip under a concurrent sale; its
+            # lapsed holds go first, so ``held`` counts only live ones.
+            await capacity.lock_sorted(conn, [quota.id], lock_timeout_ms=3000)
+            await capacity.drop_lapsed(conn, [quota.id], now)
+            row = (await conn.execute(sa.select(capacity.QUOTA.c.sold, capacity.QUOTA.c.held)
+                                      .where(capacity.QUOTA.c.id == quota.id))).one()
+            if data.size < row.sold + row.held:
+                raise Conflict(f"{row.sold} sold and {row.held} held: the size cannot go "
                                "below that.", code="quota_below_taken",
-                               sold=state.sold, held=state.held)
+                               sold=row.sold, held=row.held)
             await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id)
                                .values(size=data.size, updated_at=now))
+            await capacity.bump_epoch(conn, [fid])
         if data.name is not None:
             await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id)
                                .values(name=data.name, updated_at=now))
@@ -412,7 +465,12 @@ class CatalogService:
         return self._quota_read(quota, states[quota.id])
 
     async def delete_quota(self, festival_id: str, quota_id: str) -> None:
+        """A purchase planned with this quota finds it gone under its locks and plans
+        again; the capacity it limited is given back."""
         fid = await self._festival_id(festival_id)
         quota = await self._quota(fid, quota_id)
-        await self.session.delete(quota)
-        await self.session.flush()
+        conn = await self.session.connection()
+        await capacity.lock_sorted(conn, [quota.id], lock_timeout_ms=3000)
+        await conn.execute(sa.delete(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id))
+        await capacity.bump_epoch(conn, [fid])
+        self.session.expunge(quota)

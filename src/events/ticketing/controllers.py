@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 import anyio
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,8 +33,10 @@ from events.ticketing.services import (
 )
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(
-    name="Idempotency-Key", min_length=1, max_length=255, required=False,
-    description="Retrying with the same key returns the same order and holds nothing new")]
+    name="Idempotency-Key", max_length=255, required=False,
+    description="A random value (16 to 255 characters, e.g. a UUID), kept per festival and "
+                "caller: retrying with the same key returns the same order and holds "
+                "nothing new")]
 AccessToken = Annotated[str | None, QueryParameter(
     name="access_token", max_length=200, required=False,
     description="The order's access token (from the order answer or the confirmation mail)")]
@@ -46,8 +49,8 @@ def provide_catalog(db_session: NamedDependency[AsyncSession]) -> CatalogService
 
 
 def provide_orders(db_session: NamedDependency[AsyncSession],
-                   settings: NamedDependency[Settings]) -> OrderService:
-    return OrderService(db_session, settings)
+                   settings: NamedDependency[Settings], state: State) -> OrderService:
+    return OrderService(db_session, settings, state.db)
 
 
 def provide_tickets(db_session: NamedDependency[AsyncSession],
@@ -214,8 +217,10 @@ class TicketingController(Controller):
                           orders: NamedDependency[OrderService],
                           idempotency_key: IdempotencyKey = None,
                           ) -> Response[schemas.OrderPlaced]:
+        principal = caller(request)
         placed = await orders.place(festival_id, data, idempotency_key=idempotency_key,
-                                    is_organiser=is_organiser(request))
+                                    is_organiser=is_organiser(request),
+                                    caller_id=principal.id if principal else None)
         return Response(placed, status_code=201, headers=NO_STORE)
 
     @get(FESTIVAL + "/orders", operation_id="ListTicketOrders", summary="A festival's orders",
@@ -249,7 +254,8 @@ class TicketingController(Controller):
         principal = caller(request)
         return await orders.cancel(order_id, access_token, reason=data.reason,
                                    is_organiser=is_organiser(request),
-                                   actor_id=principal.id if principal else None)
+                                   actor_id=principal.id if principal else None,
+                                   admitted_ok=data.admitted_ok)
 
     # --- tickets ----------------------------------------------------------------------
 
@@ -298,7 +304,8 @@ class TicketingController(Controller):
                             data: JSONBody[schemas.TicketRefund],
                             tickets: NamedDependency[TicketService]) -> schemas.TicketRead:
         return await tickets.refund_ticket(ticket_id, reason=data.reason,
-                                           actor_id=current_principal(request).id)
+                                           actor_id=current_principal(request).id,
+                                           admitted_ok=data.admitted_ok)
 
     @post("/tickets/{ticket_id:str}/reissue", operation_id="ReissueTicket",
           summary="A new QR for a valid ticket; the old one is revoked",

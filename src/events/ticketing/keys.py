@@ -11,6 +11,7 @@ verifying the tokens they signed. ``kid`` is the key's number, carried in every 
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -41,8 +42,13 @@ KEYS: Any = TicketSigningKey.__table__  # type: ignore[attr-defined]
 
 
 def _derived(settings: Settings, info: bytes) -> AESGCM:
+    return _derived_from(settings.signing_key(), info)
+
+
+@functools.lru_cache(maxsize=16)
+def _derived_from(secret: str, info: bytes) -> AESGCM:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
-        settings.signing_key().encode())
+        secret.encode())
     return AESGCM(key)
 
 
@@ -110,6 +116,10 @@ def _private_key(settings: Settings, kid: int, festival_id: uuid.UUID, public_ke
         _private_keys.clear()
     _private_keys[(kid, sealed)] = private_key
     return private_key
+
+
+private_key = _private_key
+"""The festival key's private half from its stored row (unsealed once, then cached)."""
 
 
 class KeyService:

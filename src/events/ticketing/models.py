@@ -124,23 +124,44 @@ class TicketQuota(IdMixin, TimestampMixin, table=True):
     A ticket type matches when every set scope matches: ``ticket_type_id`` (that type),
     ``enclosure_id`` (types of that enclosure), ``day_id`` (types valid on that day). A
     multi-day pass counts against each day quota it covers. ``sold`` counts the valid
-    tickets issued; unexpired rows of ``ticket_quota_hold`` count as taken too.
+    tickets issued; ``held`` the quantity of the quota's ``ticket_quota_hold`` rows (an
+    expired hold still counts here until a writer holding this row's lock deletes it,
+    which every capacity decision does first: see ``capacity``). ``version`` goes up when
+    the set of quotas covering its types may have changed (a quota was added), so a
+    decision made with an older coverage is retried.
     """
 
     __tablename__ = "ticket_quota"
     __table_args__ = (sa.CheckConstraint("size >= 0", name="size_not_negative"),
-                      sa.CheckConstraint("sold >= 0 AND sold <= size", name="sold_within_size"))
+                      sa.CheckConstraint("sold >= 0 AND sold <= size", name="sold_within_size"),
+                      sa.CheckConstraint("held >= 0 AND sold + held <= size",
+                                         name="taken_within_size"))
 
     festival_id: uuid.UUID = Field(foreign_key="festival.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=200)
     size: int = Field()
     sold: int = Field(default=0)
+    held: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     day_id: uuid.UUID | None = Field(default=None, foreign_key="festival_day.id",
                                      ondelete="CASCADE")
     enclosure_id: uuid.UUID | None = Field(default=None, foreign_key="enclosure.id",
                                            ondelete="CASCADE")
     ticket_type_id: uuid.UUID | None = Field(default=None, foreign_key="ticket_type.id",
                                              ondelete="CASCADE")
+
+
+class CapacityEpoch(SQLModel, table=True):
+    """Goes up whenever capacity is given back at a festival (a refund, a cancelled or
+    failed payment, a bigger or deleted quota): a cached "sold out" answer made at an older
+    epoch is checked again. Read with the ticket types on every order, written only by
+    those who give capacity back."""
+
+    __tablename__ = "ticket_capacity_epoch"
+
+    festival_id: uuid.UUID = Field(foreign_key="festival.id", primary_key=True,
+                                   ondelete="CASCADE")
+    epoch: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class TicketOrder(IdMixin, TimestampMixin, table=True):
@@ -164,6 +185,8 @@ class TicketOrder(IdMixin, TimestampMixin, table=True):
     expires_at: dt.datetime | None = utc_field(nullable=True, default=None)
     """Until when the capacity is held for a pending order."""
     idempotency_key: str | None = Field(default=None, max_length=255, unique=True)
+    """SHA-256 of the festival, the caller (user id, or anonymous) and the client's
+    ``Idempotency-Key``: a key never reaches another caller's order."""
     request_fingerprint: str = Field(max_length=64)
     paid_at: dt.datetime | None = utc_field(nullable=True, default=None)
     canceled_at: dt.datetime | None = utc_field(nullable=True, default=None)

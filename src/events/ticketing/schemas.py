@@ -276,10 +276,15 @@ class OrderPage(msgspec.Struct):
 
 class OrderCancel(Input):
     reason: Reason = "cancelled"
+    admitted_ok: bool = False
+    """Refund tickets of a paid order even if some were already used to enter."""
 
 
 class TicketRefund(Input):
     reason: Reason
+    admitted_ok: bool = False
+    """Refund even though the ticket was already used to enter (else 409
+    ``ticket_admitted``)."""
 
 
 # --- keys -----------------------------------------------------------------------------

@@ -22,19 +22,22 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.config import Settings
-from events.db.base import utcnow
+from events.config import ConfigurationError, Settings
+from events.db.base import UTCDateTime, utcnow
+from events.db.engine import Database
+from events.db.fast import Statement
 from events.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from events.festivals import services as festival_services
 from events.festivals.models import Festival, FestivalDay
@@ -42,6 +45,7 @@ from events.payments import fulfilment
 from events.payments import services as payment_services
 from events.payments.fulfilment import PaymentView
 from events.ticketing import capacity, keys, schemas, tokens
+from events.ticketing.capacity import SOLD_OUT
 from events.ticketing.catalog import CatalogService, on_sale
 from events.ticketing.keys import KeyService
 from events.ticketing.models import (
@@ -55,6 +59,7 @@ from events.ticketing.models import (
     TicketOrder,
     TicketOrderLine,
     TicketRevocation,
+    TicketSigningKey,
     TicketStatus,
     TicketType,
     TicketTypeDay,
@@ -75,6 +80,7 @@ TYPE_DAY: Any = TicketTypeDay.__table__  # type: ignore[attr-defined]
 ENCLOSURE: Any = Enclosure.__table__  # type: ignore[attr-defined]
 DAY: Any = FestivalDay.__table__  # type: ignore[attr-defined]
 FESTIVAL: Any = Festival.__table__  # type: ignore[attr-defined]
+KEYS: Any = TicketSigningKey.__table__  # type: ignore[attr-defined]
 
 PURPOSE = payment_services.PaymentPurpose.TICKET_ORDER
 
@@ -245,45 +251,215 @@ def _deliver_after_commit(session: AsyncSession, settings: Settings) -> None:
     event.listen(session.sync_session, "after_commit", after_commit, once=True)
 
 
+class _KeyTaken(Exception):
+    """A concurrent request with the same Idempotency-Key stored its order first."""
+
+
+def _VALIDATE_PORTABLE(type_ids: Iterable[uuid.UUID]) -> Any:  # noqa: N802
+    """``_VALIDATE`` in SQLAlchemy Core (SQLite has no arrays)."""
+    types = (sa.select(TYPE.c.id.label("type_id"), TYPE.c.festival_id, TYPE.c.price,
+                       TYPE.c.max_per_order, TYPE.c.is_active, TYPE.c.sales_start,
+                       TYPE.c.sales_end, TYPE.c.audience, TYPE.c.enclosure_id,
+                       ENCLOSURE.c.number.label("enclosure_number"), DAY.c.id.label("day_id"),
+                       DAY.c.date.label("day_date"))
+             .select_from(TYPE.join(ENCLOSURE, ENCLOSURE.c.id == TYPE.c.enclosure_id)
+                          .join(TYPE_DAY, TYPE_DAY.c.ticket_type_id == TYPE.c.id)
+                          .join(DAY, DAY.c.id == TYPE_DAY.c.day_id))
+             .where(TYPE.c.id.in_(list(type_ids))).subquery())
+    return (sa.select(FESTIVAL.c.currency, FESTIVAL.c.name_zh,
+                      sa.func.coalesce(capacity.EPOCH.c.epoch, 0).label("epoch"),
+                      KEYS.c.kid, KEYS.c.public_key, KEYS.c.private_key_sealed,
+                      *[c for c in types.c if c.name != "festival_id"])
+            .select_from(FESTIVAL
+                         .outerjoin(capacity.EPOCH, capacity.EPOCH.c.festival_id == FESTIVAL.c.id)
+                         .outerjoin(KEYS, sa.and_(KEYS.c.festival_id == FESTIVAL.c.id,
+                                                  KEYS.c.active))
+                         .outerjoin(types, types.c.festival_id == FESTIVAL.c.id))
+            .where(FESTIVAL.c.id == sa.bindparam("festival_id", type_=sa.Uuid()))
+            .order_by(types.c.type_id, types.c.day_date))
+
+
+# --- the hot path's statements (PostgreSQL, raw asyncpg: events.db.fast) -------------------
+
+_VALIDATE = Statement("""
+SELECT f.currency, f.name_zh, coalesce(e.epoch, 0) AS epoch,
+       k.kid, k.public_key, k.private_key_sealed,
+       t.id AS type_id, t.price, t.max_per_order, t.is_active, t.sales_start, t.sales_end,
+       t.audience, t.enclosure_id, en.number AS enclosure_number, d.id AS day_id,
+       d.date AS day_date
+FROM festival f
+LEFT JOIN ticket_capacity_epoch e ON e.festival_id = f.id
+LEFT JOIN ticket_signing_key k ON k.festival_id = f.id AND k.active
+LEFT JOIN (ticket_type t JOIN enclosure en ON en.id = t.enclosure_id
+           JOIN ticket_type_day td ON td.ticket_type_id = t.id
+           JOIN festival_day d ON d.id = td.day_id)
+       ON t.festival_id = f.id AND t.id = ANY(CAST(:type_ids AS uuid[]))
+WHERE f.id = CAST(:festival_id AS uuid)
+ORDER BY t.id, d.date""")
+"""The festival, the requested types with their days, the capacity epoch and the active
+signing key: everything an order needs before the take, in one read (no quota rows)."""
+
+_COVERAGE = Statement("""
+SELECT t.id AS type_id, q.id AS quota_id, q.version
+FROM ticket_type t
+JOIN ticket_quota q ON q.festival_id = t.festival_id
+ AND (q.ticket_type_id IS NULL OR q.ticket_type_id = t.id)
+ AND (q.enclosure_id IS NULL OR q.enclosure_id = t.enclosure_id)
+ AND (q.day_id IS NULL OR EXISTS (SELECT 1 FROM ticket_type_day td
+                                  WHERE td.ticket_type_id = t.id AND td.day_id = q.day_id))
+WHERE t.id = ANY(CAST(:type_ids AS uuid[]))""")
+
+_REPLAY = Statement("""
+SELECT id, festival_id, request_fingerprint, access_token_sealed, status, expires_at,
+       payment_id, checkout_url, total, currency
+FROM ticket_order WHERE idempotency_key = :key""",
+    result_types={"id": sa.Uuid(), "festival_id": sa.Uuid(), "expires_at": UTCDateTime(),
+                  "payment_id": sa.Uuid()})
+
+_COVERAGE_CACHE: dict[uuid.UUID, tuple[tuple[uuid.UUID, int], ...]] = {}
+"""Per worker: ticket type -> the (quota, version) pairs it counts against."""
+
+_TIMED_OUT_CONNECTIONS: set[int] = set()
+"""Server pids of raw-pool connections that carry the capacity ``lock_timeout``."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Type:
+    type_id: uuid.UUID
+    price: int
+    max_per_order: int
+    is_active: bool
+    sales_start: datetime | None
+    sales_end: datetime | None
+    audience: str
+    enclosure_id: uuid.UUID
+    enclosure_number: int
+    days: tuple[tuple[uuid.UUID, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Festival:
+    currency: str
+    name_zh: str
+    epoch: int
+    key: tuple[int, str, str] | None
+    """The active signing key row (kid, public key, sealed private key), if any."""
+
+
+def _scoped_key(festival_id: uuid.UUID, caller_id: uuid.UUID | None, key: str) -> str:
+    """What is stored for an ``Idempotency-Key``: scoped to the festival and the caller,
+    hashed, so one caller's key never finds another's order."""
+    scope = f"{festival_id}\n{caller_id or 'anonymous'}\n{key}"
+    return hashlib.sha256(scope.encode()).hexdigest()
+
+
+def _sign_tickets(order_id: uuid.UUID, festival_id: uuid.UUID, kid: int, private_key: Any,
+                  lines: Sequence[_Line]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The order's ticket rows and their day rows, signed (before any lock is taken)."""
+    tickets, days = [], []
+    for line in lines:
+        flags = tokens.FLAG_CHILD if line.audience == Audience.CHILD else 0
+        for _ in range(line.quantity):
+            ticket_id = uuid.uuid4()
+            token = tokens.sign_token(
+                private_key, festival_id=festival_id, kid=kid, ticket_id=ticket_id,
+                serial=1, enclosure=line.enclosure_number, flags=flags,
+                days=[date for _, date in line.days])
+            tickets.append({
+                "id": ticket_id, "festival_id": festival_id, "order_id": order_id,
+                "ticket_type_id": line.ticket_type_id, "enclosure_id": line.enclosure_id,
+                "status": TicketStatus.VALID, "audience": line.audience,
+                "price": line.unit_price, "currency": line.currency, "serial": 1,
+                "kid": kid, "token": token, "canceled_at": None})
+            days += [{"ticket_id": ticket_id, "day_id": day_id, "date": date}
+                     for day_id, date in line.days]
+    return tickets, days
+
+
+def _ticket_params(tickets: Sequence[Mapping[str, Any]], days: Sequence[Mapping[str, Any]],
+                   kid: int, mail_to: str | None) -> dict[str, Any]:
+    return {
+        "ticket_ids": [t["id"] for t in tickets],
+        "ticket_types": [t["ticket_type_id"] for t in tickets],
+        "ticket_enclosures": [t["enclosure_id"] for t in tickets],
+        "ticket_audiences": [str(t["audience"]) for t in tickets],
+        "ticket_prices": [t["price"] for t in tickets],
+        "ticket_tokens": [t["token"] for t in tickets],
+        "day_tickets": [d["ticket_id"] for d in days], "day_ids": [d["day_id"] for d in days],
+        "day_dates": [d["date"] for d in days], "kid": kid, "mail_to": mail_to,
+        "mail_id": uuid.uuid4()}
+
+
+async def _write_tickets(conn: AsyncConnection, order_id: uuid.UUID,
+                         tickets: Sequence[Mapping[str, Any]], days: Sequence[Mapping[str, Any]],
+                         mail_to: str | None, now: datetime) -> None:
+    """The portable (SQLite) writes of an issue; on PostgreSQL the take statement does it."""
+    await conn.execute(sa.insert(TICKET), [{**t, "issued_at": now} for t in tickets])
+    await conn.execute(sa.insert(TICKET_DAY), list(days))
+    await conn.execute(sa.update(ORDER).where(ORDER.c.id == order_id).values(
+        status=OrderStatus.PAID, paid_at=now, expires_at=None, updated_at=now))
+    if mail_to:
+        await conn.execute(sa.insert(MAIL).values(
+            id=uuid.uuid4(), order_id=order_id, to_address=mail_to, kind="order_confirmation",
+            status=MailStatus.PENDING, attempts=0, last_error="", next_attempt_at=now,
+            created_at=now))
+
+
 # --- orders ------------------------------------------------------------------------------
 
 class OrderService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings,
+                 db: Database | None = None) -> None:
         self.session = session
         self.settings = settings
+        self.db = db
+        """Given (the app's database) on PostgreSQL, the purchase runs on the raw pool."""
+
+    @property
+    def _fast(self) -> bool:
+        return self.db is not None and not self.db.is_sqlite
 
     async def _conn(self) -> AsyncConnection:
         return await self.session.connection()
+
+    async def _fetch(self, statement: Statement, **params: Any) -> Sequence[Mapping[str, Any]]:
+        assert self.db is not None
+        pool = await self.db.raw_pool()
+        rows: Sequence[Mapping[str, Any]] = await pool.fetch(statement.pg_sql,
+                                                             *statement.pg_args(params))
+        return rows
 
     # --- placing ----------------------------------------------------------------------
 
     async def place(self, festival_id: str, data: schemas.OrderCreate, *,
                     idempotency_key: str | None, is_organiser: bool = False,
-                    ) -> schemas.OrderPlaced:
-        """Hold the capacity and start the payment (or issue at once when free)."""
+                    caller_id: uuid.UUID | None = None) -> schemas.OrderPlaced:
+        """Take the capacity (issue at once when free; hold and start the payment when
+        not). The capacity decision is one statement; everything else is done before it
+        (validation, prices, tokens) or after it (the payment), without its locks."""
         fid = festival_services.parse_id(festival_id, "festival")
         if data.payment_provider == "cash" and not is_organiser:
             raise Forbidden("Only the ticket office sells for cash.", code="cash_needs_organiser")
-        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-            raise ValidationFailed([FieldError("Idempotency-Key", "1 to 255 characters.")])
+        if idempotency_key is not None and not 16 <= len(idempotency_key) <= 255:
+            raise ValidationFailed([FieldError(
+                "Idempotency-Key", "16 to 255 characters: a random value such as a UUID.")])
         asked = _fingerprint(festival_id=str(fid), email=data.email, phone=data.phone,
                              locale=data.locale, provider=data.payment_provider,
                              items=[[i.ticket_type_id, i.quantity] for i in data.items])
-        conn = await self._conn()
-        if idempotency_key is not None:
-            replay = await self._replay(conn, idempotency_key, asked)
+        key = None if idempotency_key is None else _scoped_key(fid, caller_id, idempotency_key)
+        if key is not None:
+            replay = await self._replay(key, asked, data)
             if replay is not None:
                 return replay
 
-        quantities, prices, festival = await self._validate(conn, fid, data)
+        festival, types, quantities = await self._validate(fid, data)
         now = utcnow()
-        by_type, states = await capacity.coverage(conn, quantities, now)
-        uncovered = [t for t in quantities if not by_type.get(t)]
-        needs = capacity.needs_of(quantities, by_type)
-        if uncovered or capacity.short_quotas(needs, states):  # refuse early, take no lock
-            self._sold_out(quantities, by_type, capacity.short_quotas(needs, states), uncovered)
+        sold_out = SOLD_OUT.sold_out(quantities, festival.epoch, now)
+        if sold_out:  # answered from the cache: the quota rows are not touched
+            raise Conflict("Not enough tickets left.", code="sold_out",
+                           ticket_type_ids=sorted(str(t) for t in sold_out))
+        prices = {t: types[t].price for t in quantities}
         total = sum(prices[t] * q for t, q in quantities.items())
-
         order_id = uuid.uuid4()
         access_token = keys.new_access_token()
         online = total > 0 and data.payment_provider is None
@@ -291,52 +467,229 @@ class OrderService:
         if online:  # the hold never ends before the buyer's checkout can
             hold_minutes = max(hold_minutes, self.settings.payment_checkout_minutes)
         expires_at = now + timedelta(minutes=hold_minutes) if total > 0 else None
-        insert = await _insert(conn)
-        created = (await conn.execute(insert(ORDER).values(
-            id=order_id, festival_id=fid, email=data.email, phone=data.phone,
-            locale=data.locale, status=OrderStatus.PENDING, total=total,
-            currency=festival.currency, access_token_hash=keys.hash_access_token(access_token),
-            access_token_sealed=keys.seal_access_token(self.settings, order_id, access_token),
-            expires_at=expires_at, idempotency_key=idempotency_key, request_fingerprint=asked,
-            cancel_reason="", created_at=now, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(ORDER.c.id))
-        ).first()
-        if created is None:  # a concurrent request with this key committed first
-            assert idempotency_key is not None
-            replay = await self._replay(conn, idempotency_key, asked)
-            if replay is None:
-                raise Conflict("This Idempotency-Key is in use; retry.", code="idempotency_busy")
-            return replay
-        await conn.execute(sa.insert(LINE), [
-            {"id": uuid.uuid4(), "order_id": order_id, "ticket_type_id": t, "quantity": q,
-             "unit_price": prices[t]} for t, q in quantities.items()])
-
+        order = {
+            "order_id": order_id, "festival_id": fid, "email": data.email, "phone": data.phone,
+            "locale": data.locale, "total": total, "currency": festival.currency,
+            "token_hash": keys.hash_access_token(access_token),
+            "token_sealed": keys.seal_access_token(self.settings, order_id, access_token),
+            "order_expires_at": expires_at, "idempotency_key": key, "fingerprint": asked,
+            "status": OrderStatus.PAID if total == 0 else OrderStatus.PENDING,
+            "paid_at": now if total == 0 else None,
+            "line_ids": [uuid.uuid4() for _ in quantities], "line_types": list(quantities),
+            "line_quantities": list(quantities.values()),
+            "line_prices": [prices[t] for t in quantities]}
+        tickets: list[dict[str, Any]] = []
+        days: list[dict[str, Any]] = []
+        kid = 0
         if total == 0:
-            if not await self._issue(order_id, now):
-                raise Conflict("Sold out.", code="sold_out")
+            kid, private_key = await self._signing_key(fid, festival)
+            lines = [_Line(t, q, prices[t], festival.currency, types[t].audience,
+                           types[t].enclosure_id, types[t].enclosure_number, types[t].days)
+                     for t, q in quantities.items()]
+            tickets, days = _sign_tickets(order_id, fid, kid, private_key, lines)
+        mail_to = data.email if total == 0 and self.settings.smtp_host else None
+
+        try:
+            await self._take_new(order, quantities, festival, now, expires_at,
+                                 tickets, days, kid, mail_to)
+        except _KeyTaken:
+            assert key is not None
+            replay = await self._replay(key, asked, data)
+            if replay is None:
+                raise Conflict("This Idempotency-Key is in use; retry.",
+                               code="idempotency_busy") from None
+            return replay
+        if total == 0:
+            if mail_to:
+                self._deliver_now()
             return self._placed(order_id, OrderStatus.PAID, None, None, access_token, total,
                                 festival.currency, None)
-        payments = payment_services.PaymentService(self.session, self.settings)
-        start = {"festival_id": fid, "purpose": PURPOSE, "reference_id": order_id,
-                 "amount": total, "currency": festival.currency,
-                 "description": f"{festival.name_zh} 门票 / tickets",
-                 "customer_email": data.email, "provider": data.payment_provider,
-                 "idempotency_key": f"ticket-order-{order_id}"}
-        if online:
-            # Start the checkout first (Stripe is a network call): no quota lock is held
-            # across it. If the capacity is gone meanwhile, everything rolls back.
-            checkout = await payments.start(**start)
-            await self._hold(conn, order_id, quantities, needs, now, expires_at)
-        else:  # cash: taken at once; on_succeeded turns the hold into tickets
-            await self._hold(conn, order_id, quantities, needs, now, expires_at)
-            checkout = await payments.start(**start)
-        await conn.execute(sa.update(ORDER).where(ORDER.c.id == order_id).values(
-            payment_id=checkout.payment_id, checkout_url=checkout.checkout_url))
+        try:
+            checkout = await self._start_payment(order_id, fid, total, festival.currency,
+                                                 festival.name_zh, data, now)
+        except BaseException:
+            if self._fast:  # the hold is committed already: give it back now
+                await self._abandon(order_id)
+            raise
         status = (OrderStatus.PAID if checkout.status == payment_services.PaymentStatus.SUCCEEDED
                   else OrderStatus.PENDING)
         return self._placed(order_id, status, checkout.payment_id, checkout.checkout_url,
                             access_token, total, festival.currency,
                             expires_at if status == OrderStatus.PENDING else None)
+
+    async def _start_payment(self, order_id: uuid.UUID, festival_id: uuid.UUID, total: int,
+                             currency: str, festival_name: str, data: schemas.OrderCreate,
+                             now: datetime) -> payment_services.Checkout:
+        """Start (or, for a retry, find) the order's payment and note it on the order."""
+        checkout = await payment_services.PaymentService(self.session, self.settings).start(
+            festival_id=festival_id, purpose=PURPOSE, reference_id=order_id, amount=total,
+            currency=currency, description=f"{festival_name} 门票 / tickets",
+            customer_email=data.email, provider=data.payment_provider,
+            idempotency_key=f"ticket-order-{order_id}")
+        conn = await self._conn()
+        await conn.execute(sa.update(ORDER).where(ORDER.c.id == order_id).values(
+            payment_id=checkout.payment_id, checkout_url=checkout.checkout_url, updated_at=now))
+        return checkout
+
+    async def _take_new(self, order: Mapping[str, Any], quantities: Mapping[uuid.UUID, int],
+                        festival: _Festival, now: datetime, expires_at: datetime | None,
+                        tickets: Sequence[Mapping[str, Any]], days: Sequence[Mapping[str, Any]],
+                        kid: int, mail_to: str | None) -> None:
+        """The decision for a new order, retried when a quota was added meanwhile."""
+        sell = order["total"] == 0
+        for _ in range(3):
+            by_type, versions = await self._coverage(quantities)
+            uncovered = [t for t in quantities if not by_type.get(t)]
+            if uncovered:
+                self._sold_out(quantities, by_type, [], uncovered)
+            needs = capacity.needs_of(quantities, by_type)
+            params = {**capacity.take_params(needs=needs, versions=versions,
+                                             order_id=order["order_id"], hold=not sell, now=now,
+                                             expires_at=expires_at), **order}
+            if self._fast:
+                statement = (capacity.TAKE_SELL_NEW_ORDER if sell
+                             else capacity.TAKE_HOLD_NEW_ORDER)
+                if sell:
+                    params.update(_ticket_params(tickets, days, kid, mail_to))
+                verdict = await self._take_autocommit(statement, params)
+            else:
+                verdict = await self._take_in_session(order, params, needs, versions, sell,
+                                                      tickets, days, mail_to, now)
+            if verdict.fresh:
+                break
+            for type_id in quantities:  # plan again from the database
+                _COVERAGE_CACHE.pop(type_id, None)
+        if not verdict.ok:
+            if verdict.fresh and verdict.full:
+                full = set(verdict.full)
+                SOLD_OUT.mark([t for t in quantities if full & set(by_type.get(t, []))],
+                              festival.epoch, verdict.until)
+            self._sold_out(quantities, by_type, verdict.short or verdict.full)
+
+    async def _take_autocommit(self, statement: Statement, params: Mapping[str, Any],
+                               ) -> capacity.Verdict:
+        """One statement, committed on its own: the quota locks last one round trip."""
+        assert self.db is not None
+        pool = await self.db.raw_pool()
+        async with pool.acquire() as conn:
+            pid = conn.get_server_pid()
+            if pid not in _TIMED_OUT_CONNECTIONS:
+                # Session-wide on this pooled connection (its other statements are single
+                # autocommit statements too): a lock waited for longer is 503, not a hang.
+                timeout = int(self.settings.ticket_lock_timeout_ms)
+                await conn.execute(f"SET lock_timeout = {timeout}")
+                _TIMED_OUT_CONNECTIONS.add(pid)
+            try:
+                row = await conn.fetchrow(statement.pg_sql, *statement.pg_args(params))
+            except asyncpg.UniqueViolationError as exc:
+                if "idempotency_key" in (exc.constraint_name or ""):
+                    raise _KeyTaken from exc
+                raise
+            except asyncpg.PostgresError as exc:
+                if capacity.capacity_busy(exc):
+                    raise capacity.busy_error() from exc
+                raise
+        assert row is not None
+        return capacity.verdict_of(row)
+
+    async def _take_in_session(self, order: Mapping[str, Any], params: Mapping[str, Any],
+                               needs: Mapping[uuid.UUID, int], versions: Mapping[uuid.UUID, int],
+                               sell: bool, tickets: Sequence[Mapping[str, Any]],
+                               days: Sequence[Mapping[str, Any]], mail_to: str | None,
+                               now: datetime) -> capacity.Verdict:
+        """SQLite: the same rows in the request's transaction (a refusal raises, and the
+        request's transaction rolls all of it back)."""
+        conn = await self._conn()
+        insert = await _insert(conn)
+        created = (await conn.execute(insert(ORDER).values(
+            id=order["order_id"], festival_id=order["festival_id"], email=order["email"],
+            phone=order["phone"], locale=order["locale"], status=OrderStatus.PENDING,
+            total=order["total"], currency=order["currency"],
+            access_token_hash=order["token_hash"], access_token_sealed=order["token_sealed"],
+            expires_at=order["order_expires_at"], idempotency_key=order["idempotency_key"],
+            request_fingerprint=order["fingerprint"], cancel_reason="", created_at=now,
+            updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(ORDER.c.id))
+        ).first()
+        if created is None:
+            raise _KeyTaken
+        await conn.execute(sa.insert(LINE), [
+            {"id": i, "order_id": order["order_id"], "ticket_type_id": t, "quantity": q,
+             "unit_price": p} for i, t, q, p in zip(order["line_ids"], order["line_types"],
+                                                   order["line_quantities"],
+                                                   order["line_prices"], strict=True)])
+        verdict = await capacity.take_portable(
+            conn, needs=needs, versions=versions, order_id=order["order_id"], hold=not sell,
+            now=now, expires_at=params["expires_at"])
+        if not verdict.fresh:  # the writer lock makes this unlikely; never write twice
+            raise capacity.busy_error()
+        if verdict.ok and sell:
+            await _write_tickets(conn, order["order_id"], tickets, days, mail_to, now)
+        return verdict
+
+    async def _coverage(self, quantities: Mapping[uuid.UUID, int],
+                        ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, int]]:
+        """Which quotas each type counts against, with their versions. On PostgreSQL it is
+        remembered per worker: the take checks the versions under its locks, and a stale
+        plan (a quota added, deleted or a type's days changed) is dropped and read again."""
+        if not self._fast:
+            return await capacity.plan_coverage(await self._conn(), quantities)
+        by_type: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        versions: dict[uuid.UUID, int] = {}
+        missing = [t for t in quantities if t not in _COVERAGE_CACHE]
+        if missing:
+            fetched: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+            for row in await self._fetch(_COVERAGE, type_ids=missing):
+                fetched[row["type_id"]].append((row["quota_id"], row["version"]))
+            if len(_COVERAGE_CACHE) > 10_000:
+                _COVERAGE_CACHE.clear()
+            _COVERAGE_CACHE.update({t: tuple(q) for t, q in fetched.items()})  # never empty
+        for type_id in quantities:
+            for quota_id, version in _COVERAGE_CACHE.get(type_id, ()):
+                by_type[type_id].append(quota_id)
+                versions[quota_id] = version
+        return dict(by_type), versions
+
+    async def _signing_key(self, festival_id: uuid.UUID, festival: _Festival,
+                           ) -> tuple[int, Any]:
+        if festival.key is not None:
+            kid, public_key, sealed = festival.key
+            if kid > keys.MAX_KID:
+                raise ConfigurationError(f"Signing key number {kid} no longer fits a token.")
+            return kid, keys.private_key(self.settings, kid, festival_id, public_key, sealed)
+        if self._fast:  # the festival's first ticket: make its key, committed before use
+            assert self.db is not None
+            async with self.db.transaction() as session:
+                await KeyService(session, self.settings).signing_key(festival_id)
+            rows = await self._fetch(_VALIDATE, festival_id=festival_id, type_ids=[])
+            return await self._signing_key(festival_id, self._festival_of(rows[0]))
+        return await KeyService(self.session, self.settings).signing_key(festival_id)
+
+    async def _abandon(self, order_id: uuid.UUID) -> None:
+        """The payment could not be started after the hold was committed: release it."""
+        assert self.db is not None
+        try:
+            async with self.db.transaction() as session:
+                conn = await session.connection()
+                await capacity.release_holds(conn, order_id)
+                now = utcnow()
+                await conn.execute(sa.update(ORDER).where(
+                    ORDER.c.id == order_id, ORDER.c.status == OrderStatus.PENDING).values(
+                    status=OrderStatus.CANCELED, canceled_at=now, expires_at=None,
+                    cancel_reason="the payment could not be started", updated_at=now))
+        except Exception:  # the hold still lapses on its own
+            log.exception("Ticket order %s: could not release its hold", order_id)
+
+    def _deliver_now(self) -> None:
+        """A free order's mail row is committed already: try to send it."""
+        if self.db is None:
+            return
+        from events.ticketing import mail
+
+        task = asyncio.get_running_loop().create_task(
+            mail.deliver_due(self.db.engine, self.settings))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
 
     def _placed(self, order_id: uuid.UUID, status: str, payment_id: uuid.UUID | None,
                 checkout_url: str | None, access_token: str, total: int, currency: str,
@@ -348,24 +701,45 @@ class OrderService:
             access_token=access_token, total=total, currency=currency, expires_at=expires_at,
             order_url=order_url(self.settings, order_id, access_token))
 
-    async def _replay(self, conn: AsyncConnection, key: str, asked: str
+    async def _replay(self, key: str, asked: str, data: schemas.OrderCreate,
                       ) -> schemas.OrderPlaced | None:
-        row = (await conn.execute(sa.select(ORDER).where(ORDER.c.idempotency_key == key))
-               ).first()
+        if self._fast:
+            rows = await self._fetch(_REPLAY, key=key)
+            row: Any = rows[0] if rows else None
+        else:
+            row = (await (await self._conn()).execute(_REPLAY.clause, {"key": key})
+                   ).mappings().first()
         if row is None:
             return None
-        if row.request_fingerprint != asked:
+        if row["request_fingerprint"] != asked:
             raise Conflict("This Idempotency-Key was already used for a different order.",
                            code="idempotency_key_reused")
-        token = keys.unseal_access_token(self.settings, row.id, row.access_token_sealed)
-        status = effective_status(row.status, row.expires_at, utcnow())
-        return self._placed(row.id, status, row.payment_id, row.checkout_url, token, row.total,
-                            row.currency, row.expires_at if status == OrderStatus.PENDING
-                            else None)
+        token = keys.unseal_access_token(self.settings, row["id"], row["access_token_sealed"])
+        now = utcnow()
+        status = effective_status(row["status"], row["expires_at"], now)
+        payment_id, checkout_url = row["payment_id"], row["checkout_url"]
+        if status == OrderStatus.PENDING and payment_id is None and row["total"] > 0:
+            # The first request holds the places and is starting the payment right now:
+            # starting it is idempotent, so the retry gets the same checkout.
+            festival = await festival_services.FestivalService(self.session).get(
+                row["festival_id"])
+            checkout = await self._start_payment(row["id"], row["festival_id"], row["total"],
+                                                 row["currency"], festival.name_zh, data, now)
+            payment_id, checkout_url = checkout.payment_id, checkout.checkout_url
+            if checkout.status == payment_services.PaymentStatus.SUCCEEDED:
+                status = OrderStatus.PAID
+        return self._placed(row["id"], status, payment_id, checkout_url, token,
+                            row["total"], row["currency"],
+                            row["expires_at"] if status == OrderStatus.PENDING else None)
 
-    async def _validate(self, conn: AsyncConnection, festival_id: uuid.UUID,
-                        data: schemas.OrderCreate
-                        ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, int], Any]:
+    @staticmethod
+    def _festival_of(row: Mapping[str, Any]) -> _Festival:
+        key = None if row["kid"] is None else (row["kid"], row["public_key"],
+                                                row["private_key_sealed"])
+        return _Festival(row["currency"], row["name_zh"], int(row["epoch"]), key)
+
+    async def _validate(self, festival_id: uuid.UUID, data: schemas.OrderCreate,
+                        ) -> tuple[_Festival, dict[uuid.UUID, _Type], dict[uuid.UUID, int]]:
         """The festival and the requested types in one query; every bad item named."""
         errors: list[FieldError] = []
         wanted: dict[uuid.UUID, int] = {}
@@ -381,31 +755,37 @@ class OrderService:
                                          "This ticket type appears twice."))
                 continue
             wanted[type_id] = i
-        rows = (await conn.execute(
-            sa.select(FESTIVAL.c.currency, FESTIVAL.c.name_zh, FESTIVAL.c.name_en,
-                      TYPE.c.id.label("type_id"), TYPE.c.price, TYPE.c.max_per_order,
-                      TYPE.c.is_active, TYPE.c.sales_start, TYPE.c.sales_end)
-            .select_from(FESTIVAL.outerjoin(TYPE, sa.and_(
-                TYPE.c.festival_id == FESTIVAL.c.id, TYPE.c.id.in_(list(wanted)))))
-            .where(FESTIVAL.c.id == festival_id))).all()
+        if self._fast:
+            rows: Sequence[Mapping[str, Any]] = await self._fetch(
+                _VALIDATE, festival_id=festival_id, type_ids=list(wanted))
+        else:
+            rows = [dict(r) for r in (await (await self._conn()).execute(
+                _VALIDATE_PORTABLE(wanted), {"festival_id": festival_id})).mappings()]
         if not rows:
             raise NotFound(f"No festival with id {str(festival_id)!r}.")
-        types = {row.type_id: row for row in rows if row.type_id is not None}
+        festival = self._festival_of(rows[0])
+        found: dict[uuid.UUID, list[Mapping[str, Any]]] = defaultdict(list)
+        for row in rows:
+            if row["type_id"] is not None:
+                found[row["type_id"]].append(row)
+        types = {t: _Type(t, r[0]["price"], r[0]["max_per_order"], r[0]["is_active"],
+                          r[0]["sales_start"], r[0]["sales_end"], r[0]["audience"],
+                          r[0]["enclosure_id"], r[0]["enclosure_number"],
+                          tuple((x["day_id"], x["day_date"]) for x in r))
+                 for t, r in found.items()}
         quantities: dict[uuid.UUID, int] = {}
-        prices: dict[uuid.UUID, int] = {}
         limit_errors: list[FieldError] = []
         for type_id, i in wanted.items():
-            row = types.get(type_id)
+            found_type = types.get(type_id)
             quantity = data.items[i].quantity
-            if row is None:
+            if found_type is None:
                 errors.append(FieldError(f"items.{i}.ticket_type_id",
                                          "No such ticket type at this festival."))
-            elif quantity > row.max_per_order:
+            elif quantity > found_type.max_per_order:
                 limit_errors.append(FieldError(
-                    f"items.{i}.quantity", f"At most {row.max_per_order} per order."))
+                    f"items.{i}.quantity", f"At most {found_type.max_per_order} per order."))
             else:
                 quantities[type_id] = quantity
-                prices[type_id] = row.price
         if errors:
             raise ValidationFailed(errors + limit_errors, code="unknown_ticket_type")
         if limit_errors:
@@ -415,7 +795,7 @@ class OrderService:
         if closed:
             raise Conflict("These tickets are not on sale now.", code="sales_closed",
                            ticket_type_ids=closed)
-        return quantities, prices, rows[0]
+        return festival, types, quantities
 
     @staticmethod
     def _sold_out(quantities: Mapping[uuid.UUID, int],
@@ -425,24 +805,12 @@ class OrderService:
                            if t in uncovered or set(by_type.get(t, [])) & set(short)})
         raise Conflict("Not enough tickets left.", code="sold_out", ticket_type_ids=affected)
 
-    async def _hold(self, conn: AsyncConnection, order_id: uuid.UUID,
-                    quantities: Mapping[uuid.UUID, int], needs: Mapping[uuid.UUID, int],
-                    now: datetime, expires_at: datetime | None) -> None:
-        """The decision: lock, re-read, hold or refuse (everything rolls back on refusal)."""
-        assert expires_at is not None
-        states = await capacity.lock(conn, needs, now, exclude_order=None,
-                                     lock_timeout_ms=self.settings.ticket_lock_timeout_ms)
-        short = capacity.short_quotas(needs, states)
-        if short:
-            by_type, _ = await capacity.coverage(conn, quantities, now)
-            self._sold_out(quantities, by_type, short)
-        await capacity.hold(conn, order_id, needs, expires_at)
-
     # --- issuing ----------------------------------------------------------------------
 
     async def _issue(self, order_id: uuid.UUID, now: datetime) -> bool:
-        """Turn the order into signed tickets, if there is room; True when it is paid now
-        (or was already). Takes the order lock, then the quota locks."""
+        """Turn a paid order's hold into signed tickets, if there is room; True when it is
+        paid now (or was already). Takes the order lock, then (in the take) the quota
+        locks; the tickets are signed before."""
         conn = await self._conn()
         order = await _lock_order(conn, order_id)
         if order is None:
@@ -451,47 +819,35 @@ class OrderService:
             return True
         lines = await _order_lines(conn, order_id)
         quantities = {line.ticket_type_id: line.quantity for line in lines}
-        by_type, _ = await capacity.coverage(conn, quantities, now)
-        if any(not by_type.get(t) for t in quantities):
-            return False
-        needs = capacity.needs_of(quantities, by_type)
-        states = await capacity.lock(conn, needs, now, exclude_order=order_id,
-                                     lock_timeout_ms=self.settings.ticket_lock_timeout_ms)
-        if capacity.short_quotas(needs, states):
-            return False
-        await capacity.sell(conn, needs)
-        await capacity.release_holds(conn, order_id)
-
         kid, private_key = await KeyService(self.session, self.settings).signing_key(
             order.festival_id)
-        tickets, days = [], []
-        for line in lines:
-            flags = tokens.FLAG_CHILD if line.audience == Audience.CHILD else 0
-            for _ in range(line.quantity):
-                ticket_id = uuid.uuid4()
-                token = tokens.sign_token(
-                    private_key, festival_id=order.festival_id, kid=kid, ticket_id=ticket_id,
-                    serial=1, enclosure=line.enclosure_number, flags=flags,
-                    days=[date for _, date in line.days])
-                tickets.append({
-                    "id": ticket_id, "festival_id": order.festival_id, "order_id": order_id,
-                    "ticket_type_id": line.ticket_type_id, "enclosure_id": line.enclosure_id,
-                    "status": TicketStatus.VALID, "audience": line.audience,
-                    "price": line.unit_price, "currency": line.currency, "serial": 1,
-                    "kid": kid, "token": token, "issued_at": now, "canceled_at": None})
-                days += [{"ticket_id": ticket_id, "day_id": day_id, "date": date}
-                         for day_id, date in line.days]
-        await conn.execute(sa.insert(TICKET), tickets)
-        await conn.execute(sa.insert(TICKET_DAY), days)
-        await conn.execute(sa.update(ORDER).where(ORDER.c.id == order_id).values(
-            status=OrderStatus.PAID, paid_at=now, expires_at=None, updated_at=now))
-        if order.email and self.settings.smtp_host:
-            await conn.execute(sa.insert(MAIL).values(
-                id=uuid.uuid4(), order_id=order_id, to_address=order.email,
-                kind="order_confirmation", status=MailStatus.PENDING, attempts=0,
-                last_error="", next_attempt_at=now, created_at=now))
+        tickets, days = _sign_tickets(order_id, order.festival_id, kid, private_key, lines)
+        mail_to = order.email if order.email and self.settings.smtp_host else None
+        postgres = conn.dialect.name == "postgresql"
+        for _ in range(3):
+            by_type, versions = await capacity.plan_coverage(conn, quantities)
+            if any(not by_type.get(t) for t in quantities):
+                return False
+            needs = capacity.needs_of(quantities, by_type)
+            params = capacity.take_params(needs=needs, versions=versions, order_id=order_id,
+                                          hold=False, now=now, expires_at=None)
+            if postgres:
+                verdict = await capacity.run_take(
+                    conn, capacity.TAKE_SELL_ORDER,
+                    {**params, **_ticket_params(tickets, days, kid, mail_to),
+                     "festival_id": order.festival_id, "currency": order.currency},
+                    self.settings.ticket_lock_timeout_ms)
+            else:
+                verdict = await capacity.take_portable(
+                    conn, needs=needs, versions=versions, order_id=order_id, hold=False,
+                    now=now, expires_at=None)
+                if verdict.ok:
+                    await _write_tickets(conn, order_id, tickets, days, mail_to, now)
+            if verdict.fresh:
+                break
+        if verdict.ok and mail_to:
             _deliver_after_commit(self.session, self.settings)
-        return True
+        return verdict.ok
 
     async def fulfil(self, payment: PaymentView) -> None:
         """The payment succeeded: issue the tickets; if the capacity is gone (the payment
@@ -563,9 +919,7 @@ class OrderService:
                                    ORDER.c.expires_at <= now)
             .values(status=OrderStatus.EXPIRED, updated_at=now, cancel_reason="not paid in time")
             .returning(ORDER.c.id))]
-        if expired:
-            await conn.execute(sa.delete(capacity.HOLD).where(
-                capacity.HOLD.c.order_id.in_(expired)))
+        await capacity.release_holds(conn, expired)
         return len(expired)
 
     # --- reading and authorising ------------------------------------------------------
@@ -642,7 +996,7 @@ class OrderService:
 
     async def cancel(self, order_id: str, access_token: str | None, *, reason: str,
                      is_organiser: bool = False, actor_id: uuid.UUID | None = None,
-                     ) -> schemas.OrderRead:
+                     admitted_ok: bool = False) -> schemas.OrderRead:
         """Unpaid: release the hold and close the payment (buyer or organiser). Paid:
         refund every valid ticket and revoke their tokens (organisers only)."""
         order = await self.authorised_order(order_id, access_token, is_organiser=is_organiser)
@@ -665,7 +1019,7 @@ class OrderService:
                 raise Forbidden("Paid orders are refunded by the organiser.",
                                 code="refund_needs_organiser")
             await TicketService(self.session, self.settings).refund_tickets(
-                order, None, reason=reason, actor_id=actor_id)
+                order, None, reason=reason, actor_id=actor_id, admitted_ok=admitted_ok)
         return await self.read_row(await _lock_order(conn, order.id))
 
 
@@ -749,21 +1103,37 @@ class TicketService:
         return key, await _lock_payment_then_order(self.session, self.settings, order_id)
 
     async def refund_ticket(self, ticket_id: str, *, reason: str,
-                            actor_id: uuid.UUID | None = None) -> schemas.TicketRead:
+                            actor_id: uuid.UUID | None = None,
+                            admitted_ok: bool = False) -> schemas.TicketRead:
         """Refund one ticket: revoke its token, free its place, give its price back."""
         key, order = await self._ticket_order(ticket_id)
-        await self.refund_tickets(order, [key], reason=reason, actor_id=actor_id)
+        await self.refund_tickets(order, [key], reason=reason, actor_id=actor_id,
+                                  admitted_ok=admitted_ok)
         return (await self.reads(ticket_id=key))[0]
 
     async def refund_tickets(self, order: Any, ticket_ids: Sequence[uuid.UUID] | None, *,
-                             reason: str, actor_id: uuid.UUID | None = None) -> None:
+                             reason: str, actor_id: uuid.UUID | None = None,
+                             admitted_ok: bool = False) -> None:
         """End valid tickets of a (locked) paid order and refund their prices. A ticket that
-        is no longer valid is left as it is (a retry changes nothing)."""
+        is no longer valid is left as it is (a retry changes nothing). A ticket that has
+        already been used to enter is refunded only when the organiser says so
+        (``admitted_ok``): else ``409 ticket_admitted``, naming them and when they
+        entered."""
+        from events.checkin import services as checkin_services  # checkin imports us
+
         conn = await self.session.connection()
         now = utcnow()
         rows = await _valid_tickets(conn, order.id, ticket_ids)
         if not rows:
             return
+        if not admitted_ok:
+            entered = await checkin_services.first_entries(self.session, [r.id for r in rows])
+            if entered:
+                raise Conflict(
+                    "Already used to enter: refund anyway with admitted_ok set to true.",
+                    code="ticket_admitted",
+                    ticket_ids=sorted(str(t) for t in entered),
+                    first_entry_at=min(entered.values()).isoformat())
         amount = sum(r.price for r in rows)
         status = TicketStatus.REFUNDED if amount > 0 else TicketStatus.CANCELED
         await _end_tickets(conn, order.festival_id, rows, status, now)
