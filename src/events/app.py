@@ -28,6 +28,8 @@ from events.db.deps import provide_db_session
 from events.db.engine import Database
 from events.festivals.controllers import FestivalController
 from events.health import health
+from events.live.controllers import LiveResultsController
+from events.live.wiring import create_feed
 from events.payments.controllers import (
     FestivalPaymentController,
     PaymentController,
@@ -56,6 +58,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
+    LiveResultsController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
@@ -69,6 +72,7 @@ OPENAPI_TAGS = [
     Tag(name="Payments", description="Stripe, cash and test payments; webhooks, refunds"),
     Tag(name="Ticketing", description="Ticket types, capacity, orders, signed QR tickets"),
     Tag(name="Check-in", description="Gate scans, offline sync, attendance"),
+    Tag(name="Live results", description="Results served from memory and pushed as SSE"),
 ]
 
 
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None, *,
     settings = settings or get_settings()
     settings.signing_key()  # fail at start, not at the first login, when the key is missing
     database = Database.from_settings(settings)
+    feed = create_feed(settings, database)
 
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -104,6 +109,11 @@ def create_app(settings: Settings | None = None, *,
             yield
         finally:
             await database.dispose()
+
+    @asynccontextmanager
+    async def live_lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with feed.running():
+            yield
 
     def provide_settings() -> Settings:
         return settings
@@ -118,9 +128,10 @@ def create_app(settings: Settings | None = None, *,
         middleware=[AuthenticationMiddleware()],
         exception_handlers=exception_handlers,
         openapi_config=_openapi(),
-        lifespan=[database_lifespan, stripe_lifespan],
-        state=State({"settings": settings, "db": database}),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        lifespan=[database_lifespan, stripe_lifespan, live_lifespan],
+        state=State({"settings": settings, "db": database, "live": feed}),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
+                                             exclude_opt_key="skip_compression"),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             log_exceptions="never", disable_stack_trace={404},
