@@ -29,6 +29,7 @@ from events.db.engine import Database
 from events.festivals.controllers import FestivalController
 from events.health import health
 from events.live.controllers import LiveResultsController
+from events.live.pages import LiveResultsPageController
 from events.live.wiring import create_feed
 from events.payments.controllers import (
     FestivalPaymentController,
@@ -58,7 +59,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
-    LiveResultsController,
+    LiveResultsController, LiveResultsPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
