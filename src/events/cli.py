@@ -39,7 +39,9 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     uvicorn.run("events.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port,
                 workers=None if reload else (workers or settings.workers), reload=reload,
-                log_level=settings.log_level.lower(), proxy_headers=True, access_log=False)
+                log_level=settings.log_level.lower(), proxy_headers=True, access_log=False,
+                # Open results streams never end by themselves: stop waiting for them.
+                timeout_graceful_shutdown=5)
 
 
 @main.group()
