@@ -237,8 +237,11 @@ class ResultService:
         self.session.add(version)
         await self.session.flush()
         old = (await reads.rows_of(self.session, [latest.id]))[latest.id]
-        rows = [ResultRow(**{**r.model_dump(exclude={"id", "version_id"}),
-                             "version_id": version.id}) for r in old]
+        rows = [ResultRow(
+            version_id=version.id, race_id=r.race_id, entry_id=r.entry_id, status=r.status,
+            place=r.place, dead_heat=r.dead_heat, time_hundredths=r.time_hundredths,
+            gait_faults=r.gait_faults, count=r.count, scores=list(r.scores), score=r.score,
+            points=r.points, reason=r.reason) for r in old]
         self.session.add_all(rows)
         await self.session.flush()
         await payouts.settle(self.session, race, version, rows, actor.user_id,
