@@ -107,7 +107,7 @@ def make_race(client: Client, organiser: dict[str, str], festival: dict[str, Any
             "entries_close_at": (now - dt.timedelta(days=1)).isoformat()}, headers=organiser)
         assert response.status_code == 201, response.text
         race_id = response.json()["id"]
-        names = names or [f"马{i:02d}" for i in range(1, horses + 1)]
+        names = names if names is not None else [f"马{i:02d}" for i in range(1, horses + 1)]
         entries, owners = await add_entries(db, fid, race_id, names, counties)
         return RaceSetup(race_id=race_id, festival_id=fid, category_id=category_id,
                          entries=entries, owners=owners)
