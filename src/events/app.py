@@ -37,6 +37,7 @@ from events.payments.gateway import stripe_lifespan
 from events.problems import exception_handlers
 from events.registration.controllers import ROUTES as REGISTRATION_ROUTES
 from events.results.controllers import ROUTES as RESULTS_ROUTES
+from events.results.pages import OfficialsPageController
 from events.ticketing.controllers import TicketingController
 from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
@@ -57,7 +58,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
-    *RESULTS_ROUTES,
+    *RESULTS_ROUTES, OfficialsPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
