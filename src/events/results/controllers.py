@@ -13,6 +13,7 @@ from events.access.models import Role
 from events.access.principal import Principal
 from events.config import Settings
 from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from events.festivals import services as festival_services
 from events.pagination import Limit, Offset
 from events.problems import error_responses
 from events.results import exports, payouts, schemas, services
@@ -268,6 +269,25 @@ class FestivalResultsController(Controller):
                            results: NamedDependency[ResultService]) -> Response[bytes]:
         races = await services.festival_results(results.session, festival_id)
         return _attachment(exports.results_xlsx(races), XLSX, "results.xlsx")
+
+    @get("/points", operation_id="GetPointsTable",
+         summary="Points across official races per horse (the horse king table; public)",
+         responses=error_responses(NotFound, ValidationFailed))
+    async def points(
+        self, festival_id: FromPath[str], results: NamedDependency[ResultService],
+        category_id: Annotated[list[str] | None, QueryParameter(
+            description="Count only races of these award categories (repeatable)")] = None,
+        points: Annotated[str | None, QueryParameter(
+            max_length=200, description="Points by place, e.g. 10,8,6,5,4,3,2,1")] = None,
+        limit: Limit = 100, offset: Offset = 0,
+    ) -> schemas.PointsTable:
+        table = services.parse_points(points)
+        ids = [festival_services.parse_id(c, "award category") for c in category_id or []]
+        items = await services.points_standings(results.session, festival_id,
+                                                category_ids=ids, points=table)
+        return schemas.PointsTable(festival_id=festival_id, points_by_place=list(table),
+                                   items=items[offset:offset + limit], total=len(items),
+                                   limit=limit, offset=offset)
 
     @get("/prize-money", operation_id="ListPrizeMoney", guards=[officials],
          security=BEARER_SECURITY,

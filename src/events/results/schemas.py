@@ -290,3 +290,22 @@ class PrizeMoneyTotalsRead(msgspec.Struct):
     paid: int
     held: int
     currency: str
+
+
+class PointsStandingRead(msgspec.Struct):
+    place: int
+    horse_id: str
+    horse_name: str
+    owner_name: str
+    province: str
+    points: int
+    races: int
+
+
+class PointsTable(msgspec.Struct):
+    festival_id: str
+    points_by_place: list[int]
+    items: list[PointsStandingRead]
+    total: int
+    limit: int
+    offset: int
