@@ -1,15 +1,18 @@
 """Prize money owed and paid: payee split, withholding, holds, payouts and the funding seam."""
 
 import io
+import uuid
 from typing import Any
 
 from openpyxl import load_workbook
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from events.access.models import Role
 from events.db.engine import Database
+from events.registration.models import Owner
 from events.results import services
 from events.results.payouts import PayoutPaid, unregister_payout_listener
-from tests.conftest import Client
+from tests.conftest import Client, UserFactory, headers_of
 from tests.results.conftest import RaceFactory, RaceSetup, auth, draw, order, submit
 
 
@@ -141,3 +144,16 @@ async def test_prize_money_exports_per_award_horse_owner_and_province(
                                "by province"]
     anonymous = await client.get(f"{base}/export.csv")
     assert anonymous.status_code == 401
+
+
+async def test_an_owner_sees_only_their_own_prize_money(
+        client: Client, make_race: RaceFactory, official: dict[str, str],
+        make_user: UserFactory, db: Database) -> None:
+    race = await _official(client, make_race, official, horses=3)
+    user = await make_user(Role.OWNER)
+    async with db.transaction() as session:
+        owner = await session.get_one(Owner, uuid.UUID(race.owners["马02"]))
+        owner.user_id = uuid.UUID(user["user_id"])
+        session.add(owner)
+    items = await _owed(client, race, headers_of(user))
+    assert [(i["horse_name"], i["net_fen"]) for i in items] == [("马02", 5_000_000)]

@@ -1107,3 +1107,8 @@ async def festival_races(session: AsyncSession, festival_id: uuid.UUID
 
 async def race_date(session: AsyncSession, race: Race) -> dt.date:
     return (await session.get_one(FestivalDay, race.day_id)).date
+
+
+async def owner_id_for(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID:
+    """The owner profile of a signed-in owner (404 when they have none yet)."""
+    return (await OwnerService(session).for_user(user_id)).id

@@ -16,6 +16,7 @@ from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Val
 from events.festivals import services as festival_services
 from events.pagination import Limit, Offset
 from events.problems import error_responses
+from events.registration import services as registration
 from events.results import exports, payouts, schemas, services
 from events.results.models import HeatSetup, ResultsRule, ResultVersion
 from events.results.services import ResultService, objection_read, version_reads
@@ -24,6 +25,7 @@ from events.spreadsheets import CSV_MEDIA_TYPE as CSV
 from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
 officials = requires_role(Role.OFFICIAL, Role.ORGANISER)
+officials_or_owners = requires_role(Role.OFFICIAL, Role.ORGANISER, Role.OWNER)
 IdempotencyKey = Annotated[str | None, HeaderParameter(
     name="Idempotency-Key", min_length=1, max_length=255, required=False,
     description="A retried submission with the same key and body answers the version it "
@@ -289,16 +291,20 @@ class FestivalResultsController(Controller):
                                    items=items[offset:offset + limit], total=len(items),
                                    limit=limit, offset=offset)
 
-    @get("/prize-money", operation_id="ListPrizeMoney", guards=[officials],
+    @get("/prize-money", operation_id="ListPrizeMoney", guards=[officials_or_owners],
          security=BEARER_SECURITY,
-         summary="Prize money owed per award and payee, held, paid or clawed back",
+         summary="Prize money owed per award and payee, held, paid or clawed back (an owner "
+                 "sees their own)",
          responses=error_responses(NotFound))
     async def prize_money_list(
-        self, festival_id: FromPath[str],
+        self, request: Request[Any, Any, Any], festival_id: FromPath[str],
         prize_money: NamedDependency[payouts.PrizeMoneyService], state_filter: State = None,
         race_id: RaceFilter = None, owner_id: RaceFilter = None, payee: Payee = None,
         limit: Limit = 100, offset: Offset = 0,
     ) -> schemas.EntitlementPage:
+        actor = actor_of(request)
+        if actor.role == Role.OWNER:
+            owner_id = str(await registration.owner_id_for(prize_money.session, actor.user_id))
         items, total = await prize_money.search(festival_id, payouts.PrizeFilters(
             state=state_filter, race_id=race_id, owner_id=owner_id, payee=payee), limit=limit,
             offset=offset)

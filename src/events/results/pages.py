@@ -55,6 +55,7 @@ class OfficialsPageController(Controller):
 
 register({
     "zh": {
+        "home.officials": "成绩录入（裁判）",
         "off.title": "成绩录入（裁判）",
         "off.login": "裁判登录",
         "off.race": "比赛",
@@ -98,6 +99,7 @@ register({
         "off.hint": "按到达终点的顺序点选马匹；或填写用时、数量、评分。",
     },
     "en": {
+        "home.officials": "Results entry (officials)",
         "off.title": "Results entry (officials)",
         "off.login": "Officials' sign-in",
         "off.race": "Race",
