@@ -39,6 +39,8 @@ from events.payments.controllers import (
 from events.payments.gateway import stripe_lifespan
 from events.problems import exception_handlers
 from events.registration.controllers import ROUTES as REGISTRATION_ROUTES
+from events.results.controllers import ROUTES as RESULTS_ROUTES
+from events.results.pages import OfficialsPageController
 from events.ticketing.controllers import TicketingController
 from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
@@ -59,6 +61,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
+    *RESULTS_ROUTES, OfficialsPageController,
     LiveResultsController, LiveResultsPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
@@ -73,6 +76,7 @@ OPENAPI_TAGS = [
     Tag(name="Payments", description="Stripe, cash and test payments; webhooks, refunds"),
     Tag(name="Ticketing", description="Ticket types, capacity, orders, signed QR tickets"),
     Tag(name="Check-in", description="Gate scans, offline sync, attendance"),
+    Tag(name="Results", description="Start lists, results, objections, prize money owed"),
     Tag(name="Live results", description="Results served from memory and pushed as SSE"),
 ]
 
