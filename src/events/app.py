@@ -30,7 +30,7 @@ from events.festivals.controllers import FestivalController
 from events.health import health
 from events.live.controllers import LiveResultsController
 from events.live.pages import LiveResultsPageController
-from events.live.wiring import create_feed
+from events.live.wiring import create_feed, publishing
 from events.payments.controllers import (
     FestivalPaymentController,
     PaymentController,
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, *,
 
     @asynccontextmanager
     async def live_lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with feed.running():
+        async with publishing(feed):
             yield
 
     def provide_settings() -> Settings:

@@ -34,7 +34,7 @@ class Results:
     async def build(self, session: AsyncSession, festival_id: uuid.UUID) -> dict[str, Any]:
         self.builds += 1
         await asyncio.sleep(0.01)  # a real query takes a while: concurrent misses overlap
-        return {"festival_id": festival_id, "races": [{"race_id": RACE, "state": self.state}]}
+        return {"festival_id": festival_id, "items": [{"race_id": RACE, "state": self.state}]}
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ async def test_a_body_is_built_once_and_served_from_memory(
     assert results.builds == 1
     assert first.etag.startswith('"')
     assert first.etag.endswith('"')
-    assert decode_json(first.raw)["races"][0]["state"] == "scheduled"
+    assert decode_json(first.raw)["items"][0]["state"] == "scheduled"
 
 
 async def test_concurrent_misses_wait_for_one_build(feed: ResultsFeed, results: Results) -> None:
@@ -100,7 +100,7 @@ async def test_a_change_gives_a_new_body_and_etag(feed: ResultsFeed, results: Re
     after = await feed.body(FESTIVAL)
     assert after.etag != before.etag
     document = decode_json(after.raw)
-    assert document["races"][0]["state"] == "official"
+    assert document["items"][0]["state"] == "official"
     assert document["event_id"] == event_id
 
 

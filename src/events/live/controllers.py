@@ -1,6 +1,6 @@
 """Live results routes: the document (ETag, 304, gzip from memory) and its SSE stream."""
 
-import uuid
+import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -24,10 +24,11 @@ def provide_feed(state: State) -> ResultsFeed:
     return feed
 
 
-def _races(document: Document, key: str, value: uuid.UUID) -> Document:
+def _races(document: Document, key: str, value: object) -> Document:
+    """The document cut to the races whose ``key`` is ``value`` (a list like any other)."""
     wanted = str(value)
-    return {**document, "races": [race for race in document.get("races", ())
-                                  if str(race.get(key)) == wanted]}
+    items = [race for race in document.get("items", ()) if str(race.get(key)) == wanted]
+    return {**document, "items": items, "total": len(items), "limit": len(items)}
 
 
 def _respond(request: Request[Any, Any, Any], body: Body) -> Response[bytes]:
@@ -52,8 +53,8 @@ class LiveResultsController(Controller):
         self, request: Request[Any, Any, Any], festival_id: FromPath[str],
         feed: NamedDependency[ResultsFeed],
         race_id: Annotated[str | None, QueryParameter(description="Only this race")] = None,
-        day_id: Annotated[str | None, QueryParameter(description="Only this day's races")
-                          ] = None,
+        day: Annotated[dt.date | None, QueryParameter(
+            description="Only this day's races (festival-local date)")] = None,
     ) -> Response[bytes]:
         """Each race is ``scheduled``, ``provisional``, ``official`` or ``amended``. The body
         is built once per change and served from memory; send ``If-None-Match`` to get a
@@ -64,9 +65,8 @@ class LiveResultsController(Controller):
             race = parse_id(race_id, "race")
             body = await feed.body(festival, f"race:{race}",
                                    lambda d: _races(d, "race_id", race))
-        elif day_id is not None:
-            day = parse_id(day_id, "day")
-            body = await feed.body(festival, f"day:{day}", lambda d: _races(d, "day_id", day))
+        elif day is not None:
+            body = await feed.body(festival, f"day:{day}", lambda d: _races(d, "date", day))
         else:
             body = await feed.body(festival)
         return _respond(request, body)

@@ -174,7 +174,7 @@ class ResultsFeed:
                       kind: str) -> Event:
         """Record a committed change and ring every worker's doorbell. Call after commit."""
         document = await self.document(festival_id)
-        race = next((r for r in document.get("races", ()) if str(r.get("race_id")) ==
+        race = next((r for r in document.get("items", ()) if str(r.get("race_id")) ==
                      str(race_id)), None) if race_id else None
         payload = encode_json({"kind": kind, "festival_id": festival_id, "race_id": race_id,
                                "at": utcnow(), "race": race})

@@ -244,20 +244,6 @@ class FestivalResultsController(Controller):
                         results: NamedDependency[ResultService]) -> schemas.ResultsRuleRead:
         return _rule_read(await results.set_rule(festival_id, category_id, data))
 
-    @get("/results", operation_id="ListFestivalResults",
-         summary="Every race with its state (scheduled, provisional, official, amended), "
-                 "start list, result and prize money (public)",
-         responses=error_responses(NotFound))
-    async def results(self, festival_id: FromPath[str], request: Request[Any, Any, Any],
-                      results: NamedDependency[ResultService], limit: Limit = 100,
-                      offset: Offset = 0) -> schemas.FestivalResults:
-        races = await services.festival_results(results.session, festival_id)
-        if not _is_official(request):
-            races = [services.public_starts(r) for r in races]
-        return schemas.FestivalResults(festival_id=festival_id,
-                                       items=races[offset:offset + limit], total=len(races),
-                                       limit=limit, offset=offset)
-
     @get("/results/export.csv", operation_id="ExportResultsCsv", media_type=CSV,
          summary="The festival's results as CSV", responses=error_responses(NotFound))
     async def results_csv(self, festival_id: FromPath[str],

@@ -19,22 +19,27 @@ log = logging.getLogger(__name__)
 KINDS = ("start_list", "provisional", "official", "amended", "objection", "prize_money")
 
 ResultsListener = Callable[[uuid.UUID, uuid.UUID, str], None]
-_listeners: list[ResultsListener] = []
+_listeners: list[tuple[ResultsListener, object | None]] = []
 
 
-def register_results_listener(listener: ResultsListener) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
+def register_results_listener(listener: ResultsListener, *, engine: object | None = None
+                              ) -> None:
+    """Hear every change, or with ``engine`` only those committed through that engine (a
+    process may hold several apps, as tests do: each feed hears its own database)."""
+    if (listener, engine) not in _listeners:
+        _listeners.append((listener, engine))
 
 
 def unregister_results_listener(listener: ResultsListener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
+    _listeners[:] = [(known, engine) for known, engine in _listeners if known != listener]
 
 
-def results_changed(festival_id: uuid.UUID, race_id: uuid.UUID, kind: str) -> None:
+def results_changed(festival_id: uuid.UUID, race_id: uuid.UUID, kind: str, *,
+                    engine: object | None = None) -> None:
     """Tell every listener; one failing listener does not stop the others."""
-    for listener in list(_listeners):
+    for listener, only in list(_listeners):
+        if only is not None and only is not engine:
+            continue
         try:
             listener(festival_id, race_id, kind)
         except Exception:
@@ -45,8 +50,9 @@ def results_changed(festival_id: uuid.UUID, race_id: uuid.UUID, kind: str) -> No
 def notify(session: AsyncSession, festival_id: uuid.UUID, race_id: uuid.UUID,
            kind: str) -> None:
     """Announce the change when (and only if) the session's transaction commits."""
+    engine = session.bind
 
     def after_commit(_: object) -> None:
-        results_changed(festival_id, race_id, kind)
+        results_changed(festival_id, race_id, kind, engine=engine)
 
     sa.event.listen(session.sync_session, "after_commit", after_commit, once=True)

@@ -212,14 +212,6 @@ class ResultsHistory(msgspec.Struct):
     offset: int
 
 
-class FestivalResults(msgspec.Struct):
-    festival_id: str
-    items: list[RaceResultRead]
-    total: int
-    limit: int
-    offset: int
-
-
 class ResultsRuleRead(msgspec.Struct):
     category_id: str
     objection_minutes: int

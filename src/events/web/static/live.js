@@ -30,7 +30,7 @@ export function follow({ festivalId, lang, render }) {
 
   function apply(event) {
     if (event.race) {
-      const races = doc.races || (doc.races = []);
+      const races = doc.items || (doc.items = []);
       const at = races.findIndex((r) => r.race_id === event.race.race_id);
       if (at >= 0) races[at] = event.race; else races.push(event.race);
     }
@@ -149,7 +149,7 @@ function raceCard(race, text, lang) {
 let chosenDay = null;
 
 export function renderResults(doc, text, lang) {
-  const races = doc.races || [];
+  const races = doc.items || [];
   const days = [...new Set(races.map((r) => r.date).filter(Boolean))].sort();
   const nav = document.querySelector("[data-testid=days]");
   if (chosenDay === null) {
@@ -186,7 +186,7 @@ export function renderResults(doc, text, lang) {
 }
 
 export function renderOverlay(doc, text, lang, parts, raceId) {
-  const races = doc.races || [];
+  const races = doc.items || [];
   const race = races.find((r) => r.race_id === (raceId || doc.last_race_id))
     || races.find((r) => r.state === "scheduled") || races[races.length - 1];
   const holder = document.getElementById("overlay");
