@@ -14,10 +14,17 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.live.feed import Document
+from events.registration import provinces
 from events.results import schemas as results_schemas
 from events.results import services as results
 
 FINISHED = "finished"
+
+
+def _province(code: str) -> dict[str, str]:
+    found = provinces.BY_CODE.get(code)
+    return {"province": code, "province_zh": found.zh if found else code,
+            "province_en": found.en if found else code}
 
 
 def _start_list(start_list: results_schemas.StartListRead | None) -> dict[str, Any] | None:
@@ -27,7 +34,7 @@ def _start_list(start_list: results_schemas.StartListRead | None) -> dict[str, A
             "algorithm": start_list.algorithm, "published_at": start_list.published_at,
             "starters": [{"position": s.position, "draw_order": s.draw_order,
                           "horse": s.horse_name, "rider": s.rider_name,
-                          "province": s.province, "county": s.county, "status": s.status}
+                          **_province(s.province), "county": s.county, "status": s.status}
                          for s in start_list.starters],
             "scratched": [{"horse": s.horse_name, "reason": s.scratch_reason}
                           for s in start_list.scratched]}
@@ -50,7 +57,7 @@ def race_document(race: results_schemas.RaceResultRead) -> dict[str, Any]:
                  if start_list else None),
         "scratched": start_list["scratched"] if start_list else [],
         "results": [{"place": r.place, "dead_heat": r.dead_heat, "horse": r.horse_name,
-                     "rider": r.rider_name, "province": r.province, "status": r.status,
+                     "rider": r.rider_name, **_province(r.province), "status": r.status,
                      "reason": r.reason if r.status == "dsq" else "",
                      "time_hundredths": r.time_hundredths, "gait_faults": r.gait_faults,
                      "count": r.count, "score": r.score, "points": r.points,
@@ -68,8 +75,8 @@ def _provinces(races: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in race["results"]:
             if row["status"] != FINISHED:
                 continue
-            line = table.setdefault(row["province"], {"province": row["province"], "wins": 0,
-                                                      "places": 0, "prize": 0})
+            line = table.setdefault(row["province"], {
+                **_province(row["province"]), "wins": 0, "places": 0, "prize": 0})
             line["wins"] += row["place"] == 1
             line["places"] += 1
             line["prize"] += row["prize"]

@@ -107,16 +107,21 @@ function badge(state, text) {
             text[state] || state);
 }
 
-function resultRows(race, text, lang) {
+function measure(row) {
+  if (row.time_hundredths != null) return formatTime(row.time_hundredths);
+  if (row.score != null) return row.score;
+  if (row.count != null) return row.count;
+  return "";
+}
+
+function resultRows(race, text, lang, measured) {
   return race.results.map((row) => el("tr", { "data-testid": "result-row" },
     el("td", { class: "place" }, row.status && row.status !== "finished"
       ? (text[row.status] || row.status.toUpperCase()) : row.place),
-    el("td", {}, nm(row, "horse", lang),
-       row.status === "dsq" && row.reason ? el("div", { class: "small muted" }, row.reason) : null),
-    el("td", {}, row.rider || ""),
-    el("td", {}, row.province || ""),
-    el("td", { class: "num" }, row.time_hundredths != null ? formatTime(row.time_hundredths)
-      : (row.score ?? "")),
+    el("td", {}, el("strong", {}, nm(row, "horse", lang)),
+       el("div", { class: "small muted" }, [row.rider, nm(row, "province", lang)].filter(Boolean).join(" · ")),
+       row.status === "dsq" && row.reason ? el("div", { class: "small dsq" }, row.reason) : null),
+    measured ? el("td", { class: "num" }, measure(row)) : null,
     el("td", { class: "num" }, formatPrize(row.prize, lang))));
 }
 
@@ -131,15 +136,16 @@ function raceCard(race, text, lang) {
     ? el("p", { class: "amended-note", "data-testid": "amended-reason" }, race.amended_reason) : null;
   let table;
   if (hasResult) {
+    const measured = race.results.some((row) => measure(row) !== "");
     table = el("table", { class: "results" },
-      el("thead", {}, el("tr", {}, [text.place, text.horse, text.rider, text.province,
-        text.time, text.prize].map((h) => el("th", {}, h)))),
-      el("tbody", {}, resultRows(race, text, lang)));
+      el("thead", {}, el("tr", {}, [text.place, text.horse, measured ? text.time : null,
+        text.prize].filter(Boolean).map((h) => el("th", {}, h)))),
+      el("tbody", {}, resultRows(race, text, lang, measured)));
   } else if (race.start_list && race.start_list.length) {
     table = el("div", {}, el("h3", {}, text.start_list), el("ol", { class: "start-list" },
       race.start_list.map((s) => el("li", { "data-testid": "start-row" },
         el("strong", {}, s.position ? `${s.position}. ` : ""), nm(s, "horse", lang),
-        el("span", { class: "muted" }, ` ${s.rider || ""} ${s.province || ""}`)))));
+        el("span", { class: "muted" }, ` ${s.rider || ""} ${nm(s, "province", lang)}`)))));
   }
   return el("article", { class: `race ${race.state}`, "data-testid": "race",
                          "data-race-id": race.race_id, "data-state": race.state },
@@ -172,7 +178,7 @@ export function renderResults(doc, text, lang) {
   const provinces = (doc.standings && doc.standings.provinces) || [];
   if (provinces.length) {
     parts.push(el("h2", {}, text.provinces), el("table", { class: "results" },
-      el("tbody", {}, provinces.map((p) => el("tr", {}, el("td", {}, p.province),
+      el("tbody", {}, provinces.map((p) => el("tr", {}, el("td", {}, nm(p, "province", lang)),
         el("td", { class: "num" }, `${text.wins} ${p.wins}`),
         el("td", { class: "num" }, formatPrize(p.prize, lang)))))));
   }
