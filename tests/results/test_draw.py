@@ -1,7 +1,10 @@
 """The draw by lot: pinned seeds, reproducible, separation, reserves, scratches."""
 
 import itertools
+import uuid
 
+from events.db.engine import Database
+from events.registration.models import Entry, EntryStatus, Race
 from events.results import draw
 from tests.conftest import Client
 from tests.results.conftest import RaceFactory, auth
@@ -112,3 +115,30 @@ async def test_over_subscribed_race_has_reserves_and_a_scratch_moves_one_up(
                                 headers=auth(official))
     assert missing.status_code == 422
     assert missing.json()["code"] == "horse_not_in_race"
+
+
+async def test_a_scratch_moves_the_waiting_list_up_into_the_vacated_position(
+        client: Client, make_race: RaceFactory, official: dict[str, str], db: Database) -> None:
+    race = await make_race(horses=3)
+    waiting = race.entries["马03"]
+    async with db.transaction() as session:
+        entry = await session.get_one(Entry, uuid.UUID(waiting))
+        entry.status, entry.waitlist_position = EntryStatus.WAITING, 1
+        session.add(entry)
+        found = await session.get_one(Race, uuid.UUID(race.race_id))
+        found.entered, found.field_size, found.waitlist_seq = 2, 2, 1
+        session.add(found)
+    body = await draw_list(client, race, official, seed=12)
+    assert len(body["starters"]) == 2
+    leaving = body["starters"][0]
+    response = await client.post(f"/api/v1/races/{race.race_id}/start-list/scratch",
+                                 json={"entry_id": leaving["entry_id"], "reason": "vet"},
+                                 headers=auth(official))
+    assert response.status_code == 200, response.text
+    after = response.json()
+    moved = next(s for s in after["starters"] if s["entry_id"] == waiting)
+    assert moved["position"] == leaving["position"]
+    async with db.transaction() as session:
+        scratched = await session.get_one(Entry, uuid.UUID(leaving["entry_id"]))
+        promoted = await session.get_one(Entry, uuid.UUID(waiting))
+        assert (scratched.status, promoted.status) == ("scratched", "confirmed")

@@ -1,5 +1,6 @@
 """Results entry: whole race, all or nothing; provisional → official → amended."""
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -239,3 +240,19 @@ async def test_festival_results_show_each_race_state(
     assert "马01" in csv.content.decode("utf-8-sig")
     xlsx = await client.get(f"/api/v1/festivals/{race.festival_id}/results/export.xlsx")
     assert xlsx.content[:2] == b"PK"
+
+
+async def test_two_concurrent_submissions_with_one_key_store_one_version(
+        client: Client, make_race: RaceFactory, official: dict[str, str], db: Database) -> None:
+    race = await _ready(client, make_race, official, horses=3)
+    body = {"starters": order(race, "马01", "马02", "马03")}
+    headers = {**auth(official), "Idempotency-Key": "twice-at-once"}
+    url = f"/api/v1/races/{race.race_id}/results"
+    first, second = await asyncio.gather(client.post(url, json=body, headers=headers),
+                                         client.post(url, json=body, headers=headers))
+    assert sorted((first.status_code, second.status_code)) == [200, 201]
+    assert first.json()["id"] == second.json()["id"]
+    assert len(await _versions(db, race)) == 1
+    sheet = await client.get(f"/api/v1/races/{race.race_id}/results/export.xlsx")
+    assert sheet.status_code == 200
+    assert sheet.content[:2] == b"PK"

@@ -186,6 +186,14 @@ class RaceResultsController(Controller):
         found = services.public_starts(await results.race_result(race_id))
         return _attachment(exports.results_csv([found]), CSV, f"results-{found.code}.csv")
 
+    @get("/results/export.xlsx", operation_id="ExportRaceResultsXlsx",
+         summary="The race's result as XLSX", responses=error_responses(NotFound),
+         media_type=XLSX)
+    async def export_xlsx(self, race_id: FromPath[str],
+                          results: NamedDependency[ResultService]) -> Response[bytes]:
+        found = services.public_starts(await results.race_result(race_id))
+        return _attachment(exports.results_xlsx([found]), XLSX, f"results-{found.code}.xlsx")
+
     @post("/objections", operation_id="LodgeObjection", guards=[officials],
           security=BEARER_SECURITY,
           summary="Lodge an objection (during the window) or a stewards' inquiry",

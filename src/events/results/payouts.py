@@ -50,7 +50,6 @@ from events.results.models import (
     ResultRow,
     ResultStatus,
     ResultVersion,
-    StarterResult,
 )
 from events.results.notifications import notify
 
@@ -136,10 +135,7 @@ async def _due(session: AsyncSession, race: Race, rows: Sequence[ResultRow]) -> 
         return []
     result = allocation.allocate(table.table, [
         allocation.Starter(starter_id=str(r.entry_id), position=r.place,
-                           status=allocation.StarterStatus(r.status)
-                           if r.status != StarterResult.FINISHED
-                           else allocation.StarterStatus.FINISHED)
-        for r in rows])
+                           status=allocation.StarterStatus(r.status)) for r in rows])
     due: list[_Due] = []
     for prize in result.prizes:
         if prize.prize_fen <= 0 or prize.place is None:

@@ -271,7 +271,7 @@ class StartListService:
         entries = registration.EntryService(self.session, self.settings)
         try:
             left = await entries.scratch(registration.Actor(user_id=actor.user_id,
-                                                            role=Role.ORGANISER),
+                                                            role=actor.role),
                                          str(entry_id), reason)
         except Conflict:
             return None  # no longer active in registration: nothing more to do there
