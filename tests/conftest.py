@@ -38,6 +38,9 @@ pytest_plugins = ["tests.browser"]
 
 PG_URL = os.environ.get("EVENTS_TEST_DATABASE_URL",
                         "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n: a database per worker
+    PG_URL = make_url(PG_URL).set(database=f"{make_url(PG_URL).database}_{worker}"
+                                  ).render_as_string(hide_password=False)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PASSWORD = "correct horse battery"
 

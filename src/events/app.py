@@ -29,7 +29,11 @@ from events.db.engine import Database
 from events.festivals.controllers import FestivalController
 from events.funding.controllers import FundingController, SponsorController
 from events.funding.pages import FundingPageController
+from events.funding.wiring import connect as connect_funding
 from events.health import health
+from events.live.controllers import LiveResultsController
+from events.live.pages import LiveResultsPageController
+from events.live.wiring import create_feed, publishing
 from events.payments.controllers import (
     FestivalPaymentController,
     PaymentController,
@@ -38,6 +42,8 @@ from events.payments.controllers import (
 from events.payments.gateway import stripe_lifespan
 from events.problems import exception_handlers
 from events.registration.controllers import ROUTES as REGISTRATION_ROUTES
+from events.results.controllers import ROUTES as RESULTS_ROUTES
+from events.results.pages import OfficialsPageController
 from events.ticketing.controllers import TicketingController
 from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
@@ -59,6 +65,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
     SponsorController, FundingController, FundingPageController,
+    *RESULTS_ROUTES, OfficialsPageController,
+    LiveResultsController, LiveResultsPageController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
@@ -73,6 +81,8 @@ OPENAPI_TAGS = [
     Tag(name="Ticketing", description="Ticket types, capacity, orders, signed QR tickets"),
     Tag(name="Check-in", description="Gate scans, offline sync, attendance"),
     Tag(name="Funding", description="Sponsors, the append-only funding ledger, coverage"),
+    Tag(name="Results", description="Start lists, results, objections, prize money owed"),
+    Tag(name="Live results", description="Results served from memory and pushed as SSE"),
 ]
 
 
@@ -99,8 +109,10 @@ def create_app(settings: Settings | None = None, *,
                extra_route_handlers: Sequence[ControllerRouterHandler] = ()) -> Litestar:
     """Build the application. ``settings`` defaults to the environment's."""
     settings = settings or get_settings()
+    connect_funding()
     settings.signing_key()  # fail at start, not at the first login, when the key is missing
     database = Database.from_settings(settings)
+    feed = create_feed(settings, database)
 
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -108,6 +120,11 @@ def create_app(settings: Settings | None = None, *,
             yield
         finally:
             await database.dispose()
+
+    @asynccontextmanager
+    async def live_lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with publishing(feed):
+            yield
 
     def provide_settings() -> Settings:
         return settings
@@ -122,9 +139,10 @@ def create_app(settings: Settings | None = None, *,
         middleware=[AuthenticationMiddleware()],
         exception_handlers=exception_handlers,
         openapi_config=_openapi(),
-        lifespan=[database_lifespan, stripe_lifespan],
-        state=State({"settings": settings, "db": database}),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        lifespan=[database_lifespan, stripe_lifespan, live_lifespan],
+        state=State({"settings": settings, "db": database, "live": feed}),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
+                                             exclude_opt_key="skip_compression"),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             log_exceptions="never", disable_stack_trace={404},

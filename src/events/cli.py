@@ -39,7 +39,9 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     uvicorn.run("events.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port,
                 workers=None if reload else (workers or settings.workers), reload=reload,
-                log_level=settings.log_level.lower(), proxy_headers=True, access_log=False)
+                log_level=settings.log_level.lower(), proxy_headers=True, access_log=False,
+                # Open results streams never end by themselves: stop waiting for them.
+                timeout_graceful_shutdown=5)
 
 
 @main.group()
@@ -266,6 +268,31 @@ def mail_send() -> None:
     click.echo(f"Sent {sent} of {attempted} due messages.")
     if sent < attempted:
         raise click.ClickException("Some messages were not sent; they will be retried.")
+
+
+@main.group()
+def results() -> None:
+    """Race results."""
+
+
+@results.command("replay")
+@click.argument("race")
+@click.option("--festival", "festival", default=None, help="Festival id or slug (for a code)")
+@click.option("--speed", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="Faster than life: 10 s a step at 1, 1 s at 10")
+def results_replay(race: str, festival: str | None, speed: float) -> None:
+    """Run a race live for a demo: start list, provisional result, official (by id or code).
+
+    Watch /festivals/{id}/results or /overlay move. The server and this command both need
+    EVENTS_REDIS_URL (the same Redis) for the server's pages to hear it.
+    """
+    from events.live.replay import ReplayError, replay
+
+    try:
+        _run(lambda: replay(get_settings(), race, festival_ref=festival, speed=speed,
+                            say=click.echo))
+    except ReplayError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.group()

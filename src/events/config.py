@@ -102,6 +102,22 @@ class Settings(BaseSettings):
     """The fake 'test' provider (pay with one click, for demos). Never on when Stripe is
     configured; by default on only in dev and test."""
 
+    redis_url: str | None = None
+    """Redis (``redis://127.0.0.1:6379/0``) for what crosses workers and processes: live
+    results. Unset: in memory, which serves one worker (``make run``)."""
+
+    redis_prefix: str = "events"
+    """Prefix of every Redis key and channel (several deployments can share one Redis)."""
+
+    live_history: int = Field(default=500, ge=10, le=100_000)
+    """Changes kept per festival for streams resuming with ``Last-Event-ID``."""
+
+    live_max_streams: int = Field(default=20_000, ge=1, le=1_000_000)
+    """Live results streams one worker holds; more get 503 with ``Retry-After``."""
+
+    live_stream_backlog: int = Field(default=64, ge=1, le=10_000)
+    """Events queued for one stream; a client further behind is dropped and resumes."""
+
     @property
     def stripe_enabled(self) -> bool:
         key = self.stripe_secret_key

@@ -19,14 +19,15 @@ from events.festivals.models import Festival
 from events.festivals.services import FestivalService
 from events.funding.demo import demo_funding
 from events.registration.demo import demo_entries
+from events.results.demo import demo_results
 from events.ticketing.demo import demo_tickets
 
 DEMO_SLUG = "dangjiren-2027"
 DEMO_PASSWORD_SUFFIX = "-demo-2027"  # noqa: S105 - demo accounts, printed on purpose
 
 DemoStep = Callable[[AsyncSession, Festival], Awaitable[list[str]]]
-DEMO_STEPS: list[DemoStep] = [load_demo_awards, demo_entries, demo_tickets]
-DEMO_STEPS.append(demo_funding)
+DEMO_STEPS: list[DemoStep] = [load_demo_awards, demo_entries, demo_tickets, demo_results,
+                               demo_funding]
 
 DEMO_USERS = [
     ("organiser", Role.ORGANISER, "Demo organiser 组委会"),

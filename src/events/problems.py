@@ -83,8 +83,11 @@ def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: s
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return problem(request, status=exc.status_code, code=exc.instance_code, title=exc.title,
-                   detail=exc.detail, **exc.extra)
+    response = problem(request, status=exc.status_code, code=exc.instance_code,
+                       title=exc.title, detail=exc.detail, **exc.extra)
+    if "retry_after" in exc.extra:  # seconds, in the body and as the standard header
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 def validation_error_handler(request: Request[Any, Any, Any],

@@ -144,3 +144,12 @@ def forget_device(device_id: uuid.UUID) -> None:
     for token_hash, (principal, _) in list(_device_cache.items()):
         if principal.id == device_id:
             _device_cache.pop(token_hash, None)
+
+
+async def display_names(session: AsyncSession, user_ids: Sequence[uuid.UUID]
+                        ) -> dict[uuid.UUID, str]:
+    """For other domains (who recorded a result): user id → display name, else username."""
+    if not user_ids:
+        return {}
+    rows = (await session.exec(select(User).where(col(User.id).in_(list(user_ids))))).all()
+    return {u.id: u.display_name or u.username for u in rows}

@@ -770,3 +770,47 @@ def prize_list_read(festival: Festival, row: PrizeList | None) -> schemas.PrizeL
         withholding_enabled=row.withholding_enabled,
         withholding_rate_bp=row.withholding_rate_bp,
         withholding_threshold_fen=row.withholding_threshold_fen, updated_at=row.updated_at)
+
+
+@dataclass(frozen=True)
+class PrizeTable:
+    """A category's place awards as the results domain needs them (amounts in fen)."""
+
+    category_id: uuid.UUID
+    ranked_by: str
+    currency: str
+    awards_by_place: dict[int, Award]
+    shares: dict[uuid.UUID, list[AwardPayeeShare]]
+    withholding: allocation.WithholdingRule
+
+    @property
+    def table(self) -> dict[int, int]:
+        return {place: award.prize_fen for place, award in self.awards_by_place.items()}
+
+
+async def prize_table(session: AsyncSession, festival_id: uuid.UUID,
+                      category_id: uuid.UUID) -> PrizeTable | None:
+    """For the results domain: a category's prize table, payee shares and withholding rule
+    (None when the category does not exist at this festival)."""
+    category = await session.get(AwardCategory, category_id)
+    if category is None or category.festival_id != festival_id:
+        return None
+    service = AwardService(session)
+    awards = [a for a in await service.awards(festival_id, category_id) if a.place is not None]
+    festival = await service.festival(festival_id)
+    return PrizeTable(
+        category_id=category.id, ranked_by=str(category.ranked_by), currency=festival.currency,
+        awards_by_place={a.place: a for a in awards if a.place is not None},
+        shares=await service.shares_of(a.id for a in awards),
+        withholding=withholding_rule(await session.get(PrizeList, festival_id)))
+
+
+async def category_names(session: AsyncSession, festival_id: uuid.UUID
+                         ) -> dict[uuid.UUID, AwardCategory]:
+    """For the results domain: the festival's categories by id."""
+    return {c.id: c for c in await AwardService(session).categories(festival_id)}
+
+
+async def award_names(session: AsyncSession, festival_id: uuid.UUID) -> dict[uuid.UUID, Award]:
+    """For the results domain: the festival's awards by id."""
+    return {a.id: a for a in await AwardService(session).awards(festival_id)}

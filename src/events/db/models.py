@@ -11,8 +11,9 @@ from events.festivals import models as festival_models
 from events.funding import models as funding_models
 from events.payments import models as payment_models
 from events.registration import models as registration_models
+from events.results import models as results_models
 from events.ticketing import models as ticketing_models
 
 __all__ = ["access_models", "award_models", "checkin_models", "festival_models",
-           "funding_models", "metadata",
-           "payment_models", "registration_models", "ticketing_models"]
+           "funding_models", "metadata", "payment_models", "registration_models",
+           "results_models", "ticketing_models"]

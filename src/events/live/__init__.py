@@ -1,0 +1,1 @@
+"""Live results: the festival's results served from memory and pushed to every open page."""
