@@ -16,8 +16,9 @@ from events.db.engine import Database
 from events.funding.models import FundingRecord, Sponsor, SponsorInKind
 from tests.conftest import Client
 from tests.payments.conftest import fake_stripe, handler, settings
+from tests.results.conftest import make_race, official
 
-__all__ = ["fake_stripe", "handler", "settings"]
+__all__ = ["fake_stripe", "handler", "make_race", "official", "settings"]
 
 
 def base(festival: dict[str, Any]) -> str:
