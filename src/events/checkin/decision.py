@@ -17,8 +17,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from events.db.base import UTCDateTime
 from events.db.engine import Database
@@ -97,9 +100,9 @@ v AS (
     WHEN NOT COALESCE(f.device_ok, FALSE) THEN 'device_revoked'
     WHEN f.prior_result IS NOT NULL THEN 'replay'
     WHEN f.ticket_id IS NULL THEN 'invalid'
-    WHEN f.revoked OR f.serial <> :serial::int THEN 'revoked'
     WHEN f.status <> 'valid' THEN 'canceled'
-    WHEN NOT f.today_ok THEN 'wrong_day'
+    WHEN f.revoked OR f.serial <> :serial::int THEN 'revoked'
+    WHEN NOT f.today_ok AND :kind::text = 'entry' THEN 'wrong_day'
     WHEN f.list_id IS NULL THEN 'wrong_gate'
     ELSE 'go' END AS verdict
   FROM facts f
@@ -120,7 +123,9 @@ exited AS (
   UPDATE checkin_presence p SET inside = FALSE, last_change_at = :at::timestamptz
   FROM v
   WHERE :kind::text = 'exit' AND v.verdict = 'go' AND p.ticket_id = :ticket::uuid
-    AND p.enclosure_id = v.list_id AND p.day = :today::date AND p.inside
+    AND p.enclosure_id = v.list_id AND p.inside AND p.last_change_at <= :at::timestamptz
+    AND p.day = (SELECT max(q.day) FROM checkin_presence q WHERE q.ticket_id = :ticket::uuid
+                 AND q.enclosure_id = v.list_id AND q.day <= :today::date)
   RETURNING p.ticket_id
 ),
 o AS (
@@ -316,14 +321,20 @@ _SQLITE_FACTS = sa.text(
 ).columns(status=sa.String(), serial=sa.Integer(), revoked=sa.Boolean(),
           today_ok=sa.Boolean(), list_id=_UUID)
 
+_SQLITE_EXIT_DAY = sa.text(
+    "SELECT max(day) AS day FROM checkin_presence WHERE ticket_id = :ticket "
+    "AND enclosure_id = :list AND day <= :today").bindparams(
+    sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID),
+    sa.bindparam("today", type_=sa.Date())).columns(day=sa.Date())
+
 _SQLITE_PRESENCE = sa.text(
-    "SELECT p.first_entry_at, p.first_gate_id, p.inside, e.allow_reentry "
+    "SELECT p.first_entry_at, p.first_gate_id, p.inside, e.allow_reentry, p.last_change_at "
     "FROM enclosure e LEFT JOIN checkin_presence p ON p.enclosure_id = e.id "
     " AND p.ticket_id = :ticket AND p.day = :today WHERE e.id = :list").bindparams(
     sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID),
     sa.bindparam("today", type_=sa.Date())
 ).columns(first_entry_at=_TIME, first_gate_id=_UUID, inside=sa.Boolean(),
-          allow_reentry=sa.Boolean())
+          allow_reentry=sa.Boolean(), last_change_at=_TIME)
 
 
 async def _device_ok(conn: Any, device_id: uuid.UUID) -> bool:
@@ -357,11 +368,11 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
         list_id = facts.list_id if facts is not None else None
         if facts is None:
             verdict = "invalid"
-        elif facts.revoked or facts.serial != scan.serial:
-            verdict = "revoked"
         elif facts.status != "valid":
             verdict = "canceled"
-        elif not facts.today_ok:
+        elif facts.revoked or facts.serial != scan.serial:
+            verdict = "revoked"
+        elif not facts.today_ok and scan.kind == "entry":
             verdict = "wrong_day"
         elif list_id is None:
             verdict = "wrong_gate"
@@ -372,14 +383,19 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
         result: str = "error"
         reason: str | None = verdict
         if verdict == GO:
-            place = (await conn.execute(_SQLITE_PRESENCE, {**base, "list": list_id})).first()
+            day = scan.today
+            if scan.kind == "exit":  # the latest day it entered: an exit after midnight too
+                day = (await conn.execute(_SQLITE_EXIT_DAY, {**base, "list": list_id})
+                       ).scalar() or scan.today
+            place = (await conn.execute(_SQLITE_PRESENCE, {**base, "list": list_id,
+                                                           "today": day})).first()
             assert place is not None
             first_at, first_gate = place.first_entry_at, place.first_gate_id
-            key = {"ticket_id": scan.ticket_id, "enclosure_id": list_id, "day": scan.today}
+            key = {"ticket_id": scan.ticket_id, "enclosure_id": list_id, "day": day}
             where = sa.and_(*(presence_table.c[k] == v for k, v in key.items()))
             if scan.kind == "exit":
                 result, reason = "ok", None
-                if place.inside:
+                if place.inside and place.last_change_at <= scan.at:
                     await conn.execute(presence_table.update().where(where).values(
                         inside=False, last_change_at=scan.at))
             elif first_at is None:
@@ -401,3 +417,65 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
     return ScanOutcome(verdict=verdict, result=result, reason=reason, enclosure_id=list_id,
                        first_entry_at=first_at, first_entry_gate_id=first_gate, logged=True,
                        conflict=conflict)
+
+
+# --- presence from the facts, in the order they happened --------------------------------
+
+_FACTS = sa.text(
+    "SELECT kind, CASE WHEN offline THEN client_time ELSE server_time END AS at, gate_id, "
+    "device_id, nonce FROM checkin_scan WHERE ticket_id = :ticket AND enclosure_id = :list "
+    "AND (result = 'ok' OR conflict)").bindparams(
+    sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID)
+).columns(at=_TIME, gate_id=_UUID, device_id=_UUID)
+
+
+def presence_from_facts(facts: Any, zone: ZoneInfo) -> dict[dt.date, dict[str, Any]]:
+    """Who is inside, replayed from the passages (admissions and exits) of one ticket on one
+    check-in list in the order they happened, whatever order they were uploaded in. Ties
+    are broken by kind (an entry before an exit at the same instant), then device and
+    nonce. An entry opens (or re-opens) the row of its local day; an exit closes the row of
+    the latest entry before it, after midnight too."""
+    rows: dict[dt.date, dict[str, Any]] = {}
+    current: dict[str, Any] | None = None
+    ordered = sorted(facts, key=lambda f: (f.at, f.kind == "exit", str(f.device_id), f.nonce))
+    for fact in ordered:
+        if fact.kind == "entry":
+            day = fact.at.astimezone(zone).date()
+            current = rows.get(day)
+            if current is None:
+                current = rows[day] = {
+                    "day": day, "first_entry_at": fact.at, "first_gate_id": fact.gate_id,
+                    "first_device_id": fact.device_id, "inside": True, "entries": 1,
+                    "last_change_at": fact.at}
+            else:
+                current.update(inside=True, entries=current["entries"] + 1,
+                               last_change_at=fact.at)
+        elif current is not None and current["inside"]:
+            current.update(inside=False, last_change_at=fact.at)
+    return rows
+
+
+async def replay_presence(db: Database, zone: ZoneInfo,
+                          pairs: set[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Rewrite the presence rows of these (ticket, check-in list) pairs from their facts.
+
+    Run after offline facts are uploaded (never on the live scan path): an offline scan
+    may be older than what was already recorded. Conflicts stay flagged on their scans; a
+    row a live scan changed after the newest fact read here is left to that scan."""
+    from events.checkin.models import Presence
+
+    table: Any = Presence.__table__  # type: ignore[attr-defined]
+    for ticket_id, list_id in sorted(pairs):
+        async with db.engine.begin() as conn:
+            if not db.is_sqlite:  # one replay of a pair at a time
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                    sa.func.hashtextextended(f"presence:{ticket_id}:{list_id}", 0))))
+            facts = (await conn.execute(_FACTS, {"ticket": ticket_id, "list": list_id})).all()
+            for row in presence_from_facts(facts, zone).values():
+                values = {"ticket_id": ticket_id, "enclosure_id": list_id, **row}
+                insert: Any = (sqlite_insert if db.is_sqlite else pg_insert)(table)
+                insert = insert.values(**values)
+                await conn.execute(insert.on_conflict_do_update(
+                    index_elements=["ticket_id", "enclosure_id", "day"],
+                    set_={k: insert.excluded[k] for k in row if k != "day"},
+                    where=table.c.last_change_at <= insert.excluded.last_change_at))

@@ -90,6 +90,9 @@ class Revocation(msgspec.Struct):
     id: int
     ticket_id: str
     serial: int
+    reason: str
+    """``canceled`` or ``refunded`` (the ticket no longer admits: scanners answer
+    ``canceled``), or ``changed`` (a newer code replaced this one: ``revoked``)."""
 
 
 class EnclosureInfo(msgspec.Struct):

@@ -31,6 +31,7 @@ from events.checkin.decision import (
     ScanOutcome,
     decide,
     record_refusal,
+    replay_presence,
 )
 from events.config import Settings
 from events.db.base import UTCDateTime, utcnow
@@ -46,9 +47,8 @@ MAX_OFFLINE_AGE = dt.timedelta(days=14)
 EXPLANATIONS: dict[str | None, tuple[str, str]] = {
     None: ("请通行", "Welcome, go ahead"),
     "invalid": ("无效票：不是本活动的门票", "Not a valid ticket for this festival"),
-    "revoked": ("此二维码已作废（已退票或已换票）", "This code was revoked (refunded or reissued)"),
-    "canceled": ("此票已取消", "This ticket was cancelled"),
-    "unpaid": ("此票未付款", "This ticket is not paid"),
+    "canceled": ("此票已取消或已退票", "This ticket was cancelled or refunded"),
+    "revoked": ("此二维码已作废，已换发新码", "This code was replaced by a newer one"),
     "wrong_day": ("此票今日无效", "This ticket is not valid today"),
     "wrong_gate": ("此票不能从本门入场", "This ticket does not admit through this gate"),
     "already_redeemed": ("此票今日已入场", "Already entered today"),
@@ -110,8 +110,15 @@ class CheckinService:
                 errors.extend(exc.errors)
         if errors:
             raise ValidationFailed(errors)
-        items = []
-        for item in request.scans:
+        # Decided in the order they happened (ties: entries first, then by nonce), so the
+        # conflicts flagged are those of that order; answered in the order sent.
+        order = sorted(range(len(request.scans)), key=lambda i: (
+            _aware(request.scans[i].scanned_at), request.scans[i].type == "exit",
+            request.scans[i].nonce))
+        answers: dict[int, schemas.SyncItem] = {}
+        passages: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        for index in order:
+            item = request.scans[index]
             attempt = _Attempt(secret=item.secret, nonce=item.nonce,
                                gate_id=self._gate(device, context, item.gate_id, "gate_id"),
                                kind=item.type, at=_aware(item.scanned_at),
@@ -124,10 +131,16 @@ class CheckinService:
             else:
                 claims, outcome = await self._decide(device, context, attempt, now)
             answer = _answer(context, claims, outcome, attempt.kind)
-            items.append(schemas.SyncItem(nonce=item.nonce, status=answer.status,
-                                          reason=answer.reason, conflict=outcome.conflict,
-                                          replayed=answer.replayed,
-                                          first_entry=answer.first_entry))
+            answers[index] = schemas.SyncItem(nonce=item.nonce, status=answer.status,
+                                              reason=answer.reason, conflict=outcome.conflict,
+                                              replayed=answer.replayed,
+                                              first_entry=answer.first_entry)
+            if claims is not None and outcome.enclosure_id is not None \
+                    and (outcome.result == "ok" or outcome.conflict):
+                passages.add((claims.ticket_id, outcome.enclosure_id))
+        # Who is inside follows the facts in time order, whatever order they arrived in.
+        await replay_presence(self.db, context.zone, passages)
+        items = [answers[i] for i in range(len(request.scans))]
         return schemas.SyncResult(accepted=sum(1 for i in items if not i.replayed),
                                   conflicts=sum(1 for i in items if i.conflict), items=items)
 
@@ -187,7 +200,8 @@ class CheckinService:
             festival_id=str(festival_id), timezone=context.zone.key, gate_id=str(gate_id),
             keys=[schemas.PublicKey(kid=k.kid, public_key=base64.b64encode(k.public_key)
                                     .decode()) for k in context.keys.values()],
-            revocations=[schemas.Revocation(id=r.id, ticket_id=r.ticket_id, serial=r.serial)
+            revocations=[schemas.Revocation(id=r.id, ticket_id=r.ticket_id, serial=r.serial,
+                                            reason=r.reason)
                          for r in revocations],
             cursor=revocations[-1].id if revocations else since,
             enclosures=enclosures,
@@ -275,7 +289,8 @@ _DAY_PRESENCE = sa.text(
     inside=sa.Boolean())
 _SCAN_COUNTS = sa.text(
     "SELECT COUNT(*) AS scans, "
-    "COALESCE(SUM(CASE WHEN result = 'error' THEN 1 ELSE 0 END), 0) AS refused, "
+    "COALESCE(SUM(CASE WHEN result = 'error' AND NOT conflict THEN 1 ELSE 0 END), 0) "
+    "AS refused, "
     "COALESCE(SUM(CASE WHEN conflict THEN 1 ELSE 0 END), 0) AS conflicts "
     "FROM checkin_scan WHERE festival_id = :f AND server_time >= :start AND server_time < :end"
 ).bindparams(_F, sa.bindparam("start", type_=UTCDateTime()),

@@ -55,6 +55,8 @@ const BOTH = {
   child: ["（儿童票）", " (child ticket)"],
 };
 
+import {decideOffline} from "/static/checkin-decision.js";
+
 const config = JSON.parse(document.getElementById("scanner-config").textContent);
 const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
 const $ = id => document.getElementById(id);
@@ -301,17 +303,6 @@ function explained(reason) {
   return {zh, en};
 }
 
-/** The check-in list a ticket of enclosure ``number`` uses at this gate, as the server
- * picks it: its own enclosure, else the one containing it, if a gate list allows this gate.
- * undefined: the enclosure is unknown here; null: no list admits through this gate. */
-function checkinList(keysNow, number) {
-  const own = keysNow.enclosures.find(e => e.number === number);
-  if (!own) return undefined;
-  const parent = keysNow.enclosures.find(e => e.id === own.parent_id);
-  const admits = e => e && (e.gate_ids.length === 0 || e.gate_ids.includes(keysNow.gate_id));
-  return [own, parent].find(admits) ?? null;
-}
-
 function admittedToday(day) {
   const record = store.get("admitted", null);
   return record && record.day === day ? record : {day, entries: {}};
@@ -326,41 +317,39 @@ function remember(day, ticketId, listId, change) {
 
 async function decideLocally(secret, kind) {
   const keysNow = keys();
-  if (!keysNow) return {status: "error", reason: "ambiguous", ...explained("ambiguous")};
-  const claims = await verifyToken(secret, keysNow, verifier);
-  const refuse = reason => ({status: "error", reason, ...explained(reason)});
-  if (typeof claims === "string") return refuse("invalid");
-  if (keysNow.revoked.includes(`${claims.ticketId}:${claims.serial}`)) return refuse("revoked");
-  let today;
+  const claims = keysNow ? await verifyToken(secret, keysNow, verifier) : "no_keys";
+  let today = null;
   try {
-    today = dayNumber(keysNow.timezone, Date.now());
+    if (keysNow) today = dayNumber(keysNow.timezone, Date.now());
   } catch {
-    return refuse("ambiguous");
+    today = null;
   }
-  if (!claims.days.includes(today)) return refuse("wrong_day");
-  const list = checkinList(keysNow, claims.enclosure);
-  if (list === undefined) return refuse("ambiguous");
-  if (list === null) return refuse("wrong_gate");
-  const seen = admittedToday(today).entries[`${claims.ticketId}:${list.id}`];
-  const gate = gateOf(keysNow, keysNow.gate_id);
-  const child = claims.flags & 1;
-  if (kind === "exit") {
-    if (seen) remember(today, claims.ticketId, list.id, {inside: false});
-    return {status: "ok", reason: null, ...explained("exit"), ticketId: claims.ticketId};
+  const record = today === null ? null : admittedToday(today);
+  const decision = decideOffline({
+    claims, keys: keysNow, kind, today,
+    seenOf: listId => record?.entries[`${claims.ticketId}:${listId}`]});
+  const ticketId = typeof claims === "string" ? undefined : claims.ticketId;
+  if (decision.change) {
+    const gate = gateOf(keysNow, keysNow.gate_id);
+    const {first, ...change} = decision.change;
+    remember(today, ticketId, decision.list.id, {
+      ...change, ...(first ? {at: Date.now(), gate_zh: gate?.name_zh, gate_en: gate?.name_en} : {})});
   }
-  if (seen && !(seen.inside === false && list.allow_reentry)) {
+  if (decision.reason === "already_redeemed") {
+    const seen = decision.seen;
     const at = clockText(keysNow.timezone, seen.at);
     return {
-      status: "error", reason: "already_redeemed", ticketId: claims.ticketId,
+      status: "error", reason: "already_redeemed", ticketId,
       zh: `此票今日已于 ${at} 从${seen.gate_zh || TEXT.zh.other_gate}入场`,
       en: `Already entered today at ${at} via ${seen.gate_en || TEXT.en.other_gate}`,
       firstEntry: {at: seen.at, gate_name_zh: seen.gate_zh, gate_name_en: seen.gate_en},
     };
   }
-  remember(today, claims.ticketId, list.id, {
-    inside: true, ...(seen ? {} : {at: Date.now(), gate_zh: gate?.name_zh, gate_en: gate?.name_en})});
+  if (decision.status !== "ok") return {status: "error", reason: decision.reason, ticketId, ...explained(decision.reason)};
+  if (kind === "exit") return {status: "ok", reason: null, ticketId, ...explained("exit")};
   const ok = explained("ok");
-  return {status: "ok", reason: null, ticketId: claims.ticketId,
+  const child = claims.flags & 1;
+  return {status: "ok", reason: null, ticketId,
           zh: ok.zh + (child ? BOTH.child[0] : ""), en: ok.en + (child ? BOTH.child[1] : "")};
 }
 
@@ -462,11 +451,15 @@ async function refreshKeys() {
   if (!response.ok) return;
   const fresh = await response.json();
   const revoked = new Set(current ? current.revoked : []);
-  for (const r of fresh.revocations) revoked.add(`${r.ticket_id}:${r.serial}`);
+  const canceled = new Set(current?.canceled ?? []);
+  for (const r of fresh.revocations) {
+    revoked.add(`${r.ticket_id}:${r.serial}`);
+    if (r.reason === "canceled" || r.reason === "refunded") canceled.add(r.ticket_id);
+  }
   store.set("keys", {
     festival_id: fresh.festival_id, timezone: fresh.timezone, gate_id: fresh.gate_id,
     keys: fresh.keys, enclosures: fresh.enclosures, gates: fresh.gates, cursor: fresh.cursor,
-    revoked: [...revoked], fetched_at: Date.now(), skew_ms: Date.now() - Date.parse(fresh.server_time)});
+    revoked: [...revoked], canceled: [...canceled], fetched_at: Date.now(), skew_ms: Date.now() - Date.parse(fresh.server_time)});
   renderDevice();
 }
 
