@@ -18,7 +18,6 @@ HERE = Path(__file__).parent
 CASES: dict[str, Any] = json.loads((HERE / "scan_cases.json").read_text(encoding="utf-8"))
 DECISION_JS = HERE.parents[1] / "src" / "events" / "web" / "static" / "checkin-decision.js"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-FORGED = "AEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 
 @dataclass
