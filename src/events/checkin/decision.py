@@ -423,19 +423,29 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
 
 _FACTS = sa.text(
     "SELECT kind, CASE WHEN offline THEN client_time ELSE server_time END AS at, gate_id, "
-    "device_id, nonce FROM checkin_scan WHERE ticket_id = :ticket AND enclosure_id = :list "
-    "AND (result = 'ok' OR conflict)").bindparams(
+    "device_id, nonce, conflict FROM checkin_scan WHERE ticket_id = :ticket "
+    "AND enclosure_id = :list AND (result = 'ok' OR conflict)").bindparams(
     sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID)
-).columns(at=_TIME, gate_id=_UUID, device_id=_UUID)
+).columns(at=_TIME, gate_id=_UUID, device_id=_UUID, conflict=sa.Boolean())
+_REENTRY = sa.text("SELECT allow_reentry FROM enclosure WHERE id = :list").bindparams(
+    sa.bindparam("list", type_=_UUID))
+_FLAG_CONFLICT = sa.text(
+    "UPDATE checkin_scan SET conflict = TRUE WHERE device_id = :device AND nonce = :nonce"
+).bindparams(sa.bindparam("device", type_=_UUID))
 
 
-def presence_from_facts(facts: Any, zone: ZoneInfo) -> dict[dt.date, dict[str, Any]]:
+def presence_from_facts(facts: Any, zone: ZoneInfo, allow_reentry: bool
+                        ) -> tuple[dict[dt.date, dict[str, Any]], set[tuple[uuid.UUID, str]]]:
     """Who is inside, replayed from the passages (admissions and exits) of one ticket on one
     check-in list in the order they happened, whatever order they were uploaded in. Ties
     are broken by kind (an entry before an exit at the same instant), then device and
     nonce. An entry opens (or re-opens) the row of its local day; an exit closes the row of
-    the latest entry before it, after midnight too."""
+    the latest entry before it, after midnight too.
+
+    Also the (device, nonce) of each entry that, in this order, came while the ticket was
+    already inside (or after an exit where the list allows no re-entry): the conflicts."""
     rows: dict[dt.date, dict[str, Any]] = {}
+    conflicts: set[tuple[uuid.UUID, str]] = set()
     current: dict[str, Any] | None = None
     ordered = sorted(facts, key=lambda f: (f.at, f.kind == "exit", str(f.device_id), f.nonce))
     for fact in ordered:
@@ -448,30 +458,45 @@ def presence_from_facts(facts: Any, zone: ZoneInfo) -> dict[dt.date, dict[str, A
                     "first_device_id": fact.device_id, "inside": True, "entries": 1,
                     "last_change_at": fact.at}
             else:
+                if current["inside"] or not allow_reentry:
+                    conflicts.add((fact.device_id, fact.nonce))
                 current.update(inside=True, entries=current["entries"] + 1,
                                last_change_at=fact.at)
         elif current is not None and current["inside"]:
             current.update(inside=False, last_change_at=fact.at)
-    return rows
+    return rows, conflicts
 
 
 async def replay_presence(db: Database, zone: ZoneInfo,
-                          pairs: set[tuple[uuid.UUID, uuid.UUID]]) -> None:
+                          pairs: set[tuple[uuid.UUID, uuid.UUID]]
+                          ) -> set[tuple[uuid.UUID, str]]:
     """Rewrite the presence rows of these (ticket, check-in list) pairs from their facts.
 
     Run after offline facts are uploaded (never on the live scan path): an offline scan
     may be older than what was already recorded. Conflicts stay flagged on their scans; a
-    row a live scan changed after the newest fact read here is left to that scan."""
+    row a live scan changed after the newest fact read here is left to that scan.
+
+    Returns the (device, nonce) of scans newly flagged as conflicts: an entry that turns
+    out, in time order, to have come while the ticket was inside. A flag is only ever
+    added, never taken away."""
     from events.checkin.models import Presence
 
     table: Any = Presence.__table__  # type: ignore[attr-defined]
+    flagged: set[tuple[uuid.UUID, str]] = set()
     for ticket_id, list_id in sorted(pairs):
         async with db.engine.begin() as conn:
             if not db.is_sqlite:  # one replay of a pair at a time
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
                     sa.func.hashtextextended(f"presence:{ticket_id}:{list_id}", 0))))
             facts = (await conn.execute(_FACTS, {"ticket": ticket_id, "list": list_id})).all()
-            for row in presence_from_facts(facts, zone).values():
+            reentry = bool((await conn.execute(_REENTRY, {"list": list_id})).scalar())
+            rows, conflicts = presence_from_facts(facts, zone, reentry)
+            for fact in facts:
+                if (fact.device_id, fact.nonce) in conflicts and not fact.conflict:
+                    await conn.execute(_FLAG_CONFLICT, {"device": fact.device_id,
+                                                        "nonce": fact.nonce})
+                    flagged.add((fact.device_id, fact.nonce))
+            for row in rows.values():
                 values = {"ticket_id": ticket_id, "enclosure_id": list_id, **row}
                 insert: Any = (sqlite_insert if db.is_sqlite else pg_insert)(table)
                 insert = insert.values(**values)
@@ -479,3 +504,4 @@ async def replay_presence(db: Database, zone: ZoneInfo,
                     index_elements=["ticket_id", "enclosure_id", "day"],
                     set_={k: insert.excluded[k] for k in row if k != "day"},
                     where=table.c.last_change_at <= insert.excluded.last_change_at))
+    return flagged

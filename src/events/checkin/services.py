@@ -139,8 +139,11 @@ class CheckinService:
                     and (outcome.result == "ok" or outcome.conflict):
                 passages.add((claims.ticket_id, outcome.enclosure_id))
         # Who is inside follows the facts in time order, whatever order they arrived in.
-        await replay_presence(self.db, context.zone, passages)
+        flagged = await replay_presence(self.db, context.zone, passages)
         items = [answers[i] for i in range(len(request.scans))]
+        for answered in items:
+            if (device.id, answered.nonce) in flagged:
+                answered.conflict = True
         return schemas.SyncResult(accepted=sum(1 for i in items if not i.replayed),
                                   conflicts=sum(1 for i in items if i.conflict), items=items)
 
