@@ -298,6 +298,14 @@ _SCAN_COUNTS = sa.text(
     "FROM checkin_scan WHERE festival_id = :f AND server_time >= :start AND server_time < :end"
 ).bindparams(_F, sa.bindparam("start", type_=UTCDateTime()),
              sa.bindparam("end", type_=UTCDateTime()))
+_CONFLICTS = sa.text(
+    "SELECT ticket_id, CASE WHEN offline THEN client_time ELSE server_time END AS at, gate_id, "
+    "first_entry_at, first_entry_gate_id FROM checkin_scan WHERE festival_id = :f AND conflict "
+    "AND server_time >= :start AND server_time < :end ORDER BY at DESC, id DESC LIMIT 100"
+).bindparams(_F, sa.bindparam("start", type_=UTCDateTime()),
+             sa.bindparam("end", type_=UTCDateTime())).columns(
+    ticket_id=sa.Uuid(), at=UTCDateTime(), gate_id=sa.Uuid(), first_entry_at=UTCDateTime(),
+    first_entry_gate_id=sa.Uuid())
 _PER_DAY = sa.text(
     "SELECT p.day, COUNT(*) AS admitted FROM checkin_presence p "
     "JOIN enclosure e ON e.id = p.enclosure_id WHERE e.festival_id = :f "
@@ -327,6 +335,8 @@ async def attendance(session: AsyncSession, festival_id: uuid.UUID, zone: ZoneIn
     counts = (await conn.execute(_SCAN_COUNTS, {"f": festival_id, "start": start,
                                                 "end": start + dt.timedelta(days=1)})).one()
     per_day = (await conn.execute(_PER_DAY, {"f": festival_id})).all()
+    conflicts = (await conn.execute(_CONFLICTS, {"f": festival_id, "start": start,
+                                                 "end": start + dt.timedelta(days=1)})).all()
     return schemas.Attendance(
         festival_id=str(festival_id), day=day, inside_now=sum(inside.values()),
         admitted=len(rows), scans=int(counts.scans), refused=int(counts.refused),
@@ -334,7 +344,13 @@ async def attendance(session: AsyncSession, festival_id: uuid.UUID, zone: ZoneIn
         by_enclosure=_count_by(by_enclosure, names),
         inside_by_enclosure=_count_by(inside, names),
         arrivals=[schemas.Arrivals(at=at, count=n) for at, n in sorted(arrivals.items())],
-        by_day=[schemas.AttendanceDay(day=r.day, admitted=r.admitted) for r in per_day])
+        by_day=[schemas.AttendanceDay(day=r.day, admitted=r.admitted) for r in per_day],
+        conflict_scans=[schemas.ConflictScan(
+            ticket_id=str(r.ticket_id), ticket_ref=r.ticket_id.hex[:8].upper(), at=r.at,
+            gate_id=str(r.gate_id), gate_name_zh=names.get(r.gate_id, ("", ""))[0],
+            gate_name_en=names.get(r.gate_id, ("", ""))[1], first_entry_at=r.first_entry_at,
+            first_entry_gate_id=str(r.first_entry_gate_id) if r.first_entry_gate_id else None)
+            for r in conflicts])
 
 
 def _count_by(counts: Counter[uuid.UUID], names: dict[uuid.UUID, tuple[str, str]]

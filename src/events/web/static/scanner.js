@@ -5,7 +5,7 @@
 // gate and its own record of admissions, answers, and queues the scan; the queue goes to
 // POST /api/v1/checkin/sync when the network is back. No framework, no build step.
 
-import {base64Bytes, dayNumber, decideOffline, keysFrom, localParts, uuidOf, verifyToken}
+import {base64Bytes, dayNumber, decideOffline, keysFrom, localParts, parseToken, uuidOf, verifyToken}
   from "/static/checkin-decision.js";
 
 const ONLINE_TIMEOUT_MS = 2500;   // then the phone decides by itself
@@ -27,9 +27,10 @@ const TEXT = {
     device_refused: "本设备的令牌已失效或被停用。请联系主办方，然后忘记本设备并重新设置。",
     keys_at: "离线核验数据更新于 {t}（撤销 {n} 条）", keys_none: "尚未下载离线核验数据，断网时无法核验。",
     clock_skew: "手机时间与服务器相差约 {m} 分钟，请校准手机时间。",
-    conflict_item: "{time} 离线放行的票，此前已于 {first} 从{gate}入场",
+    conflict_item: "票 {ticket}：{time} 离线放行，此前已于 {first} 从{gate}入场",
     rejected: "服务器拒收 {n} 条离线记录（时间不对）。",
     forget_confirm: "还有 {n} 条离线记录未上传，忘记本设备会丢失它们。确定吗？",
+    forget_ask: "忘记本设备？需要主办方重新创建设备并给出新的扫码链接才能再次检票。",
     gate: "门", other_gate: "其他门",
   },
   en: {
@@ -41,9 +42,10 @@ const TEXT = {
     device_refused: "This device's token was revoked or is no longer valid. Ask the organiser, then forget this device and set it up again.",
     keys_at: "Offline check data updated {t} ({n} revocations)", keys_none: "No offline check data yet: offline scans cannot be verified.",
     clock_skew: "This phone's clock is about {m} minutes off the server's; set the time.",
-    conflict_item: "{time}: admitted offline, but it had entered at {first} via {gate}",
+    conflict_item: "Ticket {ticket}: admitted offline at {time}, but it had entered at {first} via {gate}",
     rejected: "The server refused {n} offline scans (bad time).",
     forget_confirm: "{n} offline scans are not uploaded yet; forgetting this device loses them. Sure?",
+    forget_ask: "Forget this device? Scanning again needs a new device and scanner link from the organiser.",
     gate: "Gate", other_gate: "another gate",
   },
 };
@@ -55,7 +57,16 @@ const BOTH = {
   offline_note: ["断网时本机判定，联网后自动上传", "Decided on this phone offline; uploaded when back online"],
   first_entry: ["首次入场", "First entry"],
   child: ["（儿童票）", " (child ticket)"],
+  ticket: ["票号", "Ticket"],
+  tap: ["轻触屏幕关闭", "Tap to dismiss"],
+  auto_clear: ["稍后自动关闭，轻触立即关闭", "Clears by itself; tap to dismiss now"],
 };
+const DEFAULT_CLEAR_MS = 3000;  // a green answer clears after this (the device's setting)
+
+/** A ticket's short reference: the first 8 characters of its id. */
+function shortRef(ticketId) {
+  return ticketId ? ticketId.replace(/-/g, "").slice(0, 8).toUpperCase() : null;
+}
 
 const config = JSON.parse(document.getElementById("scanner-config").textContent);
 const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
@@ -90,9 +101,26 @@ const store = {
 // --- the token (docs/tickets.md, "The QR token") --------------------------------------
 
 let noble = null;
+/** @noble/ed25519, loaded once; a failed load (offline) is not kept, so it is tried again. */
 async function loadNoble() {
-  noble ??= import("/static/vendor/noble-ed25519.js");
+  noble ??= import("/static/vendor/noble-ed25519.js").catch(error => { noble = null; throw error; });
   return noble;
+}
+
+let jsqr = null;
+function loadJsQR() {
+  if (window.jsQR) return Promise.resolve();
+  jsqr ??= loadScript("/static/vendor/jsQR.js").catch(error => { jsqr = null; throw error; });
+  return jsqr;
+}
+
+/** Everything an offline check needs, loaded while online and kept for the page's life:
+ * the Ed25519 fallback where WebCrypto lacks it, and jsQR for the camera. */
+async function preloadOfflineTools() {
+  const loads = [loadJsQR()];
+  if (await verifier.detect() === "noble") loads.push(loadNoble());
+  const done = await Promise.allSettled(loads);
+  $("scanner").dataset.tools = done.every(d => d.status === "fulfilled") ? "ready" : "missing";
 }
 
 /** Ed25519 with WebCrypto where the browser has it, else @noble/ed25519. */
@@ -130,11 +158,12 @@ class Verifier {
 
 // --- time in the festival's zone -------------------------------------------------------
 
-function clockText(timeZone, ms) {
+function clockText(timeZone, ms, seconds = false) {
   try {
-    return localParts(timeZone, ms).time;
+    const time = localParts(timeZone, ms).time;
+    return seconds ? `${time}:${String(new Date(ms).getUTCSeconds()).padStart(2, "0")}` : time;
   } catch {
-    return new Date(ms).toTimeString().slice(0, 5);
+    return new Date(ms).toTimeString().slice(0, seconds ? 8 : 5);
   }
 }
 
@@ -148,6 +177,7 @@ const state = {
   kind: store.get("kind", "entry"),
   camera: null,
   timers: [],
+  answerTimer: null,
 };
 const verifier = new Verifier();
 
@@ -341,7 +371,8 @@ async function uploadQueue() {
     store.set("queue", queue().filter(i => !sent.has(i.nonce)));
     const byNonce = new Map(batch.map(i => [i.nonce, i]));
     const conflicts = result.items.filter(i => i.conflict).map(i => ({
-      nonce: i.nonce, scanned_at: byNonce.get(i.nonce)?.scanned_at, first_entry: i.first_entry}));
+      nonce: i.nonce, scanned_at: byNonce.get(i.nonce)?.scanned_at, first_entry: i.first_entry,
+      ticket: shortRef(parseToken(byNonce.get(i.nonce)?.secret ?? "")?.ticketId)}));
     if (conflicts.length) {
       store.set("conflicts", [...store.get("conflicts", []), ...conflicts].slice(-100));
       renderConflicts();
@@ -505,12 +536,22 @@ function showAnswer(result) {
     $("answer-detail").textContent = result.offline ? `${BOTH.offline_note[0]} · ${BOTH.offline_note[1]}` : "";
   }
   $("answer-offline").hidden = !result.offline;
+  // What makes this answer unlike the last one: its number, the time, the ticket.
+  const seq = panel.dataset.seq;
+  const when = clockText(keysNow?.timezone ?? "Asia/Shanghai", Date.now(), true);
+  $("answer-ref").textContent = `#${seq} · ${when} · ${BOTH.ticket[0]} ${shortRef(result.ticketId) ?? "—"}`;
+  clearTimeout(state.answerTimer);
+  const clearMs = store.get("clear_ms", DEFAULT_CLEAR_MS);
+  // Green clears itself; red stays until a steward taps it.
+  if (ok && clearMs > 0) state.answerTimer = setTimeout(hideAnswer, clearMs);
+  $("answer-dismiss").textContent = ok && clearMs > 0 ? BOTH.auto_clear.join(" · ") : BOTH.tap.join(" · ");
   panel.hidden = false;
   beep(ok);
   navigator.vibrate?.(ok ? 80 : [200, 100, 200]);
 }
 
 function hideAnswer() {
+  clearTimeout(state.answerTimer);
   $("answer").hidden = true;
   keepFocus();
 }
@@ -583,8 +624,9 @@ function renderConflicts() {
   $("conflict-list").replaceChildren(...conflicts.map(c => {
     const li = document.createElement("li");
     const first = c.first_entry;
+    li.dataset.testid = "conflict-item";
     li.textContent = text("conflict_item", {
-      time: c.scanned_at ? clockText(zone, Date.parse(c.scanned_at)) : "",
+      ticket: c.ticket ?? "?", time: c.scanned_at ? clockText(zone, Date.parse(c.scanned_at)) : "",
       first: first ? clockText(zone, Date.parse(first.at)) : "?",
       gate: (first && (lang === "zh" ? first.gate_name_zh : first.gate_name_en)) || text("other_gate")});
     return li;
@@ -633,7 +675,7 @@ async function makeDetector() {
       // fall through to jsQR
     }
   }
-  if (!window.jsQR) await loadScript("/static/vendor/jsQR.js");
+  await loadJsQR();
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", {willReadFrequently: true});
   return {kind: "jsqr", detect: async video => {
@@ -816,7 +858,7 @@ async function saveToken(value) {
 async function forget() {
   if (queue().length && !state.offline) await syncQueue();
   const pending = queue().length;
-  if (pending && !window.confirm(text("forget_confirm", {n: pending}))) return;
+  if (!window.confirm(pending ? text("forget_confirm", {n: pending}) : text("forget_ask"))) return;
   store.clear();
   Object.assign(state, {token: null, device: null, refused: false});
   $("device-warning").hidden = true;
@@ -882,6 +924,12 @@ function boot() {
   }
   $("camera-toggle").addEventListener("click", () => { state.camera ? stopCamera() : startCamera(); keepFocus(); });
   $("forget").addEventListener("click", forget);
+  $("clear-after").value = String(store.get("clear_ms", DEFAULT_CLEAR_MS));
+  $("clear-after").addEventListener("change", () => {
+    store.set("clear_ms", Number($("clear-after").value));
+    keepFocus();
+  });
+  preloadOfflineTools();
   $("conflicts-clear").addEventListener("click", () => { store.set("conflicts", []); renderConflicts(); keepFocus(); });
   window.addEventListener("online", probe);
   window.addEventListener("offline", () => setOffline(true));
