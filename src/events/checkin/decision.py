@@ -423,10 +423,11 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
 
 _FACTS = sa.text(
     "SELECT kind, CASE WHEN offline THEN client_time ELSE server_time END AS at, gate_id, "
-    "device_id, nonce, conflict FROM checkin_scan WHERE ticket_id = :ticket "
+    "device_id, nonce, conflict, offline FROM checkin_scan WHERE ticket_id = :ticket "
     "AND enclosure_id = :list AND (result = 'ok' OR conflict)").bindparams(
     sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID)
-).columns(at=_TIME, gate_id=_UUID, device_id=_UUID, conflict=sa.Boolean())
+).columns(at=_TIME, gate_id=_UUID, device_id=_UUID, conflict=sa.Boolean(),
+          offline=sa.Boolean())
 _REENTRY = sa.text("SELECT allow_reentry FROM enclosure WHERE id = :list").bindparams(
     sa.bindparam("list", type_=_UUID))
 _FLAG_CONFLICT = sa.text(
@@ -442,8 +443,9 @@ def presence_from_facts(facts: Any, zone: ZoneInfo, allow_reentry: bool
     nonce. An entry opens (or re-opens) the row of its local day; an exit closes the row of
     the latest entry before it, after midnight too.
 
-    Also the (device, nonce) of each entry that, in this order, came while the ticket was
-    already inside (or after an exit where the list allows no re-entry): the conflicts."""
+    Also the (device, nonce) of each offline entry that, in this order, came while the
+    ticket was already inside (or after an exit where the list allows no re-entry): the
+    conflicts. A live entry was decided on what the server knew then; it is not one."""
     rows: dict[dt.date, dict[str, Any]] = {}
     conflicts: set[tuple[uuid.UUID, str]] = set()
     current: dict[str, Any] | None = None
@@ -458,7 +460,7 @@ def presence_from_facts(facts: Any, zone: ZoneInfo, allow_reentry: bool
                     "first_device_id": fact.device_id, "inside": True, "entries": 1,
                     "last_change_at": fact.at}
             else:
-                if current["inside"] or not allow_reentry:
+                if fact.offline and (current["inside"] or not allow_reentry):
                     conflicts.add((fact.device_id, fact.nonce))
                 current.update(inside=True, entries=current["entries"] + 1,
                                last_change_at=fact.at)
