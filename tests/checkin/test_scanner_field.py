@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Dialog, Page, async_playwright, expect
 
+from events.access.models import Role
 from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_path
 from tests.checkin.conftest import Gate, scan, tickets_of
 from tests.checkin.test_scanner_page import open_scanner, qr_video, read
-from tests.conftest import Client
+from tests.conftest import PASSWORD, Client, UserFactory
 from tests.ticketing.conftest import Catalog
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
@@ -280,3 +281,47 @@ async def test_axe_finds_no_serious_violation_on_the_public_pages(
     for link_box in [await phone.locator(".bar a").nth(i).bounding_box() for i in range(2)]:
         assert link_box is not None
         assert link_box["height"] >= 40
+
+
+async def test_the_attendance_page_names_conflicts_and_its_chart_is_accessible(
+        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
+        festival: dict[str, Any], make_user: UserFactory, live_server: LiveServer,
+        phone: Page) -> None:
+    day = catalog.days[0]["date"]
+    ticket = (await tickets_of(client, catalog, catalog.day1))[0]
+    on_day(day, 12)
+    await scan(client, gates[0], ticket["token"])
+    await scan(client, gates[0], ticket["token"])  # refused
+    synced = await client.post("/api/v1/checkin/sync", headers=gates[1].headers, json={
+        "scans": [{"secret": ticket["token"], "nonce": "c-2",
+                   "scanned_at": f"{day}T12:05:00+08:00"}]})
+    assert synced.json()["conflicts"] == 1
+    organiser = await make_user(Role.ORGANISER)
+    await phone.goto(f"{live_server.url}/festivals/{catalog.festival_id}/attendance?day={day}")
+    await phone.get_by_test_id("username").fill(organiser["username"])
+    await phone.get_by_test_id("password").fill(PASSWORD)
+    await phone.get_by_test_id("login-submit").click()
+    await expect(phone.get_by_test_id("refused")).to_have_text("1")
+    await expect(phone.get_by_test_id("conflicts")).to_have_text("1")
+    ref = ticket["id"].replace("-", "")[:8].upper()
+    names = {g["id"]: g["name_zh"] for g in festival["gates"]}
+    await expect(phone.get_by_test_id("conflict-scan")).to_have_text(
+        [f"票 {ref}：12:05 在{names[gates[1].id]}离线放行，此前已于 12:00 入场"])
+    chart = phone.get_by_test_id("arrivals-chart")
+    await expect(chart).to_have_attribute("aria-label",
+                                          "每 10 分钟入场人数柱状图，12:00–13:00，共 1 人")
+    assert await axe(phone) == []
+
+
+async def test_the_guardian_consent_checkbox_is_big_enough_to_tap(
+        client: Client, live_server: LiveServer, phone: Page) -> None:
+    await phone.goto(f"{live_server.url}/owners/signup")
+    boxes = phone.locator("label.check")
+    assert await boxes.count() >= 1
+    for i in range(await boxes.count()):
+        label = await boxes.nth(i).bounding_box()
+        box = await boxes.nth(i).locator("input").bounding_box()
+        assert label is not None
+        assert box is not None
+        assert label["height"] >= 40
+        assert box["width"] >= 24
