@@ -248,6 +248,8 @@ async def test_setting_up_by_pasting_a_token_and_forgetting_the_device(
     await expect(page.get_by_test_id("wedge")).to_be_focused()
     await page.reload()  # kept on the phone
     await expect(page.get_by_test_id("scanner")).to_have_attribute("data-state", "ready")
+    await page.get_by_test_id("device-settings").locator("summary").click()
+    page.once("dialog", lambda dialog: dialog.accept())
     await page.get_by_test_id("forget").click()
     await expect(page.get_by_test_id("setup")).to_be_visible()
     assert await page.evaluate("localStorage.getItem('events.scanner.token')") is None
