@@ -325,3 +325,17 @@ async def test_the_guardian_consent_checkbox_is_big_enough_to_tap(
         assert box is not None
         assert label["height"] >= 40
         assert box["width"] >= 24
+
+
+async def test_the_service_worker_is_served_for_the_whole_site(client: Client) -> None:
+    response = await client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["service-worker-allowed"] == "/"
+    assert '"/static/checkin-decision.js"' in response.text
+    manifest = await client.get("/static/scanner.webmanifest")
+    assert manifest.status_code == 200
+    assert manifest.json()["start_url"] == "/scan"
+    for icon in manifest.json()["icons"]:
+        assert (await client.get(icon["src"])).status_code == 200
