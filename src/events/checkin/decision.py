@@ -1,9 +1,11 @@
 """The check-in decision, taken in the database in one statement.
 
-Order (API.md, pretix's redeem): the token is genuine and its ticket found → not revoked
-(nor an old serial) → not cancelled → valid today → admitted by a list behind this gate →
-not already inside that list today. Tickets exist only for paid orders, so ``unpaid``
-cannot arise for a genuine token.
+Order (docs/checkin.md): the token is genuine and its ticket found → not cancelled (nor
+refunded) → not revoked (nor an old serial) → valid today (entries only: an exit after
+midnight is not refused) → admitted by a list behind this gate → not already inside that
+list today. Tickets exist only for paid orders, so ``unpaid`` cannot arise. The scanner's
+offline decision (``static/checkin-decision.js``) takes the same steps, and
+``tests/checkin/scan_cases.json`` runs the same cases through all three.
 
 On PostgreSQL one statement (data-modifying CTEs) does everything: it checks the device
 is not revoked, finds a retried nonce, decides, inserts the presence row that makes the
@@ -27,7 +29,7 @@ from events.db.base import UTCDateTime
 from events.db.engine import Database
 from events.db.fast import Statement, fetchrow
 
-# Verdicts before the presence check; "go" means the ticket may pass this gate today.
+# Verdicts before the presence check; "go" means the ticket may pass this gate now.
 GO = "go"
 REPLAY = "replay"
 DEVICE_REVOKED = "device_revoked"
