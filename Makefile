@@ -28,7 +28,8 @@ browser: ## Install Chromium, a CJK font and poppler (PDF tickets decoded in tes
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null; \
 	fi
 
-# The pages' browser libraries (jsQR, @noble/ed25519, qrcode-generator), pinned in package-lock.json.
+# The pages' browser libraries (jsQR, @noble/ed25519, qrcode-generator), pinned in package-lock.json;
+# axe-core (accessibility checks in the browser tests) is pinned there too and read from node_modules.
 # npm runs only when the lock file is newer than the copies served from static/vendor/.
 JS := src/events/web/js
 VENDOR := src/events/web/static/vendor

@@ -2,8 +2,11 @@
 
 import base64
 import datetime as dt
+import itertools
 import uuid
 from typing import Any
+
+import sqlalchemy as sa
 
 from events.db.engine import Database
 from events.ticketing.tokens import TokenKey, verify_token
@@ -128,3 +131,104 @@ async def test_attendance_counts_admissions_by_gate_enclosure_and_ten_minutes(
     assert body["by_day"] == [{"day": catalog.days[0]["date"], "admitted": 3}]
     assert (await client.get(f"/api/v1/festivals/{catalog.festival_id}/attendance",
                              headers=gates[0].headers)).status_code == 403
+
+
+async def _presence(db: Database, ticket_id: str) -> list[tuple[Any, ...]]:
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(sa.text(
+            "SELECT day, first_entry_at, first_gate_id, inside, entries, last_change_at "
+            "FROM checkin_presence WHERE ticket_id = :t ORDER BY day"), {"t": ticket_id})
+        return [tuple(r) for r in rows]
+
+
+async def test_offline_facts_uploaded_in_any_order_end_in_the_same_presence(
+        client: Client, organiser: dict[str, str], catalog: Catalog, gates: list[Gate],
+        on_day: Any, db: Database) -> None:
+    """Who is inside follows the facts in the order they happened, whatever order two
+    offline phones upload them in; a double admission stays flagged as a conflict."""
+    on_day(catalog.days[0]["date"], 12)
+    changed = await client.patch(
+        f"/api/v1/festivals/{catalog.festival_id}/enclosures/{catalog.ground['id']}",
+        headers=organiser, json={"allow_reentry": True})
+    assert changed.status_code == 200, changed.text
+    facts = [(0, "entry", (9, 0)), (1, "entry", (9, 10)), (0, "exit", (9, 30)),
+             (1, "entry", (10, 0))]
+    tickets = [t for _ in range(3) for t in await tickets_of(client, catalog, catalog.day1, 8)]
+    states, conflicts, answers = set(), set(), set()
+    for number, order in enumerate(itertools.permutations(range(len(facts)))):
+        ticket = tickets[number]
+        for index in order:
+            gate, kind, (hour, minute) = facts[index]
+            response = await client.post("/api/v1/checkin/sync", headers=gates[gate].headers,
+                                         json={"scans": [{
+                                             "secret": ticket["token"], "type": kind,
+                                             "nonce": f"p{number}-{index}",
+                                             "scanned_at": _at(catalog, hour, minute)}]})
+            assert response.status_code == 200, response.text
+        rows = await _presence(db, ticket["id"])
+        states.add(tuple((day, first, str(first_gate), inside, entries, last)
+                         for day, first, first_gate, inside, entries, last in rows))
+        conflicts.add(await scalar(db, "SELECT conflict FROM checkin_scan "
+                                       f"WHERE nonce = 'p{number}-1'"))
+        answers.add((await scan(client, gates[0], ticket["token"]))["reason"])
+    assert len(states) == 1, states
+    (row,) = states.pop()
+    _, first, first_gate, inside, entries, last = row
+    assert (first, first_gate) == (dt.datetime.fromisoformat(_at(catalog, 9, 0)), gates[0].id)
+    assert (inside, last) == (True, dt.datetime.fromisoformat(_at(catalog, 10, 0)))
+    assert entries == 3
+    assert conflicts == {True}  # the 09:10 entry came while the holder was inside
+    assert answers == {"already_redeemed"}  # inside: a live entry is refused in every order
+
+
+async def test_an_exit_uploaded_before_its_earlier_entry_lets_the_holder_back_in(
+        client: Client, organiser: dict[str, str], catalog: Catalog, gates: list[Gate],
+        on_day: Any, db: Database) -> None:
+    on_day(catalog.days[0]["date"], 12)
+    changed = await client.patch(
+        f"/api/v1/festivals/{catalog.festival_id}/enclosures/{catalog.ground['id']}",
+        headers=organiser, json={"allow_reentry": True})
+    assert changed.status_code == 200, changed.text
+    ticket = (await tickets_of(client, catalog, catalog.day1))[0]
+    for kind, minute in [("exit", 55), ("entry", 50)]:
+        response = await client.post("/api/v1/checkin/sync", headers=gates[0].headers, json={
+            "scans": [{"secret": ticket["token"], "type": kind, "nonce": nonce(),
+                       "scanned_at": _at(catalog, 11, minute)}]})
+        assert response.json()["items"][0]["status"] == "ok"
+    assert [r[3] for r in await _presence(db, ticket["id"])] == [False]
+    assert (await scan(client, gates[0], ticket["token"]))["status"] == "ok"
+
+
+async def test_an_exit_after_midnight_of_a_day_ticket_is_ok_and_recorded(
+        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
+        db: Database) -> None:
+    ticket = (await tickets_of(client, catalog, catalog.day1))[0]
+    on_day(catalog.days[0]["date"], 23, 30)
+    assert (await scan(client, gates[0], ticket["token"]))["status"] == "ok"
+    next_day = (dt.date.fromisoformat(catalog.days[0]["date"]) + dt.timedelta(days=1))
+    on_day(next_day.isoformat(), 0, 10)
+    out = await scan(client, gates[1], ticket["token"], kind="exit")
+    assert (out["status"], out["reason"]) == ("ok", None)
+    assert [r[3] for r in await _presence(db, ticket["id"])] == [False]
+    assert await scalar(db, "SELECT result FROM checkin_scan WHERE kind = 'exit'") == "ok"
+    # Offline, the same: an exit uploaded for 00:20 is recorded, not refused.
+    response = await client.post("/api/v1/checkin/sync", headers=gates[0].headers, json={
+        "scans": [{"secret": ticket["token"], "type": "exit", "nonce": nonce(),
+                   "scanned_at": f"{next_day.isoformat()}T00:20:00+08:00"}]})
+    assert response.json()["items"][0]["status"] == "ok"
+    # An entry after midnight is for the day check: a day-1 ticket does not enter on day 2.
+    assert (await scan(client, gates[0], ticket["token"]))["reason"] == "wrong_day"
+
+
+async def test_an_offline_phones_own_refusals_are_recorded_with_its_reason(
+        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
+        db: Database) -> None:
+    """``ambiguous`` is only ever a phone's own answer (it had no offline data): the
+    server records it as the phone decided it."""
+    on_day(catalog.days[0]["date"], 12)
+    ticket = (await tickets_of(client, catalog, catalog.day1))[0]
+    response = await client.post("/api/v1/checkin/sync", headers=gates[0].headers, json={
+        "scans": [{"secret": ticket["token"], "nonce": nonce(), "scanned_at": _at(catalog, 10, 0),
+                   "local_result": "error", "local_reason": "ambiguous"}]})
+    assert response.json()["items"][0]["reason"] == "ambiguous"
+    assert await scalar(db, "SELECT reason FROM checkin_scan") == "ambiguous"

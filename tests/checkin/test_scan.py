@@ -114,7 +114,7 @@ async def test_a_token_of_another_festival_is_invalid(
     assert answer["reason"] == "invalid"
 
 
-async def test_a_refunded_ticket_is_revoked(
+async def test_a_refunded_ticket_is_canceled(
         client: Client, organiser: dict[str, str], catalog: Catalog, gates: list[Gate],
         on_day: Any) -> None:
     on_day(catalog.days[0]["date"])
@@ -123,7 +123,7 @@ async def test_a_refunded_ticket_is_revoked(
                                json={"reason": "changed plans"})
     assert refund.status_code in (200, 201), refund.text
     answer = await scan(client, gates[0], ticket["token"])
-    assert (answer["status"], answer["reason"]) == ("error", "revoked")
+    assert (answer["status"], answer["reason"]) == ("error", "canceled")
 
 
 async def test_a_reissued_tickets_old_code_is_revoked_and_the_new_one_admits(

@@ -64,3 +64,44 @@ async def test_scan_admits_once_replays_and_refuses_on_sqlite(
         today=dt.date(2030, 1, 1), at=moment, now=moment, client_time=None, offline=False))
     assert outcome.reason == "wrong_day"
     await database.dispose()
+
+
+@pytest.mark.sqlite
+async def test_offline_facts_in_any_order_end_in_the_same_presence_on_sqlite(
+        sqlite_client: Client, sqlite_url: str, sqlite_organiser: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay of presence from the facts runs on SQLite too."""
+    import itertools
+
+    import sqlalchemy as sa
+
+    from tests.checkin.scan_table import make_world
+
+    world = await make_world(sqlite_client, sqlite_organiser)
+    noon = world.moment("0 12:00")
+    monkeypatch.setattr("events.checkin.services.utcnow", lambda: noon)
+    facts = [(0, "entry", "0 09:00"), (1, "entry", "0 09:10"), (0, "exit", "0 09:30")]
+    database = Database(sqlite_url)
+    states = set()
+    for number, order in enumerate(itertools.permutations(range(len(facts)))):
+        codes = await world.ticket({"ticket": "paddock_d1"})
+        for index in order:
+            gate, kind, at = facts[index]
+            response = await sqlite_client.post(
+                "/api/v1/checkin/sync", headers=world.headers(gate), json={"scans": [{
+                    "secret": codes["old"], "type": kind, "nonce": f"s{number}-{index}",
+                    "scanned_at": world.moment(at).isoformat()}]})
+            assert response.status_code == 200, response.text
+        async with database.engine.connect() as conn:
+            row = (await conn.execute(sa.text(
+                "SELECT p.inside, p.entries, p.first_entry_at, p.last_change_at, s.conflict "
+                "FROM checkin_presence p JOIN checkin_scan s ON s.ticket_id = p.ticket_id "
+                "AND s.nonce = :n"), {"n": f"s{number}-1"})).one()
+        states.add(tuple(row))
+        live = await sqlite_client.post("/api/v1/checkin/scan", headers=world.headers(0),
+                                        json={"secret": codes["old"], "nonce": f"l{number}"})
+        assert live.json()["status"] == "ok"  # outside after 09:30: re-entry admitted
+    await database.dispose()
+    assert len(states) == 1, states
+    inside, entries, _, _, conflict = states.pop()
+    assert (bool(inside), entries, bool(conflict)) == (False, 2, True)

@@ -1,9 +1,11 @@
 """The check-in decision, taken in the database in one statement.
 
-Order (API.md, pretix's redeem): the token is genuine and its ticket found → not revoked
-(nor an old serial) → not cancelled → valid today → admitted by a list behind this gate →
-not already inside that list today. Tickets exist only for paid orders, so ``unpaid``
-cannot arise for a genuine token.
+Order (docs/checkin.md): the token is genuine and its ticket found → not cancelled (nor
+refunded) → not revoked (nor an old serial) → valid today (entries only: an exit after
+midnight is not refused) → admitted by a list behind this gate → not already inside that
+list today. Tickets exist only for paid orders, so ``unpaid`` cannot arise. The scanner's
+offline decision (``static/checkin-decision.js``) takes the same steps, and
+``tests/checkin/scan_cases.json`` runs the same cases through all three.
 
 On PostgreSQL one statement (data-modifying CTEs) does everything: it checks the device
 is not revoked, finds a retried nonce, decides, inserts the presence row that makes the
@@ -17,14 +19,17 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from events.db.base import UTCDateTime
 from events.db.engine import Database
 from events.db.fast import Statement, fetchrow
 
-# Verdicts before the presence check; "go" means the ticket may pass this gate today.
+# Verdicts before the presence check; "go" means the ticket may pass this gate now.
 GO = "go"
 REPLAY = "replay"
 DEVICE_REVOKED = "device_revoked"
@@ -97,9 +102,9 @@ v AS (
     WHEN NOT COALESCE(f.device_ok, FALSE) THEN 'device_revoked'
     WHEN f.prior_result IS NOT NULL THEN 'replay'
     WHEN f.ticket_id IS NULL THEN 'invalid'
-    WHEN f.revoked OR f.serial <> :serial::int THEN 'revoked'
     WHEN f.status <> 'valid' THEN 'canceled'
-    WHEN NOT f.today_ok THEN 'wrong_day'
+    WHEN f.revoked OR f.serial <> :serial::int THEN 'revoked'
+    WHEN NOT f.today_ok AND :kind::text = 'entry' THEN 'wrong_day'
     WHEN f.list_id IS NULL THEN 'wrong_gate'
     ELSE 'go' END AS verdict
   FROM facts f
@@ -120,7 +125,9 @@ exited AS (
   UPDATE checkin_presence p SET inside = FALSE, last_change_at = :at::timestamptz
   FROM v
   WHERE :kind::text = 'exit' AND v.verdict = 'go' AND p.ticket_id = :ticket::uuid
-    AND p.enclosure_id = v.list_id AND p.day = :today::date AND p.inside
+    AND p.enclosure_id = v.list_id AND p.inside AND p.last_change_at <= :at::timestamptz
+    AND p.day = (SELECT max(q.day) FROM checkin_presence q WHERE q.ticket_id = :ticket::uuid
+                 AND q.enclosure_id = v.list_id AND q.day <= :today::date)
   RETURNING p.ticket_id
 ),
 o AS (
@@ -316,14 +323,20 @@ _SQLITE_FACTS = sa.text(
 ).columns(status=sa.String(), serial=sa.Integer(), revoked=sa.Boolean(),
           today_ok=sa.Boolean(), list_id=_UUID)
 
+_SQLITE_EXIT_DAY = sa.text(
+    "SELECT max(day) AS day FROM checkin_presence WHERE ticket_id = :ticket "
+    "AND enclosure_id = :list AND day <= :today").bindparams(
+    sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID),
+    sa.bindparam("today", type_=sa.Date())).columns(day=sa.Date())
+
 _SQLITE_PRESENCE = sa.text(
-    "SELECT p.first_entry_at, p.first_gate_id, p.inside, e.allow_reentry "
+    "SELECT p.first_entry_at, p.first_gate_id, p.inside, e.allow_reentry, p.last_change_at "
     "FROM enclosure e LEFT JOIN checkin_presence p ON p.enclosure_id = e.id "
     " AND p.ticket_id = :ticket AND p.day = :today WHERE e.id = :list").bindparams(
     sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID),
     sa.bindparam("today", type_=sa.Date())
 ).columns(first_entry_at=_TIME, first_gate_id=_UUID, inside=sa.Boolean(),
-          allow_reentry=sa.Boolean())
+          allow_reentry=sa.Boolean(), last_change_at=_TIME)
 
 
 async def _device_ok(conn: Any, device_id: uuid.UUID) -> bool:
@@ -357,11 +370,11 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
         list_id = facts.list_id if facts is not None else None
         if facts is None:
             verdict = "invalid"
-        elif facts.revoked or facts.serial != scan.serial:
-            verdict = "revoked"
         elif facts.status != "valid":
             verdict = "canceled"
-        elif not facts.today_ok:
+        elif facts.revoked or facts.serial != scan.serial:
+            verdict = "revoked"
+        elif not facts.today_ok and scan.kind == "entry":
             verdict = "wrong_day"
         elif list_id is None:
             verdict = "wrong_gate"
@@ -372,14 +385,19 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
         result: str = "error"
         reason: str | None = verdict
         if verdict == GO:
-            place = (await conn.execute(_SQLITE_PRESENCE, {**base, "list": list_id})).first()
+            day = scan.today
+            if scan.kind == "exit":  # the latest day it entered: an exit after midnight too
+                day = (await conn.execute(_SQLITE_EXIT_DAY, {**base, "list": list_id})
+                       ).scalar() or scan.today
+            place = (await conn.execute(_SQLITE_PRESENCE, {**base, "list": list_id,
+                                                           "today": day})).first()
             assert place is not None
             first_at, first_gate = place.first_entry_at, place.first_gate_id
-            key = {"ticket_id": scan.ticket_id, "enclosure_id": list_id, "day": scan.today}
+            key = {"ticket_id": scan.ticket_id, "enclosure_id": list_id, "day": day}
             where = sa.and_(*(presence_table.c[k] == v for k, v in key.items()))
             if scan.kind == "exit":
                 result, reason = "ok", None
-                if place.inside:
+                if place.inside and place.last_change_at <= scan.at:
                     await conn.execute(presence_table.update().where(where).values(
                         inside=False, last_change_at=scan.at))
             elif first_at is None:
@@ -401,3 +419,93 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
     return ScanOutcome(verdict=verdict, result=result, reason=reason, enclosure_id=list_id,
                        first_entry_at=first_at, first_entry_gate_id=first_gate, logged=True,
                        conflict=conflict)
+
+
+# --- presence from the facts, in the order they happened --------------------------------
+
+_FACTS = sa.text(
+    "SELECT kind, CASE WHEN offline THEN client_time ELSE server_time END AS at, gate_id, "
+    "device_id, nonce, conflict, offline FROM checkin_scan WHERE ticket_id = :ticket "
+    "AND enclosure_id = :list AND (result = 'ok' OR conflict)").bindparams(
+    sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID)
+).columns(at=_TIME, gate_id=_UUID, device_id=_UUID, conflict=sa.Boolean(),
+          offline=sa.Boolean())
+_REENTRY = sa.text("SELECT allow_reentry FROM enclosure WHERE id = :list").bindparams(
+    sa.bindparam("list", type_=_UUID))
+_FLAG_CONFLICT = sa.text(
+    "UPDATE checkin_scan SET conflict = TRUE WHERE device_id = :device AND nonce = :nonce"
+).bindparams(sa.bindparam("device", type_=_UUID))
+
+
+def presence_from_facts(facts: Any, zone: ZoneInfo, allow_reentry: bool
+                        ) -> tuple[dict[dt.date, dict[str, Any]], set[tuple[uuid.UUID, str]]]:
+    """Who is inside, replayed from the passages (admissions and exits) of one ticket on one
+    check-in list in the order they happened, whatever order they were uploaded in. Ties
+    are broken by kind (an entry before an exit at the same instant), then device and
+    nonce. An entry opens (or re-opens) the row of its local day; an exit closes the row of
+    the latest entry before it, after midnight too.
+
+    Also the (device, nonce) of each offline entry that, in this order, came while the
+    ticket was already inside (or after an exit where the list allows no re-entry): the
+    conflicts. A live entry was decided on what the server knew then; it is not one."""
+    rows: dict[dt.date, dict[str, Any]] = {}
+    conflicts: set[tuple[uuid.UUID, str]] = set()
+    current: dict[str, Any] | None = None
+    ordered = sorted(facts, key=lambda f: (f.at, f.kind == "exit", str(f.device_id), f.nonce))
+    for fact in ordered:
+        if fact.kind == "entry":
+            day = fact.at.astimezone(zone).date()
+            current = rows.get(day)
+            if current is None:
+                current = rows[day] = {
+                    "day": day, "first_entry_at": fact.at, "first_gate_id": fact.gate_id,
+                    "first_device_id": fact.device_id, "inside": True, "entries": 1,
+                    "last_change_at": fact.at}
+            else:
+                if fact.offline and (current["inside"] or not allow_reentry):
+                    conflicts.add((fact.device_id, fact.nonce))
+                current.update(inside=True, entries=current["entries"] + 1,
+                               last_change_at=fact.at)
+        elif current is not None and current["inside"]:
+            current.update(inside=False, last_change_at=fact.at)
+    return rows, conflicts
+
+
+async def replay_presence(db: Database, zone: ZoneInfo,
+                          pairs: set[tuple[uuid.UUID, uuid.UUID]]
+                          ) -> set[tuple[uuid.UUID, str]]:
+    """Rewrite the presence rows of these (ticket, check-in list) pairs from their facts.
+
+    Run after offline facts are uploaded (never on the live scan path): an offline scan
+    may be older than what was already recorded. Conflicts stay flagged on their scans; a
+    row a live scan changed after the newest fact read here is left to that scan.
+
+    Returns the (device, nonce) of scans newly flagged as conflicts: an entry that turns
+    out, in time order, to have come while the ticket was inside. A flag is only ever
+    added, never taken away."""
+    from events.checkin.models import Presence
+
+    table: Any = Presence.__table__  # type: ignore[attr-defined]
+    flagged: set[tuple[uuid.UUID, str]] = set()
+    for ticket_id, list_id in sorted(pairs):
+        async with db.engine.begin() as conn:
+            if not db.is_sqlite:  # one replay of a pair at a time
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                    sa.func.hashtextextended(f"presence:{ticket_id}:{list_id}", 0))))
+            facts = (await conn.execute(_FACTS, {"ticket": ticket_id, "list": list_id})).all()
+            reentry = bool((await conn.execute(_REENTRY, {"list": list_id})).scalar())
+            rows, conflicts = presence_from_facts(facts, zone, reentry)
+            for fact in facts:
+                if (fact.device_id, fact.nonce) in conflicts and not fact.conflict:
+                    await conn.execute(_FLAG_CONFLICT, {"device": fact.device_id,
+                                                        "nonce": fact.nonce})
+                    flagged.add((fact.device_id, fact.nonce))
+            for row in rows.values():
+                values = {"ticket_id": ticket_id, "enclosure_id": list_id, **row}
+                insert: Any = (sqlite_insert if db.is_sqlite else pg_insert)(table)
+                insert = insert.values(**values)
+                await conn.execute(insert.on_conflict_do_update(
+                    index_elements=["ticket_id", "enclosure_id", "day"],
+                    set_={k: insert.excluded[k] for k in row if k != "day"},
+                    where=table.c.last_change_at <= insert.excluded.last_change_at))
+    return flagged

@@ -35,11 +35,12 @@ class Reason(StrEnum):
     INVALID = "invalid"
     REVOKED = "revoked"
     CANCELED = "canceled"
-    UNPAID = "unpaid"
     WRONG_DAY = "wrong_day"
     WRONG_GATE = "wrong_gate"
     ALREADY_REDEEMED = "already_redeemed"
     AMBIGUOUS = "ambiguous"
+    """Only an offline scanner's own answer (no offline data yet, an enclosure it does not
+    know, no usable clock), uploaded as its ``local_reason``."""
 
 
 class Scan(SQLModel, table=True):

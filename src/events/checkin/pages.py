@@ -17,13 +17,14 @@ device's or the organiser's token.
 """
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Response, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.checkin import services as checkin_services
@@ -34,6 +35,7 @@ from events.festivals import services as festival_services
 from events.web.i18n import register
 from events.web.pages import page
 
+SERVICE_WORKER = Path(__file__).parents[1] / "web" / "static" / "sw.js"
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -72,6 +74,15 @@ class CheckinPageController(Controller):
                         config={"explanations": scanner_texts()})
         response.headers.update(NO_STORE)
         return response
+
+    @get("/sw.js", operation_id="OfflineServiceWorker", summary="The offline copy (script)",
+         media_type="text/javascript")
+    async def service_worker(self) -> Response[bytes]:
+        """``static/sw.js`` at the site's root, so that its scope covers ``/scan`` and the
+        order pages; always revalidated, so a new version reaches phones at once."""
+        return Response(SERVICE_WORKER.read_bytes(), media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache",
+                                 "Service-Worker-Allowed": "/"})
 
     @get("/festivals/{festival_id:str}/attendance", operation_id="AttendancePage",
          summary="Attendance for organisers (page)")
@@ -118,6 +129,10 @@ register({
         "scan.wedge_label": "扫码枪输入（扫码后自动提交）",
         "scan.recent": "最近扫码",
         "scan.forget": "忘记本设备",
+        "scan.settings": "本设备设置",
+        "scan.clear_after": "绿色结果自动关闭",
+        "scan.clear_seconds": "{n} 秒后",
+        "scan.clear_never": "不自动关闭",
         "scan.tap_to_dismiss": "轻触屏幕关闭",
         "scan.conflicts": "离线冲突",
         "scan.conflicts_clear": "知道了",
@@ -137,6 +152,10 @@ register({
         "att.admitted": "今日入场",
         "att.refused": "拒绝",
         "att.conflicts": "冲突",
+        "att.conflict_list": "离线冲突",
+        "att.conflict_hint": "离线手机放行了已在场内的票：已放行，不撤销；请核查这些票。",
+        "att.conflict_item": "票 {ticket}：{time} 在{gate}离线放行，此前已于 {first} 入场",
+        "att.chart": "每 10 分钟入场人数柱状图，{start}–{end}，共 {n} 人",
         "att.scans": "扫码次数",
         "att.by_gate": "按入口",
         "att.by_enclosure": "按场区",
@@ -193,6 +212,10 @@ register({
         "scan.wedge_label": "Handheld scanner input (submits by itself)",
         "scan.recent": "Recent scans",
         "scan.forget": "Forget this device",
+        "scan.settings": "This device's settings",
+        "scan.clear_after": "Green answers clear",
+        "scan.clear_seconds": "after {n} s",
+        "scan.clear_never": "never by themselves",
         "scan.tap_to_dismiss": "Tap to dismiss",
         "scan.conflicts": "Offline conflicts",
         "scan.conflicts_clear": "Got it",
@@ -212,6 +235,12 @@ register({
         "att.admitted": "Admitted",
         "att.refused": "Refused",
         "att.conflicts": "Conflicts",
+        "att.conflict_list": "Offline conflicts",
+        "att.conflict_hint": "An offline phone admitted a ticket already inside: admitted, "
+                             "not undone; check these tickets.",
+        "att.conflict_item": "Ticket {ticket}: admitted offline at {time} via {gate}, "
+                             "it had entered at {first}",
+        "att.chart": "Bar chart of admissions per 10 minutes, {start}–{end}, {n} in all",
         "att.scans": "Scans",
         "att.by_gate": "By gate",
         "att.by_enclosure": "By enclosure",

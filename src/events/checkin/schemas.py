@@ -90,6 +90,9 @@ class Revocation(msgspec.Struct):
     id: int
     ticket_id: str
     serial: int
+    reason: str
+    """``canceled`` or ``refunded`` (the ticket no longer admits: scanners answer
+    ``canceled``), or ``changed`` (a newer code replaced this one: ``revoked``)."""
 
 
 class EnclosureInfo(msgspec.Struct):
@@ -144,6 +147,20 @@ class AttendanceDay(msgspec.Struct):
     admitted: int
 
 
+class ConflictScan(msgspec.Struct):
+    """A ticket admitted offline while it was already inside: recorded, never undone."""
+
+    ticket_id: str
+    ticket_ref: str
+    """The first 8 characters of the ticket's id, as the scanner shows it."""
+    at: dt.datetime
+    gate_id: str
+    gate_name_zh: str
+    gate_name_en: str
+    first_entry_at: dt.datetime | None
+    first_entry_gate_id: str | None
+
+
 class Attendance(msgspec.Struct):
     festival_id: str
     day: dt.date
@@ -159,3 +176,5 @@ class Attendance(msgspec.Struct):
     arrivals: list[Arrivals]
     """Admissions per 10 minutes on ``day``."""
     by_day: list[AttendanceDay]
+    conflict_scans: list[ConflictScan] = msgspec.field(default_factory=list)
+    """The conflicts counted in ``conflicts`` (the latest 100), each naming its ticket."""

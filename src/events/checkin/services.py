@@ -32,6 +32,7 @@ from events.checkin.decision import (
     ScanOutcome,
     decide,
     record_refusal,
+    replay_presence,
 )
 from events.checkin.models import Presence
 from events.config import Settings
@@ -48,9 +49,8 @@ MAX_OFFLINE_AGE = dt.timedelta(days=14)
 EXPLANATIONS: dict[str | None, tuple[str, str]] = {
     None: ("请通行", "Welcome, go ahead"),
     "invalid": ("无效票：不是本活动的门票", "Not a valid ticket for this festival"),
-    "revoked": ("此二维码已作废（已退票或已换票）", "This code was revoked (refunded or reissued)"),
-    "canceled": ("此票已取消", "This ticket was cancelled"),
-    "unpaid": ("此票未付款", "This ticket is not paid"),
+    "canceled": ("此票已取消或已退票", "This ticket was cancelled or refunded"),
+    "revoked": ("此二维码已作废，已换发新码", "This code was replaced by a newer one"),
     "wrong_day": ("此票今日无效", "This ticket is not valid today"),
     "wrong_gate": ("此票不能从本门入场", "This ticket does not admit through this gate"),
     "already_redeemed": ("此票今日已入场", "Already entered today"),
@@ -112,8 +112,15 @@ class CheckinService:
                 errors.extend(exc.errors)
         if errors:
             raise ValidationFailed(errors)
-        items = []
-        for item in request.scans:
+        # Decided in the order they happened (ties: entries first, then by nonce), so the
+        # conflicts flagged are those of that order; answered in the order sent.
+        order = sorted(range(len(request.scans)), key=lambda i: (
+            _aware(request.scans[i].scanned_at), request.scans[i].type == "exit",
+            request.scans[i].nonce))
+        answers: dict[int, schemas.SyncItem] = {}
+        passages: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        for index in order:
+            item = request.scans[index]
             attempt = _Attempt(secret=item.secret, nonce=item.nonce,
                                gate_id=self._gate(device, context, item.gate_id, "gate_id"),
                                kind=item.type, at=_aware(item.scanned_at),
@@ -126,10 +133,19 @@ class CheckinService:
             else:
                 claims, outcome = await self._decide(device, context, attempt, now)
             answer = _answer(context, claims, outcome, attempt.kind)
-            items.append(schemas.SyncItem(nonce=item.nonce, status=answer.status,
-                                          reason=answer.reason, conflict=outcome.conflict,
-                                          replayed=answer.replayed,
-                                          first_entry=answer.first_entry))
+            answers[index] = schemas.SyncItem(nonce=item.nonce, status=answer.status,
+                                              reason=answer.reason, conflict=outcome.conflict,
+                                              replayed=answer.replayed,
+                                              first_entry=answer.first_entry)
+            if claims is not None and outcome.enclosure_id is not None \
+                    and (outcome.result == "ok" or outcome.conflict):
+                passages.add((claims.ticket_id, outcome.enclosure_id))
+        # Who is inside follows the facts in time order, whatever order they arrived in.
+        flagged = await replay_presence(self.db, context.zone, passages)
+        items = [answers[i] for i in range(len(request.scans))]
+        for answered in items:
+            if (device.id, answered.nonce) in flagged:
+                answered.conflict = True
         return schemas.SyncResult(accepted=sum(1 for i in items if not i.replayed),
                                   conflicts=sum(1 for i in items if i.conflict), items=items)
 
@@ -189,7 +205,8 @@ class CheckinService:
             festival_id=str(festival_id), timezone=context.zone.key, gate_id=str(gate_id),
             keys=[schemas.PublicKey(kid=k.kid, public_key=base64.b64encode(k.public_key)
                                     .decode()) for k in context.keys.values()],
-            revocations=[schemas.Revocation(id=r.id, ticket_id=r.ticket_id, serial=r.serial)
+            revocations=[schemas.Revocation(id=r.id, ticket_id=r.ticket_id, serial=r.serial,
+                                            reason=r.reason)
                          for r in revocations],
             cursor=revocations[-1].id if revocations else since,
             enclosures=enclosures,
@@ -277,11 +294,20 @@ _DAY_PRESENCE = sa.text(
     inside=sa.Boolean())
 _SCAN_COUNTS = sa.text(
     "SELECT COUNT(*) AS scans, "
-    "COALESCE(SUM(CASE WHEN result = 'error' THEN 1 ELSE 0 END), 0) AS refused, "
+    "COALESCE(SUM(CASE WHEN result = 'error' AND NOT conflict THEN 1 ELSE 0 END), 0) "
+    "AS refused, "
     "COALESCE(SUM(CASE WHEN conflict THEN 1 ELSE 0 END), 0) AS conflicts "
     "FROM checkin_scan WHERE festival_id = :f AND server_time >= :start AND server_time < :end"
 ).bindparams(_F, sa.bindparam("start", type_=UTCDateTime()),
              sa.bindparam("end", type_=UTCDateTime()))
+_CONFLICTS = sa.text(
+    "SELECT ticket_id, CASE WHEN offline THEN client_time ELSE server_time END AS at, gate_id, "
+    "first_entry_at, first_entry_gate_id FROM checkin_scan WHERE festival_id = :f AND conflict "
+    "AND server_time >= :start AND server_time < :end ORDER BY at DESC, id DESC LIMIT 100"
+).bindparams(_F, sa.bindparam("start", type_=UTCDateTime()),
+             sa.bindparam("end", type_=UTCDateTime())).columns(
+    ticket_id=sa.Uuid(), at=UTCDateTime(), gate_id=sa.Uuid(), first_entry_at=UTCDateTime(),
+    first_entry_gate_id=sa.Uuid())
 _PER_DAY = sa.text(
     "SELECT p.day, COUNT(*) AS admitted FROM checkin_presence p "
     "JOIN enclosure e ON e.id = p.enclosure_id WHERE e.festival_id = :f "
@@ -311,6 +337,8 @@ async def attendance(session: AsyncSession, festival_id: uuid.UUID, zone: ZoneIn
     counts = (await conn.execute(_SCAN_COUNTS, {"f": festival_id, "start": start,
                                                 "end": start + dt.timedelta(days=1)})).one()
     per_day = (await conn.execute(_PER_DAY, {"f": festival_id})).all()
+    conflicts = (await conn.execute(_CONFLICTS, {"f": festival_id, "start": start,
+                                                 "end": start + dt.timedelta(days=1)})).all()
     return schemas.Attendance(
         festival_id=str(festival_id), day=day, inside_now=sum(inside.values()),
         admitted=len(rows), scans=int(counts.scans), refused=int(counts.refused),
@@ -318,7 +346,13 @@ async def attendance(session: AsyncSession, festival_id: uuid.UUID, zone: ZoneIn
         by_enclosure=_count_by(by_enclosure, names),
         inside_by_enclosure=_count_by(inside, names),
         arrivals=[schemas.Arrivals(at=at, count=n) for at, n in sorted(arrivals.items())],
-        by_day=[schemas.AttendanceDay(day=r.day, admitted=r.admitted) for r in per_day])
+        by_day=[schemas.AttendanceDay(day=r.day, admitted=r.admitted) for r in per_day],
+        conflict_scans=[schemas.ConflictScan(
+            ticket_id=str(r.ticket_id), ticket_ref=r.ticket_id.hex[:8].upper(), at=r.at,
+            gate_id=str(r.gate_id), gate_name_zh=names.get(r.gate_id, ("", ""))[0],
+            gate_name_en=names.get(r.gate_id, ("", ""))[1], first_entry_at=r.first_entry_at,
+            first_entry_gate_id=str(r.first_entry_gate_id) if r.first_entry_gate_id else None)
+            for r in conflicts])
 
 
 def _count_by(counts: Counter[uuid.UUID], names: dict[uuid.UUID, tuple[str, str]]

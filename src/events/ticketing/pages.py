@@ -113,6 +113,8 @@ register({
         "tickets.error.sales_closed": "该门票当前不在销售期。",
         "tickets.error.validation_failed": "请检查填写的内容。",
         "tickets.error.over_order_limit": "超出每单购买上限。",
+        "tickets.error.over_limit_named": "“{name}”每单最多 {n} 张，请减少数量或分开下单。",
+        "tickets.error.contact_needed": "请填写电子邮箱或手机号码（二者之一），门票会发送到这里。",
         "tickets.error.capacity_busy": "购票人数较多，请稍后重试。",
         "tickets.error.other": "出错了，请重试。",
         "order.title": "我的门票",
@@ -165,6 +167,10 @@ register({
         "tickets.error.sales_closed": "These tickets are not on sale now.",
         "tickets.error.validation_failed": "Please check what you entered.",
         "tickets.error.over_order_limit": "That is more than one order may hold.",
+        "tickets.error.over_limit_named": "At most {n} of “{name}” per order: choose fewer "
+                                          "or place a second order.",
+        "tickets.error.contact_needed": "Enter an email address or a mobile number (either "
+                                        "one): your tickets are sent there.",
         "tickets.error.capacity_busy": "Many people are buying; please try again.",
         "tickets.error.other": "Something went wrong; please try again.",
         "order.title": "My tickets",

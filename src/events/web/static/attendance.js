@@ -75,6 +75,16 @@ function render(data) {
   const inside = new Map(data.inside_by_enclosure.map(e => [e.key, e.count]));
   rows("by-enclosure", data.by_enclosure, [name, e => e.count, e => inside.get(e.key) ?? 0]);
   $("chart").replaceChildren(chart(data.arrivals));
+  $("conflict-block").hidden = data.conflict_scans.length === 0;
+  $("conflict-scans").replaceChildren(...data.conflict_scans.map(c => {
+    const li = document.createElement("li");
+    li.dataset.testid = "conflict-scan";
+    li.textContent = config.text.conflict_item
+      .replace("{ticket}", c.ticket_ref).replace("{time}", clock(Date.parse(c.at)))
+      .replace("{gate}", (config.lang === "zh" ? c.gate_name_zh : c.gate_name_en) || "?")
+      .replace("{first}", c.first_entry_at ? clock(Date.parse(c.first_entry_at)) : "?");
+    return li;
+  }));
   $("updated").textContent = config.text.updated.replace("{time}", clock(Date.now(), true));
   $("attendance").dataset.shownDay = data.day;
   $("attendance").dataset.loaded = String(Date.now());
@@ -107,8 +117,11 @@ function chart(arrivals) {
   const width = 340, left = 30, top = 10, height = 150, bottom = 22;
   const barWidth = (width - left - 6) / buckets.length;
   const labelEvery = HOUR * Math.ceil(40 / (barWidth * (HOUR / STEP)));  // labels never overlap
+  const total = buckets.reduce((sum, [, n]) => sum + n, 0);
   const root = svg("svg", {viewBox: `0 0 ${width} ${top + height + bottom}`, class: "chart",
-                           role: "img", "data-testid": "arrivals-chart"});
+                           role: "img", "data-testid": "arrivals-chart",
+                           "aria-label": config.text.chart.replace("{n}", String(total))
+                             .replace("{start}", clock(start)).replace("{end}", clock(end))});
   for (const value of [max, Math.round(max / 2)]) {
     const y = top + height - (value / max) * height;
     root.append(svg("line", {x1: left, x2: width, y1: y, y2: y}));

@@ -5,6 +5,9 @@
 // gate and its own record of admissions, answers, and queues the scan; the queue goes to
 // POST /api/v1/checkin/sync when the network is back. No framework, no build step.
 
+import {base64Bytes, dayNumber, decideOffline, keysFrom, localParts, parseToken, uuidOf, verifyToken}
+  from "/static/checkin-decision.js";
+
 const ONLINE_TIMEOUT_MS = 2500;   // then the phone decides by itself
 const PROBE_MS = 10_000;           // how often an offline phone tries /health
 const KEYS_REFRESH_MS = 60_000;    // keys, revocations and layout, while online
@@ -12,7 +15,6 @@ const SYNC_BATCH = 500;            // the server's limit per upload
 const CAMERA_FRAME_MS = 150;
 const SAME_CODE_MS = 4000;         // a code still in front of the camera is not scanned twice
 const CLOCK_SKEW_WARN_MS = 5 * 60_000;
-const DOMAIN = new TextEncoder().encode("events.ticket.v1");
 const PREFIX = "events.scanner.";
 
 const TEXT = {
@@ -25,9 +27,10 @@ const TEXT = {
     device_refused: "本设备的令牌已失效或被停用。请联系主办方，然后忘记本设备并重新设置。",
     keys_at: "离线核验数据更新于 {t}（撤销 {n} 条）", keys_none: "尚未下载离线核验数据，断网时无法核验。",
     clock_skew: "手机时间与服务器相差约 {m} 分钟，请校准手机时间。",
-    conflict_item: "{time} 离线放行的票，此前已于 {first} 从{gate}入场",
+    conflict_item: "票 {ticket}：{time} 离线放行，此前已于 {first} 从{gate}入场",
     rejected: "服务器拒收 {n} 条离线记录（时间不对）。",
     forget_confirm: "还有 {n} 条离线记录未上传，忘记本设备会丢失它们。确定吗？",
+    forget_ask: "忘记本设备？需要主办方重新创建设备并给出新的扫码链接才能再次检票。",
     gate: "门", other_gate: "其他门",
   },
   en: {
@@ -39,9 +42,10 @@ const TEXT = {
     device_refused: "This device's token was revoked or is no longer valid. Ask the organiser, then forget this device and set it up again.",
     keys_at: "Offline check data updated {t} ({n} revocations)", keys_none: "No offline check data yet: offline scans cannot be verified.",
     clock_skew: "This phone's clock is about {m} minutes off the server's; set the time.",
-    conflict_item: "{time}: admitted offline, but it had entered at {first} via {gate}",
+    conflict_item: "Ticket {ticket}: admitted offline at {time}, but it had entered at {first} via {gate}",
     rejected: "The server refused {n} offline scans (bad time).",
     forget_confirm: "{n} offline scans are not uploaded yet; forgetting this device loses them. Sure?",
+    forget_ask: "Forget this device? Scanning again needs a new device and scanner link from the organiser.",
     gate: "Gate", other_gate: "another gate",
   },
 };
@@ -53,7 +57,16 @@ const BOTH = {
   offline_note: ["断网时本机判定，联网后自动上传", "Decided on this phone offline; uploaded when back online"],
   first_entry: ["首次入场", "First entry"],
   child: ["（儿童票）", " (child ticket)"],
+  ticket: ["票号", "Ticket"],
+  tap: ["轻触屏幕关闭", "Tap to dismiss"],
+  auto_clear: ["稍后自动关闭，轻触立即关闭", "Clears by itself; tap to dismiss now"],
 };
+const DEFAULT_CLEAR_MS = 3000;  // a green answer clears after this (the device's setting)
+
+/** A ticket's short reference: the first 8 characters of its id. */
+function shortRef(ticketId) {
+  return ticketId ? ticketId.replace(/-/g, "").slice(0, 8).toUpperCase() : null;
+}
 
 const config = JSON.parse(document.getElementById("scanner-config").textContent);
 const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
@@ -87,61 +100,27 @@ const store = {
 
 // --- the token (docs/tickets.md, "The QR token") --------------------------------------
 
-const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-function base32(textIn) {
-  if ([1, 3, 6].includes(textIn.length % 8)) return null;  // no whole byte can end there
-  let bits = 0, value = 0;
-  const out = [];
-  for (const c of textIn) {
-    const v = B32.indexOf(c);
-    if (v < 0) return null;
-    value = ((value << 5) | v) & 0xffff;
-    bits += 5;
-    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
-  }
-  return new Uint8Array(out);
-}
-
-function hex(bytes) {
-  return Array.from(bytes, b => b.toString(16).padStart(2, "0")).join("");
-}
-
-function uuidOf(bytes) {
-  const h = hex(bytes);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-function uuidBytes(uuid) {
-  const h = uuid.replace(/-/g, "");
-  return Uint8Array.from({length: 16}, (_, i) => parseInt(h.slice(2 * i, 2 * i + 2), 16));
-}
-
-function base64Bytes(b64) {
-  return Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-}
-
-/** The token's fields, or null when it is not a token at all (malformed). */
-function parseToken(token) {
-  const textIn = String(token).replace(/\s+/g, "").toUpperCase();
-  if (!textIn || textIn.length > 400) return null;
-  const raw = base32(textIn);
-  if (!raw || raw.length < 24 + 2 + 64) return null;
-  const n = raw[23];
-  if (raw[0] !== 1 || n < 1 || n > 60 || raw.length !== 24 + 2 * n + 64) return null;
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return {
-    kid: view.getUint16(1), ticketId: uuidOf(raw.subarray(3, 19)), serial: view.getUint16(19),
-    enclosure: raw[21], flags: raw[22],
-    days: Array.from({length: n}, (_, i) => view.getUint16(24 + 2 * i)),  // days since 1970-01-01
-    body: raw.subarray(0, 24 + 2 * n), signature: raw.subarray(24 + 2 * n),
-  };
-}
-
 let noble = null;
+/** @noble/ed25519, loaded once; a failed load (offline) is not kept, so it is tried again. */
 async function loadNoble() {
-  noble ??= import("/static/vendor/noble-ed25519.js");
+  noble ??= import("/static/vendor/noble-ed25519.js").catch(error => { noble = null; throw error; });
   return noble;
+}
+
+let jsqr = null;
+function loadJsQR() {
+  if (window.jsQR) return Promise.resolve();
+  jsqr ??= loadScript("/static/vendor/jsQR.js").catch(error => { jsqr = null; throw error; });
+  return jsqr;
+}
+
+/** Everything an offline check needs, loaded while online and kept for the page's life:
+ * the Ed25519 fallback where WebCrypto lacks it, and jsQR for the camera. */
+async function preloadOfflineTools() {
+  const loads = [loadJsQR()];
+  if (await verifier.detect() === "noble") loads.push(loadNoble());
+  const done = await Promise.allSettled(loads);
+  $("scanner").dataset.tools = done.every(d => d.status === "fulfilled") ? "ready" : "missing";
 }
 
 /** Ed25519 with WebCrypto where the browser has it, else @noble/ed25519. */
@@ -177,47 +156,14 @@ class Verifier {
   }
 }
 
-/** The claims of a genuine token, or "malformed" / "unknown_key" / "bad_signature". */
-async function verifyToken(token, keys, verifier) {
-  const claims = parseToken(token);
-  if (!claims) return "malformed";
-  const key = keys.keys.find(k => k.kid === claims.kid);
-  if (!key) return "unknown_key";
-  const festival = uuidBytes(keys.festival_id);
-  const message = new Uint8Array(DOMAIN.length + 16 + claims.body.length);
-  message.set(DOMAIN, 0);
-  message.set(festival, DOMAIN.length);
-  message.set(claims.body, DOMAIN.length + 16);
-  let ok = false;
-  try {
-    ok = await verifier.verify(key.public_key, claims.signature, message);
-  } catch {
-    ok = false;
-  }
-  return ok ? claims : "bad_signature";
-}
-
 // --- time in the festival's zone -------------------------------------------------------
 
-function localParts(timeZone, ms) {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
-    minute: "2-digit", hourCycle: "h23"}).formatToParts(new Date(ms));
-  const get = type => parts.find(p => p.type === type).value;
-  return {year: +get("year"), month: +get("month"), day: +get("day"), time: `${get("hour")}:${get("minute")}`};
-}
-
-/** The festival-local date of ``ms``, as days since 1970-01-01 (the token's unit). */
-function dayNumber(timeZone, ms) {
-  const p = localParts(timeZone, ms);
-  return Date.UTC(p.year, p.month - 1, p.day) / 86_400_000;
-}
-
-function clockText(timeZone, ms) {
+function clockText(timeZone, ms, seconds = false) {
   try {
-    return localParts(timeZone, ms).time;
+    const time = localParts(timeZone, ms).time;
+    return seconds ? `${time}:${String(new Date(ms).getUTCSeconds()).padStart(2, "0")}` : time;
   } catch {
-    return new Date(ms).toTimeString().slice(0, 5);
+    return new Date(ms).toTimeString().slice(0, seconds ? 8 : 5);
   }
 }
 
@@ -231,6 +177,7 @@ const state = {
   kind: store.get("kind", "entry"),
   camera: null,
   timers: [],
+  answerTimer: null,
 };
 const verifier = new Verifier();
 
@@ -301,17 +248,6 @@ function explained(reason) {
   return {zh, en};
 }
 
-/** The check-in list a ticket of enclosure ``number`` uses at this gate, as the server
- * picks it: its own enclosure, else the one containing it, if a gate list allows this gate.
- * undefined: the enclosure is unknown here; null: no list admits through this gate. */
-function checkinList(keysNow, number) {
-  const own = keysNow.enclosures.find(e => e.number === number);
-  if (!own) return undefined;
-  const parent = keysNow.enclosures.find(e => e.id === own.parent_id);
-  const admits = e => e && (e.gate_ids.length === 0 || e.gate_ids.includes(keysNow.gate_id));
-  return [own, parent].find(admits) ?? null;
-}
-
 function admittedToday(day) {
   const record = store.get("admitted", null);
   return record && record.day === day ? record : {day, entries: {}};
@@ -326,41 +262,39 @@ function remember(day, ticketId, listId, change) {
 
 async function decideLocally(secret, kind) {
   const keysNow = keys();
-  if (!keysNow) return {status: "error", reason: "ambiguous", ...explained("ambiguous")};
-  const claims = await verifyToken(secret, keysNow, verifier);
-  const refuse = reason => ({status: "error", reason, ...explained(reason)});
-  if (typeof claims === "string") return refuse("invalid");
-  if (keysNow.revoked.includes(`${claims.ticketId}:${claims.serial}`)) return refuse("revoked");
-  let today;
+  const claims = keysNow ? await verifyToken(secret, keysNow, verifier) : "no_keys";
+  let today = null;
   try {
-    today = dayNumber(keysNow.timezone, Date.now());
+    if (keysNow) today = dayNumber(keysNow.timezone, Date.now());
   } catch {
-    return refuse("ambiguous");
+    today = null;
   }
-  if (!claims.days.includes(today)) return refuse("wrong_day");
-  const list = checkinList(keysNow, claims.enclosure);
-  if (list === undefined) return refuse("ambiguous");
-  if (list === null) return refuse("wrong_gate");
-  const seen = admittedToday(today).entries[`${claims.ticketId}:${list.id}`];
-  const gate = gateOf(keysNow, keysNow.gate_id);
-  const child = claims.flags & 1;
-  if (kind === "exit") {
-    if (seen) remember(today, claims.ticketId, list.id, {inside: false});
-    return {status: "ok", reason: null, ...explained("exit"), ticketId: claims.ticketId};
+  const record = today === null ? null : admittedToday(today);
+  const decision = decideOffline({
+    claims, keys: keysNow, kind, today,
+    seenOf: listId => record?.entries[`${claims.ticketId}:${listId}`]});
+  const ticketId = typeof claims === "string" ? undefined : claims.ticketId;
+  if (decision.change) {
+    const gate = gateOf(keysNow, keysNow.gate_id);
+    const {first, ...change} = decision.change;
+    remember(today, ticketId, decision.list.id, {
+      ...change, ...(first ? {at: Date.now(), gate_zh: gate?.name_zh, gate_en: gate?.name_en} : {})});
   }
-  if (seen && !(seen.inside === false && list.allow_reentry)) {
+  if (decision.reason === "already_redeemed") {
+    const seen = decision.seen;
     const at = clockText(keysNow.timezone, seen.at);
     return {
-      status: "error", reason: "already_redeemed", ticketId: claims.ticketId,
+      status: "error", reason: "already_redeemed", ticketId,
       zh: `此票今日已于 ${at} 从${seen.gate_zh || TEXT.zh.other_gate}入场`,
       en: `Already entered today at ${at} via ${seen.gate_en || TEXT.en.other_gate}`,
       firstEntry: {at: seen.at, gate_name_zh: seen.gate_zh, gate_name_en: seen.gate_en},
     };
   }
-  remember(today, claims.ticketId, list.id, {
-    inside: true, ...(seen ? {} : {at: Date.now(), gate_zh: gate?.name_zh, gate_en: gate?.name_en})});
+  if (decision.status !== "ok") return {status: "error", reason: decision.reason, ticketId, ...explained(decision.reason)};
+  if (kind === "exit") return {status: "ok", reason: null, ticketId, ...explained("exit")};
   const ok = explained("ok");
-  return {status: "ok", reason: null, ticketId: claims.ticketId,
+  const child = claims.flags & 1;
+  return {status: "ok", reason: null, ticketId,
           zh: ok.zh + (child ? BOTH.child[0] : ""), en: ok.en + (child ? BOTH.child[1] : "")};
 }
 
@@ -437,7 +371,8 @@ async function uploadQueue() {
     store.set("queue", queue().filter(i => !sent.has(i.nonce)));
     const byNonce = new Map(batch.map(i => [i.nonce, i]));
     const conflicts = result.items.filter(i => i.conflict).map(i => ({
-      nonce: i.nonce, scanned_at: byNonce.get(i.nonce)?.scanned_at, first_entry: i.first_entry}));
+      nonce: i.nonce, scanned_at: byNonce.get(i.nonce)?.scanned_at, first_entry: i.first_entry,
+      ticket: shortRef(parseToken(byNonce.get(i.nonce)?.secret ?? "")?.ticketId)}));
     if (conflicts.length) {
       store.set("conflicts", [...store.get("conflicts", []), ...conflicts].slice(-100));
       renderConflicts();
@@ -461,12 +396,7 @@ async function refreshKeys() {
   if (response.status === 401 || response.status === 403) { refuseDevice(); return; }
   if (!response.ok) return;
   const fresh = await response.json();
-  const revoked = new Set(current ? current.revoked : []);
-  for (const r of fresh.revocations) revoked.add(`${r.ticket_id}:${r.serial}`);
-  store.set("keys", {
-    festival_id: fresh.festival_id, timezone: fresh.timezone, gate_id: fresh.gate_id,
-    keys: fresh.keys, enclosures: fresh.enclosures, gates: fresh.gates, cursor: fresh.cursor,
-    revoked: [...revoked], fetched_at: Date.now(), skew_ms: Date.now() - Date.parse(fresh.server_time)});
+  store.set("keys", keysFrom(fresh, current));
   renderDevice();
 }
 
@@ -606,12 +536,22 @@ function showAnswer(result) {
     $("answer-detail").textContent = result.offline ? `${BOTH.offline_note[0]} · ${BOTH.offline_note[1]}` : "";
   }
   $("answer-offline").hidden = !result.offline;
+  // What makes this answer unlike the last one: its number, the time, the ticket.
+  const seq = panel.dataset.seq;
+  const when = clockText(keysNow?.timezone ?? "Asia/Shanghai", Date.now(), true);
+  $("answer-ref").textContent = `#${seq} · ${when} · ${BOTH.ticket[0]} ${shortRef(result.ticketId) ?? "—"}`;
+  clearTimeout(state.answerTimer);
+  const clearMs = store.get("clear_ms", DEFAULT_CLEAR_MS);
+  // Green clears itself; red stays until a steward taps it.
+  if (ok && clearMs > 0) state.answerTimer = setTimeout(hideAnswer, clearMs);
+  $("answer-dismiss").textContent = ok && clearMs > 0 ? BOTH.auto_clear.join(" · ") : BOTH.tap.join(" · ");
   panel.hidden = false;
   beep(ok);
   navigator.vibrate?.(ok ? 80 : [200, 100, 200]);
 }
 
 function hideAnswer() {
+  clearTimeout(state.answerTimer);
   $("answer").hidden = true;
   keepFocus();
 }
@@ -684,8 +624,9 @@ function renderConflicts() {
   $("conflict-list").replaceChildren(...conflicts.map(c => {
     const li = document.createElement("li");
     const first = c.first_entry;
+    li.dataset.testid = "conflict-item";
     li.textContent = text("conflict_item", {
-      time: c.scanned_at ? clockText(zone, Date.parse(c.scanned_at)) : "",
+      ticket: c.ticket ?? "?", time: c.scanned_at ? clockText(zone, Date.parse(c.scanned_at)) : "",
       first: first ? clockText(zone, Date.parse(first.at)) : "?",
       gate: (first && (lang === "zh" ? first.gate_name_zh : first.gate_name_en)) || text("other_gate")});
     return li;
@@ -734,7 +675,7 @@ async function makeDetector() {
       // fall through to jsQR
     }
   }
-  if (!window.jsQR) await loadScript("/static/vendor/jsQR.js");
+  await loadJsQR();
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", {willReadFrequently: true});
   return {kind: "jsqr", detect: async video => {
@@ -917,7 +858,7 @@ async function saveToken(value) {
 async function forget() {
   if (queue().length && !state.offline) await syncQueue();
   const pending = queue().length;
-  if (pending && !window.confirm(text("forget_confirm", {n: pending}))) return;
+  if (!window.confirm(pending ? text("forget_confirm", {n: pending}) : text("forget_ask"))) return;
   store.clear();
   Object.assign(state, {token: null, device: null, refused: false});
   $("device-warning").hidden = true;
@@ -983,6 +924,12 @@ function boot() {
   }
   $("camera-toggle").addEventListener("click", () => { state.camera ? stopCamera() : startCamera(); keepFocus(); });
   $("forget").addEventListener("click", forget);
+  $("clear-after").value = String(store.get("clear_ms", DEFAULT_CLEAR_MS));
+  $("clear-after").addEventListener("change", () => {
+    store.set("clear_ms", Number($("clear-after").value));
+    keepFocus();
+  });
+  preloadOfflineTools();
   $("conflicts-clear").addEventListener("click", () => { store.set("conflicts", []); renderConflicts(); keepFocus(); });
   window.addEventListener("online", probe);
   window.addEventListener("offline", () => setOffline(true));
