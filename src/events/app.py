@@ -1,5 +1,6 @@
 """``create_app()``: the one factory for the server, the CLI and the tests."""
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from events.db.deps import provide_db_session
 from events.db.engine import Database
 from events.festivals.controllers import FestivalController
 from events.health import health
+from events.logsafe import LOG_FORMATTERS, RequestIdMiddleware
 from events.payments.controllers import (
     FestivalPaymentController,
     PaymentController,
@@ -36,6 +38,7 @@ from events.payments.controllers import (
 from events.payments.gateway import stripe_lifespan
 from events.problems import exception_handlers
 from events.registration.controllers import ROUTES as REGISTRATION_ROUTES
+from events.textguard import TextGuardMiddleware
 from events.ticketing.controllers import TicketingController
 from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
@@ -98,6 +101,13 @@ def create_app(settings: Settings | None = None, *,
     settings.signing_key()  # fail at start, not at the first login, when the key is missing
     database = Database.from_settings(settings)
 
+    def announce_signing_key() -> None:
+        source = settings.signing_key_source()
+        if source is not None:
+            logging.getLogger("events.config").warning(
+                "EVENTS_SECRET_KEY is unset (EVENTS_ENV=%s): tokens are signed with %s. "
+                "Set it in production.", settings.env, source)
+
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
@@ -115,15 +125,18 @@ def create_app(settings: Settings | None = None, *,
             "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[AuthenticationMiddleware()],
+        middleware=[RequestIdMiddleware(),
+                    TextGuardMiddleware(max_body_bytes=settings.max_request_body_bytes),
+                    AuthenticationMiddleware()],
         exception_handlers=exception_handlers,
         openapi_config=_openapi(),
         lifespan=[database_lifespan, stripe_lifespan],
+        on_startup=[announce_signing_key],
         state=State({"settings": settings, "db": database}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            log_exceptions="never", disable_stack_trace={404},
+            log_exceptions="never", disable_stack_trace={404}, formatters=LOG_FORMATTERS,
         ),
         template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_request_body_bytes,

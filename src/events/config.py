@@ -1,10 +1,12 @@
 """Settings, read once from the environment (``EVENTS_*``).
 
-Nothing else in the code base reads ``os.environ``. A production secret never has a
-default: outside ``dev`` and ``test`` the app refuses to start without
-``EVENTS_SECRET_KEY``.
+Nothing else in the code base reads ``os.environ``. A secret never has a known default:
+outside ``dev`` and ``test`` the app refuses to start without ``EVENTS_SECRET_KEY``; in
+``dev`` an unset key is a random one kept in ``var/secret_key`` (the file ``make run``
+uses), in ``test`` a random one for the process. The start-up log says which.
 """
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -14,7 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'events.sqlite3'}"
-DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production-0000"  # noqa: S105
+DEV_SECRET_KEY_FILE = PROJECT_ROOT / "var" / "secret_key"
+_PROCESS_SECRET_KEY = secrets.token_urlsafe(48)
+"""Signs tokens in ``test`` (and in ``dev`` when ``var/secret_key`` cannot be written)
+when ``EVENTS_SECRET_KEY`` is unset: nobody outside this process knows it."""
 
 
 class ConfigurationError(RuntimeError):
@@ -123,13 +128,43 @@ class Settings(BaseSettings):
         """The key that signs login tokens; refuses to invent one in production."""
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value()
-        if self.env in ("dev", "test"):
-            return DEV_SECRET_KEY
+        if self.env == "dev":
+            return _dev_secret_key()[0]
+        if self.env == "test":
+            return _PROCESS_SECRET_KEY
         raise ConfigurationError(
             "EVENTS_SECRET_KEY is required when EVENTS_ENV is 'production'. "
             "Set it to a long random string (for example: python -c "
             "'import secrets; print(secrets.token_urlsafe(48))')."
         )
+
+
+    def signing_key_source(self) -> str | None:
+        """Where an unset ``EVENTS_SECRET_KEY`` came from (None when it is set)."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return None
+        if self.env == "dev":
+            return _dev_secret_key()[1]
+        return "a random key for this process only (tokens die with it)"
+
+
+@lru_cache(maxsize=1)
+def _dev_secret_key() -> tuple[str, str]:
+    """This checkout's own random key in ``var/secret_key`` (created 0600), so tokens and
+    sealed ticket keys survive a restart; the process's key when the file cannot be kept."""
+    try:
+        if DEV_SECRET_KEY_FILE.exists():
+            key = DEV_SECRET_KEY_FILE.read_text().strip()
+        else:
+            DEV_SECRET_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            DEV_SECRET_KEY_FILE.touch(mode=0o600)
+            DEV_SECRET_KEY_FILE.write_text(key + "\n")
+        if len(key) >= 32:
+            return key, f"the random key in {DEV_SECRET_KEY_FILE}"
+    except OSError:
+        pass
+    return _PROCESS_SECRET_KEY, "a random key for this process only (tokens die with it)"
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from events.errors import DomainError, ValidationFailed
+from events.logsafe import current_request_id, safe_traceback
 
 logger = logging.getLogger("events.errors")
 
@@ -128,10 +129,14 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    request_id = current_request_id()
+    # The traceback is rendered here, without any statement's bound values (events.logsafe).
+    logger.error("unhandled error on %s %s (request %s)\n%s", request.method,
+                 request.url.path, request_id, safe_traceback(exc))
     return problem(request, status=HTTP_500_INTERNAL_SERVER_ERROR, code="internal_error",
                    title="Internal server error",
-                   detail="Something went wrong on our side; it has been logged.")
+                   detail="Something went wrong on our side; it has been logged under "
+                          f"request id {request_id}.", request_id=request_id)
 
 
 exception_handlers: ExceptionHandlersMap = {

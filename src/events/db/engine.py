@@ -76,7 +76,9 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 
 def _create_engine(url: str, *, pool_size: int, echo: bool) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"echo": echo}
+    # Bound parameters (password hashes, mobile numbers, token hashes) never reach a log
+    # or an exception's text.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
