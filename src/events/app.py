@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 from events import __version__
 from events.access.controllers import AuthController, DeviceController, UserController
 from events.access.middleware import AuthenticationMiddleware
+from events.access.throttle import LoginThrottle, login_store
 from events.awards.controllers import AwardController
 from events.checkin.baseline import touch
 from events.checkin.controllers import AttendanceController, CheckinController
@@ -115,6 +116,11 @@ def create_app(settings: Settings | None = None, *,
         finally:
             await database.dispose()
 
+    login_throttle = LoginThrottle(login_store(settings.redis_url))
+
+    async def close_stores() -> None:
+        await login_throttle.store.__aexit__(None, None, None)
+
     def provide_settings() -> Settings:
         return settings
 
@@ -132,7 +138,8 @@ def create_app(settings: Settings | None = None, *,
         openapi_config=_openapi(),
         lifespan=[database_lifespan, stripe_lifespan],
         on_startup=[announce_signing_key],
-        state=State({"settings": settings, "db": database}),
+        on_shutdown=[close_stores],
+        state=State({"settings": settings, "db": database, "login_throttle": login_throttle}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},

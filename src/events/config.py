@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     smtp_from: str = "tickets@localhost"
     """The sender of confirmation messages."""
 
+    redis_url: str | None = None
+    """Redis (``redis://127.0.0.1:6379/0``) for state every worker shares: login failure
+    counts. Unset: kept in each worker's memory."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -70,7 +70,8 @@ def error_responses(*errors: type[DomainError]) -> dict[int, ResponseSpec]:
 
 
 def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: str,
-            detail: str, **extra: Any) -> Response[dict[str, Any]]:
+            detail: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
@@ -80,12 +81,12 @@ def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: s
         "instance": request.url.path,
     }
     body.update(extra)
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     return problem(request, status=exc.status_code, code=exc.instance_code, title=exc.title,
-                   detail=exc.detail, **exc.extra)
+                   detail=exc.detail, headers=getattr(exc, "headers", None), **exc.extra)
 
 
 def validation_error_handler(request: Request[Any, Any, Any],

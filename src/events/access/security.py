@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import anyio
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +27,27 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_limiter: anyio.CapacityLimiter | None = None
+
+
+def _hash_limiter() -> anyio.CapacityLimiter:
+    """At most two argon2 computations at once per worker (each takes 64 MiB and a core);
+    more sign-ins wait their turn in threads, never on the event loop."""
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(2)
+    return _limiter
+
+
+async def hash_password_off_loop(password: str) -> str:
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_hash_limiter())
+
+
+async def verify_password_off_loop(password_hash: str, password: str) -> bool:
+    return await anyio.to_thread.run_sync(verify_password, password_hash, password,
+                                          limiter=_hash_limiter())
 
 
 # Compared against when the username is unknown, so both paths cost one argon2 verify.

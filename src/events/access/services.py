@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access import security
 from events.access.models import Device, Role, User
 from events.access.principal import Principal
+from events.access.throttle import LoginThrottle
 from events.db.base import utcnow
 from events.db.engine import Database
 from events.db.fast import Statement, fetchrow
@@ -28,7 +29,8 @@ class UserService:
                      display_name: str = "") -> User:
         if await self.get_by_username(username) is not None:
             raise Conflict(f"The username {username!r} is already taken.", code="username_taken")
-        user = User(username=username, password_hash=security.hash_password(password),
+        user = User(username=username,
+                    password_hash=await security.hash_password_off_loop(password),
                     role=role, display_name=display_name)
         self.session.add(user)
         try:
@@ -42,13 +44,22 @@ class UserService:
         result = await self.session.exec(select(User).where(User.username == username))
         return result.first()
 
-    async def authenticate(self, username: str, password: str) -> User:
+    async def authenticate(self, username: str, password: str, *,
+                           throttle: LoginThrottle | None = None,
+                           address: str | None = None) -> User:
+        """The user, or 401; with a ``throttle``, 429 ``login_throttled`` while failures
+        from this account or address are being waited out (no hash computed then)."""
+        if throttle is not None:
+            await throttle.check(username, address)
         user = await self.get_by_username(username)
-        if user is None:
-            security.verify_password(security.DUMMY_PASSWORD_HASH, password)
+        stored = user.password_hash if user is not None else security.DUMMY_PASSWORD_HASH
+        matches = await security.verify_password_off_loop(stored, password)
+        if user is None or not matches or not user.is_active:
+            if throttle is not None:
+                await throttle.failed(username, address)
             raise Unauthorized("Wrong username or password.", code="invalid_credentials")
-        if not security.verify_password(user.password_hash, password) or not user.is_active:
-            raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+        if throttle is not None:
+            await throttle.succeeded(username, address)
         user.last_login_at = utcnow()
         self.session.add(user)
         return user
