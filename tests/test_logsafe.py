@@ -92,6 +92,9 @@ def test_redact_replaces_quoted_values() -> None:
     assert redact("invalid input syntax for type uuid: \"abc\"") == (
         "invalid input syntax for type uuid: '…'")
     assert redact("Key (mobile)=(139) already exists") == "Key '…' already exists"
+    assert redact("invalid input for query argument $11: datetime.datetime(1, 1, 1, 0, 0) "
+                  "(date value out of range)") == (
+        "invalid input for query argument $11: '…' (date value out of range)")
 
 
 async def test_every_response_carries_a_request_id(client: Client) -> None:

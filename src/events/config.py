@@ -39,6 +39,9 @@ class Settings(BaseSettings):
 
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_echo: bool = False
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long a request waits for a free database connection (or to connect) before it
+    is answered 503 ``database_unavailable`` with ``Retry-After``."""
 
     secret_key: SecretStr | None = None
     """Signs login tokens. Required outside dev and test."""

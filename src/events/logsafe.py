@@ -26,10 +26,15 @@ REQUEST_ID_HEADER = "x-request-id"
 request_id_var: ContextVar[str] = ContextVar("events_request_id", default="-")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|\([^()]*\)=\([^()]*\)")
+_ARGUMENT = re.compile(r"(query argument \$\d+:).*?(\s\([^()]*\))?$", re.DOTALL)
 _DB_MODULES = ("asyncpg", "sqlalchemy", "sqlite3", "aiosqlite", "psycopg")
 
 
-def current_request_id() -> str:
+def current_request_id(scope: Any = None) -> str:
+    """This request's id (from ``scope`` too: an error raised in a middleware is handled
+    after the id's context has been left)."""
+    if scope is not None and scope.get("events_request_id"):
+        return str(scope["events_request_id"])
     return request_id_var.get()
 
 
@@ -38,8 +43,9 @@ def is_database_error(exc: BaseException) -> bool:
 
 
 def redact(text: str) -> str:
-    """``text`` with every quoted value (and every ``(key)=(value)`` pair) replaced."""
-    return _QUOTED.sub("'…'", text)
+    """``text`` with every quoted value (and every ``(key)=(value)`` pair, and asyncpg's
+    ``query argument $n: <value> (why)``) replaced."""
+    return _QUOTED.sub("'…'", _ARGUMENT.sub(lambda m: f"{m[1]} '…'{m[2] or ''}", text))
 
 
 def _safe_message(exc: BaseException) -> str:
@@ -124,6 +130,7 @@ class RequestIdMiddleware(ASGIMiddleware):
         text = given.decode("latin-1")
         request_id = text if _CLIENT_ID.fullmatch(text) else secrets.token_hex(8)
         token = request_id_var.set(request_id)
+        scope["events_request_id"] = request_id  # type: ignore[typeddict-unknown-key]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

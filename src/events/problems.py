@@ -129,8 +129,40 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return problem(request, status=status, code=code, title=title, detail=detail)
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or has no connection free: nothing the client did."""
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.TimeoutError | ConnectionError | TimeoutError
+                      | asyncpg.CannotConnectNowError | asyncpg.TooManyConnectionsError
+                      | asyncpg.ConnectionDoesNotExistError | asyncpg.ConnectionFailureError):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, OSError) and current.errno is not None:
+            return True  # connect() refused, unreachable host, DNS failure
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    request_id = current_request_id()
+    request_id = current_request_id(request.scope)
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable on %s %s (request %s): %s", request.method,
+                       request.url.path, request_id, type(exc).__name__)
+        return problem(request, status=503, code="database_unavailable",
+                       title="Service unavailable",
+                       detail="The database is not answering; try again shortly.",
+                       headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+                       request_id=request_id)
     # The traceback is rendered here, without any statement's bound values (events.logsafe).
     logger.error("unhandled error on %s %s (request %s)\n%s", request.method,
                  request.url.path, request_id, safe_traceback(exc))

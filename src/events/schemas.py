@@ -4,16 +4,61 @@ Request bodies are pydantic models so that a request with several bad fields nam
 one of them; responses are msgspec structs, which encode fastest.
 """
 
+import datetime as dt
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+"""Every date and time a request carries lies between these: a year 9999 with a -14:00
+offset does not fit in UTC, and a festival day in year 1 overflows every time sum."""
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo is None else value.astimezone(dt.UTC)
+        if not EARLIEST <= moment.date() <= LATEST:
+            raise ValueError(f"a time between {EARLIEST.year} and {LATEST.year}")
+    elif isinstance(value, dt.date):
+        if not EARLIEST <= value <= LATEST:
+            raise ValueError(f"a date between {EARLIEST} and {LATEST}")
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _bounded(item)
+    return value
+
+
+def check_time(value: dt.datetime | None) -> None:
+    """For msgspec request structs (``__post_init__``): refuse a time out of range."""
+    if value is not None:
+        try:
+            _bounded(value)
+        except OverflowError as exc:
+            raise ValueError(f"a time between {EARLIEST.year} and {LATEST.year}") from exc
 
 
 class Input(BaseModel):
-    """A request body: unknown fields are refused, not ignored; text is trimmed."""
+    """A request body: unknown fields are refused, not ignored; text is trimmed; dates and
+    times lie between ``EARLIEST`` and ``LATEST``."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _dates_in_range(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return _bounded(handler(value))
+        except OverflowError as exc:  # converting the given offset to UTC overflowed
+            raise ValueError(f"a time between {EARLIEST.year} and {LATEST.year}") from exc
 
 
 # A real address: a local part of letters, digits and ``. _ % + -`` starting with a letter,

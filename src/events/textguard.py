@@ -31,6 +31,10 @@ from events.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
 # A JSON escape that may decode to NUL or a surrogate half (decoded to be sure).
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+MAX_JSON_DEPTH = 32
+"""Deeper JSON is refused before it is parsed (1,000 levels overflowed the decoder)."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
 NUL_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
 
 
@@ -147,6 +151,8 @@ def _check_body(body: bytes, is_json: bool) -> tuple[int, list[Field], str | Non
             return 400, [], "The body is not valid UTF-8."
         if b"\x00" in body:
             return 400, [], "The body holds a raw NUL byte."
+        if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _too_deep(body):
+            return 400, [], f"JSON nested deeper than {MAX_JSON_DEPTH} levels."
         if not _SUSPECT_ESCAPE.search(body):
             return None
         try:
@@ -161,12 +167,24 @@ def _check_body(body: bytes, is_json: bool) -> tuple[int, list[Field], str | Non
     return (422, bad, None) if bad else None
 
 
+def _too_deep(body: bytes) -> bool:
+    depth = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub(b"", body)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
 async def _refuse(scope: Scope, send: Send, status: int, fields: list[Field],
                   detail: str | None = None) -> None:
-    if status == 400:
+    if status == 400 and detail is not None and detail.startswith("JSON nested"):
+        code, title = "json_too_deep", "Bad request"
+        extra: dict[str, Any] = {}
+    elif status == 400:
         code, title = "invalid_encoding", "Bad request"
         detail = detail or "The request is not valid UTF-8."
-        extra: dict[str, Any] = {}
+        extra = {}
     else:
         code, title = "validation_failed", "Validation failed"
         detail = f"Invalid value for: {', '.join(f for f, _ in fields)}"
