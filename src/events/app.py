@@ -43,6 +43,7 @@ from events.textguard import TextGuardMiddleware
 from events.ticketing.controllers import TicketingController
 from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
+from events.websecurity import WebSecurityMiddleware
 
 WEB = Path(__file__).parent / "web"
 
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None, *,
             "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[RequestIdMiddleware(),
+        middleware=[RequestIdMiddleware(), WebSecurityMiddleware(),
                     TextGuardMiddleware(max_body_bytes=settings.max_request_body_bytes),
                     AuthenticationMiddleware()],
         exception_handlers=exception_handlers,
