@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
 )
@@ -54,11 +55,20 @@ class Input(BaseModel):
 
     @field_validator("*", mode="wrap")
     @classmethod
-    def _dates_in_range(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    def _dates_in_range(cls, value: Any, handler: ValidatorFunctionWrapHandler,
+                        info: ValidationInfo) -> Any:
         try:
-            return _bounded(handler(value))
+            checked = handler(value)
+            if not _has_own_validator(cls, info.field_name):  # its own words win ("future")
+                _bounded(checked)
+            return checked
         except OverflowError as exc:  # converting the given offset to UTC overflowed
             raise ValueError(f"a time between {EARLIEST.year} and {LATEST.year}") from exc
+
+
+def _has_own_validator(model: type[BaseModel], field: str | None) -> bool:
+    return any(field in decorator.info.fields and decorator.info.fields != ("*",)
+               for decorator in model.__pydantic_decorators__.field_validators.values())
 
 
 # A real address: a local part of letters, digits and ``. _ % + -`` starting with a letter,

@@ -60,3 +60,21 @@ async def test_api_routes_are_not_origin_checked(client: Client) -> None:
     response = await client.post("/api/v1/auth/login", json={"username": "a", "password": "b"},
                                  headers={"Origin": "https://app.example"})
     assert response.status_code == 401
+
+
+async def test_microchip_taken_does_not_name_another_owners_horse(
+        client: Client, sign_up: Any, add_horse: Any) -> None:
+    from tests.registration.conftest import chip, horse_body
+
+    first, second = await sign_up(), await sign_up()
+    number = chip()
+    mine = await add_horse(first, microchip=number)
+    theirs = await client.post("/api/v1/horses", json=horse_body(microchip=number),
+                               headers=second.headers)
+    assert theirs.status_code == 409
+    assert theirs.json()["code"] == "microchip_taken"
+    assert "horse_id" not in theirs.json()
+    assert mine["id"] not in theirs.text
+    again = await client.post("/api/v1/horses", json=horse_body(microchip=number),
+                              headers=first.headers)
+    assert again.json()["horse_id"] == mine["id"]

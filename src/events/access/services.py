@@ -1,5 +1,6 @@
 """Rules for users, logins and gate devices. Services flush; the request commits."""
 
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -17,8 +18,16 @@ from events.access.throttle import LoginThrottle
 from events.db.base import utcnow
 from events.db.engine import Database
 from events.db.fast import Statement, fetchrow
-from events.errors import Conflict, NotFound, Unauthorized
+from events.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from events.festivals import services as festival_services
+
+_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
+
+
+def _as_mobile(text: str) -> str | None:
+    """The 11 digits when ``text`` is a mainland China mobile number."""
+    match = _MOBILE.fullmatch(re.sub(r"[\s()-]", "", text))
+    return match.group(1) if match else None
 
 
 class UserService:
@@ -26,8 +35,18 @@ class UserService:
         self.session = session
 
     async def create(self, *, username: str, password: str, role: Role,
-                     display_name: str = "") -> User:
-        if await self.get_by_username(username) is not None:
+                     display_name: str = "", mobile: str | None = None) -> User:
+        """A new account. Usernames are unique whatever their case (``Organiser`` cannot
+        sit beside ``organiser``), and a username that is a mobile number must be the
+        account's own ``mobile``: nobody can take another person's number as a name."""
+        looks_like = _as_mobile(username)
+        if looks_like is not None and looks_like != _as_mobile(mobile or ""):
+            raise ValidationFailed(
+                [FieldError("username", "A mobile number can only name its own account.")],
+                code="username_is_a_mobile")
+        taken = (await self.session.exec(select(User.id).where(
+            func.lower(User.username) == username.lower()))).first()
+        if taken is not None:
             raise Conflict(f"The username {username!r} is already taken.", code="username_taken")
         user = User(username=username,
                     password_hash=await security.hash_password_off_loop(password),
