@@ -6,6 +6,7 @@ migrated; nothing else on the machine is touched.
 
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +23,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DSN = os.environ.get("EVENTS_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_DB = "events_bench"
+# One signing key for every process of a run (the demo loader, the workers): without it each
+# process of EVENTS_ENV=test would invent its own.
+os.environ.setdefault("EVENTS_SECRET_KEY", secrets.token_urlsafe(48))
 
 
 def bench_database_url() -> str:

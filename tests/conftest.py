@@ -10,8 +10,8 @@ import asyncio
 import logging
 import os
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +174,25 @@ def make_user(db: Database, client: Client) -> UserFactory:
                 "username": username}
 
     return make
+
+
+@contextmanager
+def captured_logs(name: str) -> Iterator[list[logging.LogRecord]]:
+    """The records logged to ``name`` in the block, whatever the app's logging config did
+    to the root logger (pytest's caplog handler sits there)."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
 
 
 def headers_of(user: dict[str, str]) -> dict[str, str]:

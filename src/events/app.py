@@ -1,5 +1,6 @@
 """``create_app()``: the one factory for the server, the CLI and the tests."""
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 from events import __version__
 from events.access.controllers import AuthController, DeviceController, UserController
 from events.access.middleware import AuthenticationMiddleware
+from events.access.throttle import LoginThrottle, login_store
 from events.awards.controllers import AwardController
 from events.checkin.baseline import touch
 from events.checkin.controllers import AttendanceController, CheckinController
@@ -34,6 +36,7 @@ from events.health import health
 from events.live.controllers import LiveResultsController
 from events.live.pages import LiveResultsPageController
 from events.live.wiring import create_feed, publishing
+from events.logsafe import LOG_FORMATTERS, RequestIdMiddleware
 from events.payments.controllers import (
     FestivalPaymentController,
     PaymentController,
@@ -44,9 +47,11 @@ from events.problems import exception_handlers
 from events.registration.controllers import ROUTES as REGISTRATION_ROUTES
 from events.results.controllers import ROUTES as RESULTS_ROUTES
 from events.results.pages import OfficialsPageController
+from events.textguard import TextGuardMiddleware
 from events.ticketing.controllers import TicketingController
 from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
+from events.websecurity import WebSecurityMiddleware
 
 WEB = Path(__file__).parent / "web"
 
@@ -114,6 +119,13 @@ def create_app(settings: Settings | None = None, *,
     database = Database.from_settings(settings)
     feed = create_feed(settings, database)
 
+    def announce_signing_key() -> None:
+        source = settings.signing_key_source()
+        if source is not None:
+            logging.getLogger("events.config").warning(
+                "EVENTS_SECRET_KEY is unset (EVENTS_ENV=%s): tokens are signed with %s. "
+                "Set it in production.", settings.env, source)
+
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
@@ -126,6 +138,11 @@ def create_app(settings: Settings | None = None, *,
         async with publishing(feed):
             yield
 
+    login_throttle = LoginThrottle(login_store(settings.redis_url))
+
+    async def close_stores() -> None:
+        await login_throttle.store.__aexit__(None, None, None)
+
     def provide_settings() -> Settings:
         return settings
 
@@ -136,16 +153,21 @@ def create_app(settings: Settings | None = None, *,
             "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[AuthenticationMiddleware()],
+        middleware=[RequestIdMiddleware(), WebSecurityMiddleware(),
+                    TextGuardMiddleware(max_body_bytes=settings.max_request_body_bytes),
+                    AuthenticationMiddleware()],
         exception_handlers=exception_handlers,
         openapi_config=_openapi(),
         lifespan=[database_lifespan, stripe_lifespan, live_lifespan],
-        state=State({"settings": settings, "db": database, "live": feed}),
+        on_startup=[announce_signing_key],
+        on_shutdown=[close_stores],
+        state=State({"settings": settings, "db": database, "live": feed,
+                     "login_throttle": login_throttle}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
                                              exclude_opt_key="skip_compression"),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            log_exceptions="never", disable_stack_trace={404},
+            log_exceptions="never", disable_stack_trace={404}, formatters=LOG_FORMATTERS,
         ),
         template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_request_body_bytes,

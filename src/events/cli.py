@@ -1,6 +1,7 @@
 """The ``events`` command: serve, migrate, manage users, load the demo festival."""
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -33,9 +34,11 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
 
     settings = get_settings()
     try:
-        settings.signing_key()
+        key = settings.signing_key()
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
+    # Every worker signs with the same key, even one made up for this run.
+    os.environ.setdefault("EVENTS_SECRET_KEY", key)
     uvicorn.run("events.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port,
                 workers=None if reload else (workers or settings.workers), reload=reload,

@@ -1,10 +1,12 @@
 """Settings, read once from the environment (``EVENTS_*``).
 
-Nothing else in the code base reads ``os.environ``. A production secret never has a
-default: outside ``dev`` and ``test`` the app refuses to start without
-``EVENTS_SECRET_KEY``.
+Nothing else in the code base reads ``os.environ``. A secret never has a known default:
+outside ``dev`` and ``test`` the app refuses to start without ``EVENTS_SECRET_KEY``; in
+``dev`` an unset key is a random one kept in ``var/secret_key`` (the file ``make run``
+uses), in ``test`` a random one for the process. The start-up log says which.
 """
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -14,7 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'events.sqlite3'}"
-DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production-0000"  # noqa: S105
+DEV_SECRET_KEY_FILE = PROJECT_ROOT / "var" / "secret_key"
+_PROCESS_SECRET_KEY = secrets.token_urlsafe(48)
+"""Signs tokens in ``test`` (and in ``dev`` when ``var/secret_key`` cannot be written)
+when ``EVENTS_SECRET_KEY`` is unset: nobody outside this process knows it."""
 
 
 class ConfigurationError(RuntimeError):
@@ -34,6 +39,9 @@ class Settings(BaseSettings):
 
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_echo: bool = False
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long a request waits for a free database connection (or to connect) before it
+    is answered 503 ``database_unavailable`` with ``Retry-After``."""
 
     secret_key: SecretStr | None = None
     """Signs login tokens. Required outside dev and test."""
@@ -60,6 +68,11 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     smtp_from: str = "tickets@localhost"
     """The sender of confirmation messages."""
+
+    redis_url: str | None = None
+    """Redis (``redis://127.0.0.1:6379/0``) for what every worker and process shares: live
+    results (history and push) and login failure counts. Unset: kept in each worker's
+    memory, which serves one worker (``make run``)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -102,10 +115,6 @@ class Settings(BaseSettings):
     """The fake 'test' provider (pay with one click, for demos). Never on when Stripe is
     configured; by default on only in dev and test."""
 
-    redis_url: str | None = None
-    """Redis (``redis://127.0.0.1:6379/0``) for what crosses workers and processes: live
-    results. Unset: in memory, which serves one worker (``make run``)."""
-
     redis_prefix: str = "events"
     """Prefix of every Redis key and channel (several deployments can share one Redis)."""
 
@@ -139,13 +148,43 @@ class Settings(BaseSettings):
         """The key that signs login tokens; refuses to invent one in production."""
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value()
-        if self.env in ("dev", "test"):
-            return DEV_SECRET_KEY
+        if self.env == "dev":
+            return _dev_secret_key()[0]
+        if self.env == "test":
+            return _PROCESS_SECRET_KEY
         raise ConfigurationError(
             "EVENTS_SECRET_KEY is required when EVENTS_ENV is 'production'. "
             "Set it to a long random string (for example: python -c "
             "'import secrets; print(secrets.token_urlsafe(48))')."
         )
+
+
+    def signing_key_source(self) -> str | None:
+        """Where an unset ``EVENTS_SECRET_KEY`` came from (None when it is set)."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return None
+        if self.env == "dev":
+            return _dev_secret_key()[1]
+        return "a random key for this process only (tokens die with it)"
+
+
+@lru_cache(maxsize=1)
+def _dev_secret_key() -> tuple[str, str]:
+    """This checkout's own random key in ``var/secret_key`` (created 0600), so tokens and
+    sealed ticket keys survive a restart; the process's key when the file cannot be kept."""
+    try:
+        if DEV_SECRET_KEY_FILE.exists():
+            key = DEV_SECRET_KEY_FILE.read_text().strip()
+        else:
+            DEV_SECRET_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            DEV_SECRET_KEY_FILE.touch(mode=0o600)
+            DEV_SECRET_KEY_FILE.write_text(key + "\n")
+        if len(key) >= 32:
+            return key, f"the random key in {DEV_SECRET_KEY_FILE}"
+    except OSError:
+        pass
+    return _PROCESS_SECRET_KEY, "a random key for this process only (tokens die with it)"
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from events.errors import DomainError, ValidationFailed
+from events.logsafe import current_request_id, safe_traceback
 
 logger = logging.getLogger("events.errors")
 
@@ -69,7 +70,8 @@ def error_responses(*errors: type[DomainError]) -> dict[int, ResponseSpec]:
 
 
 def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: str,
-            detail: str, **extra: Any) -> Response[dict[str, Any]]:
+            detail: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
@@ -79,15 +81,15 @@ def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: s
         "instance": request.url.path,
     }
     body.update(extra)
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    response = problem(request, status=exc.status_code, code=exc.instance_code,
-                       title=exc.title, detail=exc.detail, **exc.extra)
+    headers = dict(getattr(exc, "headers", None) or {})
     if "retry_after" in exc.extra:  # seconds, in the body and as the standard header
-        response.headers["Retry-After"] = str(exc.extra["retry_after"])
-    return response
+        headers.setdefault("Retry-After", str(exc.extra["retry_after"]))
+    return problem(request, status=exc.status_code, code=exc.instance_code, title=exc.title,
+                   detail=exc.detail, headers=headers or None, **exc.extra)
 
 
 def validation_error_handler(request: Request[Any, Any, Any],
@@ -130,11 +132,47 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return problem(request, status=status, code=code, title=title, detail=detail)
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or has no connection free: nothing the client did."""
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.TimeoutError | ConnectionError | TimeoutError
+                      | asyncpg.CannotConnectNowError | asyncpg.TooManyConnectionsError
+                      | asyncpg.ConnectionDoesNotExistError | asyncpg.ConnectionFailureError):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, OSError) and current.errno is not None:
+            return True  # connect() refused, unreachable host, DNS failure
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    request_id = current_request_id(request.scope)
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable on %s %s (request %s): %s", request.method,
+                       request.url.path, request_id, type(exc).__name__)
+        return problem(request, status=503, code="database_unavailable",
+                       title="Service unavailable",
+                       detail="The database is not answering; try again shortly.",
+                       headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+                       request_id=request_id)
+    # The traceback is rendered here, without any statement's bound values (events.logsafe).
+    logger.error("unhandled error on %s %s (request %s)\n%s", request.method,
+                 request.url.path, request_id, safe_traceback(exc))
     return problem(request, status=HTTP_500_INTERNAL_SERVER_ERROR, code="internal_error",
                    title="Internal server error",
-                   detail="Something went wrong on our side; it has been logged.")
+                   detail="Something went wrong on our side; it has been logged under "
+                          f"request id {request_id}.", request_id=request_id)
 
 
 exception_handlers: ExceptionHandlersMap = {

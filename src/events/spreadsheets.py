@@ -1,11 +1,20 @@
 """CSV and XLSX files that accountants and delegations open in Excel or WPS.
 
 CSV is UTF-8 with a byte-order mark and CRLF line ends, so the Chinese text shows right;
-XLSX has a bold, frozen header row on every sheet.
+XLSX has a bold, frozen header row on every sheet. Every file the platform writes goes
+through here, so every cell is made safe in one place:
+
+- text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+  ``@``, tab or CR: a buyer's ``=HYPERLINK(...)`` e-mail) is prefixed with ``'`` (OWASP's
+  advice; Excel and WPS then show it as text), and XLSX cells are written as text, never
+  as formulas;
+- control characters that XML 1.0 cannot hold (``\x01`` in a horse name) are replaced
+  with U+FFFD in XLSX, instead of making the export fail every time.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,13 +24,35 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 Row = Sequence[Any]
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def safe_text(value: str) -> str:
+    """``value`` as a spreadsheet shows it and never runs it."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell value: text made safe, everything else (numbers, dates, None) as it is."""
+    return safe_text(value) if isinstance(value, str) else value
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 forbids."""
+    return _ILLEGAL_XML.sub("\ufffd", value)
+
 
 def csv_bytes(header: Row, rows: Iterable[Row]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([safe_cell(v) for v in header])
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_cell(value: Any) -> Any:
+    return xml_text(safe_text(value)) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -43,11 +74,15 @@ def xlsx_bytes(*sheets: Sheet) -> bytes:
     book.remove(first)
     for spec in sheets:
         sheet = book.create_sheet(spec.title[:31])
-        sheet.append(list(spec.header))
+        sheet.append([_xlsx_cell(v) for v in spec.header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in spec.rows:
-            sheet.append(list(row))
+            sheet.append([_xlsx_cell(v) for v in row])
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if cell.data_type == "f":  # openpyxl reads any text starting "=" as one
+                    cell.data_type = "s"
         sheet.freeze_panes = "A2"
         for column in spec.date_columns:
             letter = sheet.cell(row=1, column=column + 1).column_letter

@@ -4,7 +4,7 @@ from sqlmodel import select
 
 from events.access.models import Role, User
 from events.access.security import issue_access_token
-from events.config import DEV_SECRET_KEY
+from events.config import Settings
 from events.db.engine import Database
 from tests.conftest import PASSWORD, Client, UserFactory, headers_of
 
@@ -61,8 +61,8 @@ async def test_expired_token_is_401_token_expired(client: Client,
     import uuid
 
     token, _ = issue_access_token(user_id=uuid.UUID(user["user_id"]), role="organiser",
-                                  key=DEV_SECRET_KEY, ttl_seconds=-int(timedelta(minutes=1)
-                                                                       .total_seconds()))
+                                  key=Settings(env="test").signing_key(),
+                                  ttl_seconds=-int(timedelta(minutes=1).total_seconds()))
     response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json()["code"] == "token_expired"

@@ -18,6 +18,7 @@ from events.access.guards import (
 from events.access.models import Device, Role, User
 from events.access.security import issue_access_token
 from events.access.services import DeviceService, UserService
+from events.access.throttle import TooManyAttempts
 from events.config import Settings
 from events.errors import Conflict, NotFound, Unauthorized
 from events.pagination import Limit, Offset
@@ -64,15 +65,20 @@ class AuthController(Controller):
         operation_id="Login",
         summary="Exchange a username and password for a token",
         status_code=200,
-        responses=error_responses(Unauthorized),
+        responses=error_responses(Unauthorized, TooManyAttempts),
     )
     async def login(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[schemas.LoginRequest],
         users: NamedDependency[UserService],
         settings: NamedDependency[Settings],
     ) -> schemas.TokenResponse:
-        user = await users.authenticate(data.username, data.password)
+        """Failed attempts are throttled per account and per address (429 with
+        ``Retry-After``); the wait is capped, so the owner is never locked out for good."""
+        user = await users.authenticate(
+            data.username, data.password, throttle=request.app.state.login_throttle,
+            address=request.client.host if request.client else None)
         token, expires_at = issue_access_token(
             user_id=user.id,
             role=user.role,

@@ -1,11 +1,15 @@
 """Password hashing (argon2), signed login tokens (JWT, HS256) and device tokens."""
 
+import contextlib
 import hashlib
+import os
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import anyio
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +30,49 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_limiter: anyio.CapacityLimiter | None = None
+_niced = threading.local()
+HASH_THREAD_NICENESS = 15
+
+
+def _hash_limiter() -> anyio.CapacityLimiter:
+    """One argon2 computation at a time per worker (each takes 64 MiB and its cores); more
+    sign-ins wait their turn, never on the event loop."""
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(1)
+    return _limiter
+
+
+def _lower_priority() -> None:
+    """Run this worker thread at a low CPU priority (Linux: a thread is a task), so that a
+    flood of sign-ins yields the cores to the event loop's scans."""
+    if getattr(_niced, "done", False):
+        return
+    _niced.done = True
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
+
+
+def _hash_in_thread(password: str) -> str:
+    _lower_priority()
+    return hash_password(password)
+
+
+def _verify_in_thread(password_hash: str, password: str) -> bool:
+    _lower_priority()
+    return verify_password(password_hash, password)
+
+
+async def hash_password_off_loop(password: str) -> str:
+    return await anyio.to_thread.run_sync(_hash_in_thread, password, limiter=_hash_limiter())
+
+
+async def verify_password_off_loop(password_hash: str, password: str) -> bool:
+    return await anyio.to_thread.run_sync(_verify_in_thread, password_hash, password,
+                                          limiter=_hash_limiter())
 
 
 # Compared against when the username is unknown, so both paths cost one argon2 verify.
@@ -64,7 +111,8 @@ def decode_access_token(token: str, *, key: str) -> TokenClaims:
                            expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo))
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token_expired") from exc
-    except (jwt.InvalidTokenError, ValueError) as exc:
+    except (jwt.InvalidTokenError, ValueError, OverflowError, OSError) as exc:
+        # OverflowError/OSError: an ``exp`` no clock can hold (1e308)
         raise InvalidToken("token_invalid") from exc
 
 

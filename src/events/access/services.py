@@ -1,5 +1,6 @@
 """Rules for users, logins and gate devices. Services flush; the request commits."""
 
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -13,11 +14,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access import security
 from events.access.models import Device, Role, User
 from events.access.principal import Principal
+from events.access.throttle import LoginThrottle
 from events.db.base import utcnow
 from events.db.engine import Database
 from events.db.fast import Statement, fetchrow
-from events.errors import Conflict, NotFound, Unauthorized
+from events.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from events.festivals import services as festival_services
+
+_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
+
+
+def _as_mobile(text: str) -> str | None:
+    """The 11 digits when ``text`` is a mainland China mobile number."""
+    match = _MOBILE.fullmatch(re.sub(r"[\s()-]", "", text))
+    return match.group(1) if match else None
 
 
 class UserService:
@@ -25,10 +35,21 @@ class UserService:
         self.session = session
 
     async def create(self, *, username: str, password: str, role: Role,
-                     display_name: str = "") -> User:
-        if await self.get_by_username(username) is not None:
+                     display_name: str = "", mobile: str | None = None) -> User:
+        """A new account. Usernames are unique whatever their case (``Organiser`` cannot
+        sit beside ``organiser``), and a username that is a mobile number must be the
+        account's own ``mobile``: nobody can take another person's number as a name."""
+        looks_like = _as_mobile(username)
+        if looks_like is not None and looks_like != _as_mobile(mobile or ""):
+            raise ValidationFailed(
+                [FieldError("username", "A mobile number can only name its own account.")],
+                code="username_is_a_mobile")
+        taken = (await self.session.exec(select(User.id).where(
+            func.lower(User.username) == username.lower()))).first()
+        if taken is not None:
             raise Conflict(f"The username {username!r} is already taken.", code="username_taken")
-        user = User(username=username, password_hash=security.hash_password(password),
+        user = User(username=username,
+                    password_hash=await security.hash_password_off_loop(password),
                     role=role, display_name=display_name)
         self.session.add(user)
         try:
@@ -42,13 +63,22 @@ class UserService:
         result = await self.session.exec(select(User).where(User.username == username))
         return result.first()
 
-    async def authenticate(self, username: str, password: str) -> User:
+    async def authenticate(self, username: str, password: str, *,
+                           throttle: LoginThrottle | None = None,
+                           address: str | None = None) -> User:
+        """The user, or 401; with a ``throttle``, 429 ``login_throttled`` while failures
+        from this account or address are being waited out (no hash computed then)."""
+        if throttle is not None:
+            await throttle.check(username, address)
         user = await self.get_by_username(username)
-        if user is None:
-            security.verify_password(security.DUMMY_PASSWORD_HASH, password)
+        stored = user.password_hash if user is not None else security.DUMMY_PASSWORD_HASH
+        matches = await security.verify_password_off_loop(stored, password)
+        if user is None or not matches or not user.is_active:
+            if throttle is not None:
+                await throttle.failed(username, address)
             raise Unauthorized("Wrong username or password.", code="invalid_credentials")
-        if not security.verify_password(user.password_hash, password) or not user.is_active:
-            raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+        if throttle is not None:
+            await throttle.succeeded(username, address)
         user.last_login_at = utcnow()
         self.session.add(user)
         return user

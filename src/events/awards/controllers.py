@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import anyio
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
@@ -151,7 +152,7 @@ class AwardController(Controller):
         the summary after the import."""
         body = await request.body()
         fmt = file_format or importing.detect_format(request.headers.get("content-type"), body)
-        parsed = importing.parse(body, fmt)
+        parsed = await anyio.to_thread.run_sync(importing.parse, body, fmt)  # CPU: off the loop
         return await awards.import_prize_list(festival_id, parsed, dry_run=dry_run)
 
     @get("/awards/export.csv", operation_id="ExportAwardsCsv",

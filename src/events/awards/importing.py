@@ -321,6 +321,9 @@ def parse_csv(body: bytes) -> ParsedPrizeList:
     if text is None:
         parsed.error(None, "body", "The file is neither UTF-8 nor GB18030 text.")
         return parsed
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL: refused in the dry run too
+        parsed.error(None, "body", "The file holds NUL characters.")
+        return parsed
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         rows = [(reader.line_num, row) for row in reader]

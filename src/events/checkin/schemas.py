@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from events.schemas import check_time
+
 Nonce = Annotated[str, msgspec.Meta(min_length=1, max_length=64,
                                     description="Unique per scan on this device; a retry "
                                                 "sends the same nonce")]
@@ -19,6 +21,9 @@ class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
     type: Literal["entry", "exit"] = "entry"
     scanned_at: dt.datetime | None = None
     """The scanner's clock, recorded; the server's clock decides."""
+
+    def __post_init__(self) -> None:
+        check_time(self.scanned_at)  # year 1 at +23:59 does not fit in UTC
 
 
 class TicketBrief(msgspec.Struct):
@@ -58,6 +63,9 @@ class OfflineScan(msgspec.Struct, forbid_unknown_fields=True):
     local_result: Literal["ok", "error"] = "ok"
     """What the scanner showed. An offline "ok" is a fact: it is never undone."""
     local_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        check_time(self.scanned_at)
 
 
 class SyncRequest(msgspec.Struct, forbid_unknown_fields=True):

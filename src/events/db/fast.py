@@ -60,8 +60,9 @@ async def fetch(db: "Database", statement: Statement, **params: Any) -> Sequence
     """All rows of ``statement``, committed at once (autocommit)."""
     if not db.is_sqlite:
         pool = await db.raw_pool()
-        records: Sequence[Mapping[str, Any]] = await pool.fetch(statement.pg_sql,
-                                                                *statement.pg_args(params))
+        async with pool.acquire(timeout=db.pool_timeout) as connection:
+            records: Sequence[Mapping[str, Any]] = await connection.fetch(
+                statement.pg_sql, *statement.pg_args(params))
         return records
     async with db.engine.begin() as conn:
         result = await conn.execute(statement.clause, params)
@@ -72,8 +73,9 @@ async def fetchrow(db: "Database", statement: Statement, **params: Any) -> Mappi
     """The first row of ``statement`` or None, committed at once (autocommit)."""
     if not db.is_sqlite:
         pool = await db.raw_pool()
-        row: Mapping[str, Any] | None = await pool.fetchrow(statement.pg_sql,
-                                                             *statement.pg_args(params))
+        async with pool.acquire(timeout=db.pool_timeout) as connection:  # a full pool: 503
+            row: Mapping[str, Any] | None = await connection.fetchrow(
+                statement.pg_sql, *statement.pg_args(params))
         return row
     rows = await fetch(db, statement, **params)
     return rows[0] if rows else None

@@ -44,6 +44,7 @@ from events.payments.models import (
     PaymentRefund,
     PaymentStatusChange,
 )
+from events.schemas import is_email
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +246,7 @@ class PaymentService:
             errors.append(FieldError("description", "Say what is being paid for."))
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
             errors.append(FieldError("idempotency_key", "1 to 255 characters."))
-        if customer_email is not None and not (3 <= len(customer_email) <= 254
-                                               and "@" in customer_email):
+        if customer_email is not None and not is_email(customer_email):
             errors.append(FieldError("customer_email", "An e-mail address."))
         if errors:
             raise ValidationFailed(errors)

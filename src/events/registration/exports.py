@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from events.registration import provinces
-from events.spreadsheets import Sheet, csv_bytes, xlsx_bytes
+from events.spreadsheets import Sheet, csv_bytes, safe_cell, xlsx_bytes
 
 HEADERS = [
     ("entry_id", "报名编号"), ("race_code", "比赛代码"), ("race", "比赛"),
@@ -25,11 +25,9 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-def _cell(value: Any) -> Any:
-    """Text typed by the public never runs as a spreadsheet formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+_cell = safe_cell
+"""Text typed by the public never runs as a spreadsheet formula (csv_bytes and xlsx_bytes
+make every cell safe again; doing it here keeps ``export_rows`` safe on its own)."""
 
 
 def export_rows(rows: Sequence[Any]) -> list[list[Any]]:

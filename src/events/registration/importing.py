@@ -15,11 +15,13 @@ import datetime as dt
 import io
 import re
 import uuid
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -137,16 +139,49 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+MAX_COLUMNS = 64
+"""Columns read from a sheet: a file's own dimension (``A1:XFD1048576``) is never trusted."""
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024
+"""An XLSX is a zip: one that unpacks to more than this is refused before it is parsed."""
+
+
+def _unreadable(message: str) -> ImportRejected:
+    return ImportRejected("The file could not be read as CSV or XLSX.",
+                          errors=[{"row": 0, "field": "file", "message": message}])
+
+
+def _xlsx_cells(content: bytes) -> list[list[Any]]:
+    """The first sheet's rows, streamed (read-only) and bounded: at most ``MAX_ROWS`` + 1
+    rows of ``MAX_COLUMNS`` cells, whatever the file declares."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise _unreadable(f"Not an XLSX file (a broken zip): {exc}"[:200]) from exc
+    if unpacked > MAX_UNZIPPED_BYTES:
+        raise _unreadable(f"The workbook unpacks to more than {MAX_UNZIPPED_BYTES} bytes.")
+    from openpyxl import load_workbook  # heavy; only for spreadsheets
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise _unreadable(f"Not a readable XLSX workbook: {exc}"[:200]) from exc
+    try:
+        if not workbook.worksheets:
+            return []
+        sheet = workbook.worksheets[0]
+        rows = [list(row) for row in sheet.iter_rows(
+            max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS, values_only=True)]
+    finally:
+        workbook.close()
+    while rows and not any(v not in (None, "") for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
 def _cells(content: bytes) -> list[list[Any]]:
     if content.startswith(XLSX_MAGIC):
-        from openpyxl import load_workbook  # heavy; only for spreadsheets
-
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            return [list(row) for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+        return _xlsx_cells(content)
     for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves GBK
         try:
             text = content.decode(encoding)
@@ -157,7 +192,14 @@ def _cells(content: bytes) -> list[list[Any]]:
         raise ImportRejected("The file is neither UTF-8 nor GB18030 CSV, nor XLSX.",
                              errors=[{"row": 0, "field": "file",
                                       "message": "Unreadable text encoding."}])
-    return [list(row) for row in csv.reader(io.StringIO(text))]
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL: refuse it in the dry run too
+        raise _unreadable("The file holds NUL characters; save it again as CSV or XLSX.")
+    rows: list[list[Any]] = []
+    for row in csv.reader(io.StringIO(text)):
+        rows.append(row[:MAX_COLUMNS])
+        if len(rows) > MAX_ROWS + 1:
+            break
+    return rows
 
 
 def read_sheet(content: bytes) -> Sheet:
@@ -349,7 +391,8 @@ class EntryImport:
     async def run(self, festival_id: str | uuid.UUID, content: bytes, *, dry_run: bool,
                   actor_id: uuid.UUID | None = None, now: dt.datetime | None = None,
                   progress: Progress | None = None) -> schemas.ImportReport:
-        sheet = read_sheet(content)
+        # Parsing a workbook is CPU work: off the event loop, so the gates keep scanning.
+        sheet = await anyio.to_thread.run_sync(read_sheet, content)
         rows = [] if sheet.problems else sheet.rows  # a bad header makes every row noise
         return await self.run_rows(festival_id, rows, dry_run=dry_run, actor_id=actor_id,
                                    now=now, progress=progress, problems=sheet.problems)

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access import security
 from events.access import services as access_services
 from events.access.models import Role
+from events.access.throttle import TooManyAttempts
 from events.config import Settings
 from events.db.base import utcnow
 from events.errors import DomainError, ValidationFailed
@@ -159,7 +160,13 @@ class OwnerPages(Controller):
             username = await OwnerService(db_session).username_for(mobile) or login
         try:
             user = await access_services.UserService(db_session).authenticate(
-                username, data.get("password", ""))
+                username, data.get("password", ""), throttle=request.app.state.login_throttle,
+                address=request.client.host if request.client else None)
+        except TooManyAttempts as exc:
+            response = self._page(request, "login.html", status=429,
+                                  form={"login": login, "next": target}, error="login.failed")
+            response.headers.update(exc.headers)
+            return response
         except DomainError:
             return self._page(request, "login.html", status=401,
                               form={"login": login, "next": target}, error="login.failed")

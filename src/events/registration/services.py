@@ -167,7 +167,7 @@ class OwnerService:
                            "or ask the organiser.", code="mobile_taken")
         user = await access_services.UserService(self.session).create(
             username=data.username or data.mobile, password=data.password, role=Role.OWNER,
-            display_name=data.name)
+            display_name=data.name, mobile=data.mobile)
         owner = Owner(user_id=user.id, name=data.name, mobile=data.mobile,
                       province=data.province, county=data.county, township=data.township)
         self.session.add(owner)
@@ -253,11 +253,14 @@ class HorseService:
     async def create(self, actor: Actor, data: schemas.HorseIn) -> tuple[Horse, Owner]:
         owner = await self._owner_for(actor, data.owner_id)
         if data.microchip is not None:
-            holder = (await self.session.exec(
-                select(Horse.id).where(Horse.microchip == data.microchip))).first()
+            holder = (await self.session.exec(select(Horse.id, Horse.owner_id).where(
+                Horse.microchip == data.microchip))).first()
             if holder is not None:
+                # Another owner's horse id is theirs to know: named to staff and to its owner.
+                mine = actor.is_organiser or holder[1] == owner.id
                 raise Conflict(f"The microchip {data.microchip} is registered to another horse.",
-                               code="microchip_taken", horse_id=str(holder))
+                               code="microchip_taken",
+                               **({"horse_id": str(holder[0])} if mine else {}))
         if not data.confirm_duplicate:
             twin = (await self.session.exec(select(Horse.id).where(
                 Horse.owner_id == owner.id, Horse.name_zh == data.name_zh,

@@ -6,14 +6,13 @@ from typing import Annotated, Literal
 import msgspec
 from pydantic import Field, field_validator, model_validator
 
-from events.schemas import Input
+from events.schemas import Email, Input
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(max_length=2000)]
 Code = Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9_-]+$")]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Fen = Annotated[int, Field(ge=0, le=100_000_000, description="minor units (fen)")]
-Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phone = Annotated[str, Field(min_length=6, max_length=32, pattern=r"^\+?[0-9][0-9 -]{4,30}$")]
 Reason = Annotated[str, Field(min_length=1, max_length=200)]
 Audience = Literal["adult", "child"]
