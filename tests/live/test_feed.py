@@ -161,9 +161,13 @@ async def test_a_slow_stream_is_dropped_and_the_others_go_on(
 async def test_more_streams_than_allowed_get_503_with_retry_after(
         db: Database, results: Results) -> None:
     async with make_feed(db, results, max_streams=1).running() as feed:
-        await feed.stream(FESTIVAL, None)
+        first = await feed.stream(FESTIVAL, None)
+        await anext(first)  # a stream counts once it runs
         with pytest.raises(ServiceUnavailable) as refused:
             await feed.stream(FESTIVAL, None)
+        await first.aclose()
+        assert feed.stats()["streams"] == 0  # a stream that ends leaves the count
+        await feed.stream(FESTIVAL, None)
     assert refused.value.instance_code == "too_many_streams"
     assert refused.value.extra["retry_after"] == 5
 

@@ -230,8 +230,15 @@ class ResultsFeed:
 
     async def stream(self, festival_id: uuid.UUID, last_event_id: str | None
                      ) -> AsyncIterator[bytes]:
-        """The festival's events as SSE bytes, from ``last_event_id`` on (or from now)."""
+        """The festival's events as SSE bytes, from ``last_event_id`` on (or from now).
+
+        Refused here (before any byte is sent) when this worker is full; the stream joins
+        the fan-out when it starts and leaves it when it ends, however it ends."""
         self.admit()
+        return self._events(festival_id, last_event_id)
+
+    async def _events(self, festival_id: uuid.UUID, last_event_id: str | None
+                      ) -> AsyncIterator[bytes]:
         resume = parse_event_id(last_event_id)
         stream = _Stream(asyncio.Queue(self.backlog))
         async with self._lock(festival_id):
@@ -241,10 +248,6 @@ class ResultsFeed:
                 resume if resume is not None else self._seen[festival_id])
             self._streams.setdefault(festival_id, set()).add(stream)
         self._count += 1
-        return self._events(festival_id, stream, last_event_id, resume)
-
-    async def _events(self, festival_id: uuid.UUID, stream: _Stream,
-                      last_event_id: str | None, resume: int | None) -> AsyncIterator[bytes]:
         try:
             yield b"retry: 3000\n\n"
             if last_event_id is not None:
