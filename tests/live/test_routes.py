@@ -136,7 +136,9 @@ async def test_a_change_reaches_the_streams_of_every_process_through_redis(
                 arrived, data = stream[0]
                 assert data["id"] == event.id
                 assert data["kind"] == "official"
-                assert arrived - published < 1.0
+                # Typically a few ms; the bound is loose so a busy CI machine cannot flake
+                # it (the 1 s target under load is measured by make bench, not here).
+                assert arrived - published < 3.0
             # The cached body of each process was dropped too: its ETag names the change.
             async with httpx.AsyncClient(timeout=10) as http:
                 for url in urls:
