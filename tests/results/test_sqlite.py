@@ -31,7 +31,9 @@ async def test_demo_results_and_an_amendment_on_sqlite(sqlite_client: Client,
     body = (await sqlite_client.get(f"/api/v1/festivals/{festival.id}/results")).json()
     yak = next(r for r in body["items"] if r["code"] == "yak")
     assert yak["state"] == "official"
-    rows = yak["version"]["rows"]
+    detail = (await sqlite_client.get(f"/api/v1/races/{yak['race_id']}/results",
+                                      headers=headers)).json()
+    rows = detail["version"]["rows"]
     starters = [{"entry_id": r["entry_id"], "place": r["place"], "dead_heat": r["dead_heat"]}
                 if r["status"] == "finished" else {"entry_id": r["entry_id"],
                                                    "status": r["status"]} for r in rows]
