@@ -12,9 +12,10 @@ One line at the end says PASS or FAIL with visitors admitted, tickets sold, resu
 delivered, and p95/p99 per request kind. A violated invariant fails whatever the latency.
 Only 127.0.0.1 is targeted.
 
-Environment: LOAD_VISITORS (12000), LOAD_SPEEDUP (600), LOAD_MAX_SECONDS (60),
-LOAD_USER_SCALE (1), LOAD_WORKERS (cores), LOAD_MAX_FAIL_RATIO, LOAD_P95_MS, LOAD_P99_MS,
-LOAD_OUT (report folder).
+Environment: LOAD_VISITORS (12000), LOAD_SPEEDUP (600), LOAD_MAX_SECONDS (90),
+LOAD_GATES (16), LOAD_USER_SCALE (1), LOAD_PRESALE_SHARE (0.9), LOAD_WORKERS (cores),
+LOAD_MAX_FAIL_RATIO, LOAD_P95_MS, LOAD_P99_MS, LOAD_OUT (report folder),
+LOAD_DATABASE (events_load).
 """
 
 import csv
@@ -76,7 +77,8 @@ def run_day(*, database: str = DATABASE, visitors: int = VISITORS, workers: int 
                   "EVENTS_REDIS_PREFIX": f"{database}-{uuid.uuid4().hex[:8]}"}
     with running_server(url, workers=workers, extra_env=server_env) as server:
         started = time.monotonic()
-        config = seed_day(server.url, config_file, visitors=visitors)
+        config = seed_day(server.url, config_file, visitors=visitors,
+                          presale_share=float(os.environ.get("LOAD_PRESALE_SHARE", "0.9")))
         print(f"seeded {len(config['presold'])} presold tickets, {len(config['races'])} races "
               f"to enter, {len(config['devices'])} gates in {time.monotonic() - started:.1f} s")
         print(f"locust: the day against {server.url} ({workers} workers)")
@@ -98,8 +100,9 @@ def run_day(*, database: str = DATABASE, visitors: int = VISITORS, workers: int 
     sold_today = summary.get("sold", 0)
     line = (f"{'PASS' if passed else 'FAIL'}: {report.figures.get('admitted', 0)} visitors "
             f"admitted, {report.figures.get('tickets_valid', 0)} tickets sold "
-            f"({sold_today} today), {summary.get('results_delivered', 0)} results delivered, "
-            f"{summary.get('requests', 0)} requests, fail ratio "
+            f"({sold_today} today), {summary.get('results_delivered', 0)} results delivered "
+            f"(+{summary.get('results_not_modified', 0)} not modified), "
+            f"{summary.get('requests', 0)} requests in {summary.get('seconds', 0)} s, fail ratio "
             f"{float(str(summary.get('fail_ratio', 0))):.4f}; p95/p99 ms: "
             f"{_percentiles(out / 'day_stats.csv')}")
     return DayResult(passed, line, report, summary, locust.returncode, out)

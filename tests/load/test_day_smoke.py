@@ -1,0 +1,35 @@
+"""CI smoke of `make load`: the festival day in locust, short, with every invariant checked.
+
+A real server (2 workers, PostgreSQL, Redis for the live feed) on a database of its own
+(the test database's name + ``_day``), the day compressed into about 15 seconds at a
+quarter of the crowd. Errors are held to a generous ratio (a busy 2-core machine); latency
+is not judged here (no timing assertions): `make load` does that.
+"""
+
+from pathlib import Path
+
+import pytest
+from load_tests.run import run_day
+from sqlalchemy.engine import make_url
+
+from tests.conftest import PG_URL
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_a_short_festival_day_keeps_every_invariant(tmp_path: Path) -> None:
+    database = f"{make_url(PG_URL).database}_day"
+    result = run_day(database=database, visitors=600, workers=2, out=tmp_path, env={
+        "LOAD_SPEEDUP": "1200", "LOAD_MAX_SECONDS": "15", "LOAD_USER_SCALE": "0.25",
+        "LOAD_GATES": "4",
+        "LOAD_MAX_FAIL_RATIO": "0.05", "LOAD_P95_MS": "0", "LOAD_P99_MS": "0"})
+    assert result.report.violations, "no invariant was checked"
+    assert result.report.ok, result.report.violations
+    assert result.locust_exit == 0, result.summary
+    assert result.summary["sold"] > 0, result.summary
+    assert result.summary["admitted"] > 0, result.summary
+    assert result.summary["results_delivered"] > 0, result.summary
+    assert result.report.figures["admitted"] >= result.summary["admitted"]
+    assert (tmp_path / "day.html").exists()
+    assert (tmp_path / "day_stats.csv").exists()
+    assert result.report.figures["acknowledged"] > 0
