@@ -6,10 +6,15 @@ quarter of the crowd. Errors are held to a generous ratio (a busy 2-core machine
 is not judged here (no timing assertions): `make load` does that.
 """
 
+import asyncio
+import uuid
 from pathlib import Path
 
+import asyncpg
 import pytest
+from load_tests.invariants import check_async, read_acks
 from load_tests.run import run_day
+from load_tests.server import asyncpg_dsn
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL
@@ -33,3 +38,32 @@ def test_a_short_festival_day_keeps_every_invariant(tmp_path: Path) -> None:
     assert (tmp_path / "day.html").exists()
     assert (tmp_path / "day_stats.csv").exists()
     assert result.report.figures["acknowledged"] > 0
+    _each_invariant_catches_its_violation(asyncpg_dsn(database), tmp_path / "acks.jsonl")
+
+
+def _each_invariant_catches_its_violation(dsn: str, ack_file: Path) -> None:
+    """The checks are not vacuous: break the day's data and each one says so."""
+
+    async def tamper() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            columns = [r["column_name"] for r in await conn.fetch(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_name = 'checkin_scan' AND column_name NOT IN ('id', 'nonce')")]
+            listed = ", ".join(columns)
+            await conn.execute(  # a second admission of one ticket, behind the presence row
+                f"INSERT INTO checkin_scan ({listed}, nonce) SELECT {listed}, 'tampered'"
+                " FROM checkin_scan WHERE result = 'ok' AND kind = 'entry' LIMIT 1")
+            await conn.execute(  # a paid order loses a ticket
+                "UPDATE ticket SET status = 'canceled' WHERE id = (SELECT t.id FROM ticket t"
+                " JOIN ticket_order o ON o.id = t.order_id WHERE o.status = 'paid'"
+                " AND t.status = 'valid' LIMIT 1)")
+        finally:
+            await conn.close()
+
+    asyncio.run(tamper())
+    acks = [*read_acks(ack_file), {"kind": "scan", "nonce": "never-stored"},
+            {"kind": "order", "order_id": str(uuid.uuid4()), "tickets": 1}]
+    report = asyncio.run(check_async(dsn, acks))
+    broken = {name for name, problems in report.violations.items() if problems}
+    assert broken == set(report.violations), report.violations
