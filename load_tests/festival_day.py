@@ -44,6 +44,8 @@ _lock = threading.Lock()
 _to_scan: deque[str] = deque(CONFIG.get("presold", []))
 """Tickets sold and not yet shown at a gate (presale first, then what sells today)."""
 _admitted: list[str] = []
+_shared: list[bool] = []
+"""Set once this process took its share of the presale (distributed: worker i of n)."""
 _ack_path = os.environ.get("LOAD_ACK_FILE")
 _ack = open(_ack_path, "a", encoding="utf-8") if _ack_path else None  # noqa: SIM115
 COUNTS = {"sold": 0, "admitted": 0, "results_delivered": 0, "sold_out": 0,
@@ -55,6 +57,19 @@ def acknowledge(record: dict[str, Any]) -> None:
         with _lock:
             _ack.write(json.dumps(record) + "\n")
             _ack.flush()
+
+
+def _take_share(environment: Environment) -> None:
+    """In distributed mode (`LOAD_LOCUST_PROCESSES` > 1) worker i scans presale[i::n]."""
+    processes = int(os.environ.get("LOAD_LOCUST_PROCESSES", "1"))
+    index = getattr(environment.runner, "worker_index", -1)
+    with _lock:
+        if _shared or processes <= 1 or index < 0:
+            return
+        _shared.append(True)
+        mine = list(_to_scan)[index::processes]
+        _to_scan.clear()
+        _to_scan.extend(mine)
 
 
 def _forge(token: str) -> str:
@@ -118,6 +133,7 @@ class Gate(FastHttpUser):
     device: dict[str, str]
 
     def on_start(self) -> None:
+        _take_share(self.environment)
         devices = CONFIG.get("devices") or [{"token": "", "gate_id": ""}]
         self.device = devices[random.randrange(len(devices))]
 
@@ -262,8 +278,10 @@ class FestivalDay(LoadTestShape):
             if minute < end:
                 count = max(6, int(users * SCALE)) + Gate.fixed_count
                 return count, max(10.0, count / 2), classes
-        # The day is over: the gates finish the queue of visitors still outside.
-        return (Gate.fixed_count, 50.0, [Gate]) if _to_scan else None
+        # The day is over: the gates finish the queue of visitors still outside (in
+        # distributed mode the queues are the workers': the gates run until MAX_SECONDS).
+        distributed = int(os.environ.get("LOAD_LOCUST_PROCESSES", "1")) > 1
+        return (Gate.fixed_count, 50.0, [Gate]) if _to_scan or distributed else None
 
 
 THRESHOLDS = {"fail_ratio": float(os.environ.get("LOAD_MAX_FAIL_RATIO", "0.01")),
@@ -287,5 +305,7 @@ def _thresholds(environment: Environment, **_: Any) -> None:
                "seconds": round((total.last_request_timestamp or total.start_time)
                                 - total.start_time, 1), "broken": broken}
     if os.environ.get("LOAD_SUMMARY_FILE"):
-        Path(os.environ["LOAD_SUMMARY_FILE"]).write_text(json.dumps(summary))
+        index = getattr(environment.runner, "worker_index", -1)
+        suffix = f".worker{index}" if index >= 0 else ""
+        Path(os.environ["LOAD_SUMMARY_FILE"] + suffix).write_text(json.dumps(summary))
     environment.process_exit_code = 2 if broken else 0

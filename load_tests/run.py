@@ -15,7 +15,7 @@ Only 127.0.0.1 is targeted.
 Environment: LOAD_VISITORS (12000), LOAD_SPEEDUP (600), LOAD_MAX_SECONDS (90),
 LOAD_GATES (16), LOAD_USER_SCALE (1), LOAD_PRESALE_SHARE (0.9), LOAD_WORKERS (cores),
 LOAD_MAX_FAIL_RATIO, LOAD_P95_MS, LOAD_P99_MS, LOAD_OUT (report folder),
-LOAD_DATABASE (events_load).
+LOAD_DATABASE (events_load), LOAD_LOCUST_PROCESSES (1).
 """
 
 import csv
@@ -35,6 +35,8 @@ from load_tests.server import ROOT, asyncpg_dsn, fresh_database, running_server
 DATABASE = os.environ.get("LOAD_DATABASE", "events_load")
 VISITORS = int(os.environ.get("LOAD_VISITORS", "12000"))
 WORKERS = int(os.environ.get("LOAD_WORKERS", str(os.cpu_count() or 1)))
+PROCESSES = int(os.environ.get("LOAD_LOCUST_PROCESSES", "1"))
+"""locust worker processes (`--processes`, distributed mode on one machine)."""
 REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -85,10 +87,12 @@ def run_day(*, database: str = DATABASE, visitors: int = VISITORS, workers: int 
         locust = subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(ROOT / "load_tests" / "festival_day.py"),
              "--headless", "--host", server.url, "--csv", str(out / "day"),
-             "--html", str(out / "day.html"), "--only-summary", "--loglevel", "WARNING"],
+             "--html", str(out / "day.html"), "--only-summary", "--loglevel", "WARNING",
+             *(["--processes", str(PROCESSES)] if PROCESSES > 1 else [])],
             cwd=ROOT, check=False,
             env={**os.environ, "LOAD_DAY_CONFIG": str(config_file),
                  "LOAD_ACK_FILE": str(ack_file), "LOAD_SUMMARY_FILE": str(summary_file),
+                 "LOAD_LOCUST_PROCESSES": str(PROCESSES),
                  **(env or {})})
     # The acknowledged presale orders count too: their buyers were told they were paid.
     with ack_file.open("a") as acks:
@@ -96,6 +100,10 @@ def run_day(*, database: str = DATABASE, visitors: int = VISITORS, workers: int 
             acks.write(json.dumps({"kind": "order", **order}) + "\n")
     report = check(asyncpg_dsn(database), ack_file)
     summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    for worker in sorted(out.glob("summary.json.worker*")):  # distributed: the workers' counts
+        for key, value in json.loads(worker.read_text()).items():
+            if key in ("sold", "admitted", "results_delivered", "results_not_modified"):
+                summary[key] = int(summary.get(key, 0)) + int(value)
     passed = report.ok and locust.returncode == 0
     sold_today = summary.get("sold", 0)
     line = (f"{'PASS' if passed else 'FAIL'}: {report.figures.get('admitted', 0)} visitors "
