@@ -30,6 +30,7 @@ from typing import Any
 
 from locust import FastHttpUser, LoadTestShape, between, constant, events, task
 from locust.env import Environment
+from locust.runners import WorkerRunner
 
 from load_tests.day_seed import starters
 
@@ -125,7 +126,8 @@ class Buyer(FastHttpUser):
 
 
 class Gate(FastHttpUser):
-    """A gate device: mostly fresh tickets, some shown twice, forged or for another day."""
+    """A gate device: mostly fresh tickets, some shown twice, forged or for another day,
+    some visitors going out and trying to come back in."""
 
     fixed_count = int(os.environ.get("LOAD_GATES", "16"))
     """Gate lanes, each a device scanning as fast as visitors come (the day's throughput)."""
@@ -137,11 +139,11 @@ class Gate(FastHttpUser):
         devices = CONFIG.get("devices") or [{"token": "", "gate_id": ""}]
         self.device = devices[random.randrange(len(devices))]
 
-    def _scan(self, secret: str, expect: str, name: str) -> None:
+    def _scan(self, secret: str, expect: str, name: str, kind: str = "entry") -> None:
         nonce = uuid.uuid4().hex
         with self.client.post("/api/v1/checkin/scan", name=f"scan {name}",
                               headers={"Authorization": f"Device {self.device['token']}"},
-                              json={"secret": secret, "nonce": nonce, "type": "entry",
+                              json={"secret": secret, "nonce": nonce, "type": kind,
                                     "gate_id": self.device["gate_id"]},
                               catch_response=True) as response:
             body = response.json() if response.status_code == 200 else {}
@@ -150,7 +152,7 @@ class Gate(FastHttpUser):
                 response.failure(f"scan {name}: expected {expect}, got "
                                  f"{response.status_code} {got}")
                 return
-        if expect == "ok":
+        if expect == "ok" and kind == "entry":
             acknowledge({"kind": "scan", "nonce": nonce})
             with _lock:
                 COUNTS["admitted"] += 1
@@ -163,7 +165,12 @@ class Gate(FastHttpUser):
             self._scan(random.choice(_admitted), "already_redeemed", "re-scan")
         elif roll < 0.06 and _admitted:
             self._scan(_forge(random.choice(_admitted)), "invalid", "forged")
-        elif roll < 0.08 and CONFIG.get("other_day"):
+        elif roll < 0.09 and _admitted:
+            # out to the car park and back: the ground admits once a day (no re-entry)
+            secret = random.choice(_admitted)
+            self._scan(secret, "ok", "exit", kind="exit")
+            self._scan(secret, "already_redeemed", "re-entry")
+        elif roll < 0.11 and CONFIG.get("other_day"):
             self._scan(random.choice(CONFIG["other_day"]), "wrong_day", "other day")
         else:
             with _lock:
@@ -305,7 +312,7 @@ def _thresholds(environment: Environment, **_: Any) -> None:
                "seconds": round((total.last_request_timestamp or total.start_time)
                                 - total.start_time, 1), "broken": broken}
     if os.environ.get("LOAD_SUMMARY_FILE"):
-        index = getattr(environment.runner, "worker_index", -1)
-        suffix = f".worker{index}" if index >= 0 else ""
+        runner = environment.runner
+        suffix = f".worker{runner.worker_index}" if isinstance(runner, WorkerRunner) else ""
         Path(os.environ["LOAD_SUMMARY_FILE"] + suffix).write_text(json.dumps(summary))
     environment.process_exit_code = 2 if broken else 0
