@@ -12,6 +12,10 @@ once, and of a paid type placed and then paid with the test provider, at 8 and 6
 connections; each type has its own quota, and after each run the quota's ``sold`` is
 compared with the valid tickets stored: "sold = issued").
 
+``live`` (GET /bench/hello, a trivial endpoint of the same app and server: the framework's
+ceiling; and the festival's live results document, served from the worker's memory, as
+a 200 and as a 304 to If-None-Match; the ratio to the trivial endpoint is printed).
+
 Environment: BENCH_PARTS, BENCH_TICKETS (default 30000), BENCH_SECONDS (8),
 BENCH_CONNECTIONS (64), BENCH_WORKERS (cores).
 """
@@ -38,7 +42,7 @@ TICKETS = int(os.environ.get("BENCH_TICKETS", "30000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))
-PARTS = set(os.environ.get("BENCH_PARTS", "scan,purchase").replace(" ", "").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "scan,purchase,live").replace(" ", "").split(","))
 THREADS = 2
 PURCHASE_CONNECTIONS = (8, 64)
 PASSWORD = "bench-organiser-password"
@@ -183,6 +187,14 @@ def main() -> int:
                 time.sleep(1)  # the last answers' transactions commit
                 purchases[f"buy {kind}, wrk -c{connections}"] = (
                     result, asyncio.run(_sold(type_id)))
+        if "live" in PARTS:
+            document = f"/api/v1/festivals/{seeded.festival_id}/results"
+            etag = httpx.get(server.url + document).headers.get("ETag", "")
+            results["trivial GET /bench/hello"] = load("get.lua", "hello")
+            results["live results, 200 from memory"] = load("get.lua", "live",
+                                                            BENCH_PATH=document)
+            results["live results, 304 If-None-Match"] = load(
+                "get.lua", "live304", BENCH_PATH=document, BENCH_ETAG=etag)
         results["baseline again"] = load("touch.lua", "touch2")
     Path(handle.name).unlink(missing_ok=True)
     baseline = results["baseline: bare one-row UPDATE"]
@@ -194,6 +206,10 @@ def main() -> int:
     if "scan" in PARTS and results["scan, fresh tickets"].requests > len(tokens):
         print(f"note: the fresh run sent {results['scan, fresh tickets'].requests} scans for "
               f"{len(tokens)} tickets; the excess were repeats (raise BENCH_TICKETS)")
+    if "trivial GET /bench/hello" in results:
+        trivial = results["trivial GET /bench/hello"].rps
+        for name in ("live results, 200 from memory", "live results, 304 If-None-Match"):
+            print(f"{name} / trivial endpoint: {results[name].rps / trivial:.0%}")
     if purchases:
         print("\nTicket purchase: one-ticket orders, one quota per type; paid = placed, then "
               "paid with the test provider (two requests per ticket)")

@@ -28,28 +28,33 @@ BENCH_DB = "events_bench"
 os.environ.setdefault("EVENTS_SECRET_KEY", secrets.token_urlsafe(48))
 
 
-def bench_database_url() -> str:
+def bench_database_url(name: str = BENCH_DB) -> str:
     base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{BENCH_DB}"
+    return f"{base}/{name}"
 
 
-async def _recreate_database() -> None:
+def asyncpg_dsn(name: str = BENCH_DB) -> str:
+    """The database for asyncpg itself (checks after a run)."""
+    return ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def _recreate_database(name: str) -> None:
     conn = await asyncpg.connect(ADMIN_DSN)
     try:
         await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", BENCH_DB)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        await conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
 
-def fresh_database() -> str:
-    """Drop, create and migrate the benchmark database; returns its SQLAlchemy URL."""
+def fresh_database(name: str = BENCH_DB) -> str:
+    """Drop, create and migrate the database (`events_bench` unless named); its URL."""
     from events.db import migrate
 
-    asyncio.run(_recreate_database())
-    url = bench_database_url()
+    asyncio.run(_recreate_database(name))
+    url = bench_database_url(name)
     migrate.upgrade(url)
     return url
 

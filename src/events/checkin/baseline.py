@@ -9,7 +9,7 @@ import uuid
 
 import msgspec
 import sqlalchemy as sa
-from litestar import post
+from litestar import get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
@@ -32,3 +32,13 @@ class Touched(msgspec.Struct):
 async def touch(state: State, data: JSONBody[Touch]) -> Touched:
     row = await fetchrow(state.db, TOUCH, id=data.id)
     return Touched(id=row["id"] if row else None)
+
+
+class Hello(msgspec.Struct):
+    hello: str
+
+
+@get("/bench/hello", operation_id="BenchHello", include_in_schema=False,
+     summary="A trivial endpoint of the same app (the framework's ceiling)")
+async def hello() -> Hello:
+    return Hello(hello="world")
