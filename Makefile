@@ -70,7 +70,7 @@ format: install ## Format and fix what ruff can
 	$(BIN)/ruff format src tests load_tests
 
 test: install assets browser lint ## Lint, type-check and run the whole suite (PostgreSQL, SQLite, Chromium)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test-fast: install assets ## The suite without lint
 	$(BIN)/pytest -x -q
