@@ -8,16 +8,24 @@ from playwright.async_api import Page, expect
 
 from tests.browser import LiveServer
 from tests.conftest import Client
-from tests.results.conftest import RaceFactory, auth, draw, order
+from tests.results.conftest import RaceFactory, RaceSetup, auth, draw, order
+
+
+async def published_race(client: Client, make_race: RaceFactory, official: dict[str, str],
+                         horses: int) -> RaceSetup:
+    """A race whose start list is drawn and published, declared official without a wait."""
+    race = await make_race(horses=horses, objection_minutes=0)
+    await draw(client, race, official, seed=horses)
+    published = await client.post(f"/api/v1/races/{race.race_id}/start-list/publish",
+                                  headers=auth(official))
+    assert published.status_code == 200, published.text
+    return race
 
 
 async def test_the_results_page_updates_itself_from_provisional_to_official(
         client: Client, make_race: RaceFactory, official: dict[str, str],
         live_server: LiveServer, page: Page) -> None:
-    race = await make_race(horses=3, objection_minutes=0)
-    await draw(client, race, official, seed=3)
-    await client.post(f"/api/v1/races/{race.race_id}/start-list/publish",
-                      headers=auth(official))
+    race = await published_race(client, make_race, official, horses=3)
 
     await page.goto(f"{live_server.url}/festivals/{race.festival_id}/results?lang=en")
     card = page.locator(f"[data-race-id='{race.race_id}']")
@@ -45,10 +53,7 @@ async def test_the_results_page_updates_itself_from_provisional_to_official(
 async def test_the_results_page_polls_when_streams_are_blocked(
         client: Client, make_race: RaceFactory, official: dict[str, str],
         live_server: LiveServer, page: Page) -> None:
-    race = await make_race(horses=2, objection_minutes=0)
-    await draw(client, race, official, seed=4)
-    await client.post(f"/api/v1/races/{race.race_id}/start-list/publish",
-                      headers=auth(official))
+    race = await published_race(client, make_race, official, horses=2)
     await page.route("**/results/stream*", lambda route: route.abort("blockedbyclient"))
     await page.goto(f"{live_server.url}/festivals/{race.festival_id}/results?lang=en")
     card = page.locator(f"[data-race-id='{race.race_id}']")
@@ -66,10 +71,7 @@ async def test_the_results_page_polls_when_streams_are_blocked(
 async def test_the_overlay_draws_over_a_transparent_background(
         client: Client, make_race: RaceFactory, official: dict[str, str],
         live_server: LiveServer, page: Page) -> None:
-    race = await make_race(horses=3, objection_minutes=0)
-    await draw(client, race, official, seed=5)
-    await client.post(f"/api/v1/races/{race.race_id}/start-list/publish",
-                      headers=auth(official))
+    race = await published_race(client, make_race, official, horses=3)
     await page.set_viewport_size({"width": 1920, "height": 1080})
     await page.goto(f"{live_server.url}/festivals/{race.festival_id}/overlay?lang=en")
     await expect(page.get_by_test_id("overlay-start").locator("li")).to_have_count(3)
