@@ -12,6 +12,10 @@ once, and of a paid type placed and then paid with the test provider, at 8 and 6
 connections; each type has its own quota, and after each run the quota's ``sold`` is
 compared with the valid tickets stored: "sold = issued").
 
+``sse`` (BENCH_SSE_SUBSCRIBERS, default 10,000, live results streams held open across the
+workers, one change published through Redis as the CLI would: the time until 50 % and 99 %
+have it; a small asyncio client, ``sse_fanout.py``).
+
 ``live`` (GET /bench/hello, a trivial endpoint of the same app and server: the framework's
 ceiling; and the festival's live results document, served from the worker's memory, as
 a 200 and as a 304 to If-None-Match; the ratio to the trivial endpoint is printed).
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,14 +40,22 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
+from events.config import Settings
+from events.db.engine import Database
+from events.live.wiring import create_feed
 from load_tests.server import ADMIN_DSN, BENCH_DB, ROOT, fresh_database, running_server
+from load_tests.sse_fanout import FanOut, measure
 from load_tests.wrk import WrkResult, ensure_wrk, run_wrk
 
 TICKETS = int(os.environ.get("BENCH_TICKETS", "30000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))
-PARTS = set(os.environ.get("BENCH_PARTS", "scan,purchase,live").replace(" ", "").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "scan,purchase,live,sse").replace(" ", "")
+            .split(","))
+SSE_SUBSCRIBERS = int(os.environ.get("BENCH_SSE_SUBSCRIBERS", "10000"))
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_PREFIX = f"events-bench-{os.getpid()}"
 THREADS = 2
 PURCHASE_CONNECTIONS = (8, 64)
 PASSWORD = "bench-organiser-password"
@@ -151,14 +164,29 @@ def _purchase_row(name: str, result: WrkResult, sold: Sold, baseline: WrkResult)
             f"{sold.issued:>8} {sold.held:>6}  {check}")
 
 
+async def _fan_out(database_url: str, base_url: str, festival_id: str) -> FanOut:
+    """Hold the streams, publish one change through Redis, time the arrivals."""
+    settings = Settings(env="test", database_url=database_url, redis_url=REDIS_URL,
+                        redis_prefix=REDIS_PREFIX)
+    database = Database(database_url, pool_size=2)
+    try:
+        async with create_feed(settings, database).running() as feed:
+            return await measure(base_url, festival_id, SSE_SUBSCRIBERS, lambda: feed.publish(
+                uuid.UUID(festival_id), None, "bench"))
+    finally:
+        await database.dispose()
+
+
 def main() -> int:
     ensure_wrk()
     url = fresh_database()
     _create_organiser(url)
     results: dict[str, WrkResult] = {}
     purchases: dict[str, tuple[WrkResult, Sold]] = {}
+    fanout: FanOut | None = None
     with running_server(url, workers=WORKERS,
-                        extra_env={"EVENTS_BENCH_ENDPOINTS": "true"}) as server:
+                        extra_env={"EVENTS_BENCH_ENDPOINTS": "true", "EVENTS_REDIS_URL": REDIS_URL,
+                                   "EVENTS_REDIS_PREFIX": REDIS_PREFIX}) as server:
         seeded = _seed(server.url)
         tokens = seeded.tokens
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
@@ -195,6 +223,8 @@ def main() -> int:
                                                             BENCH_PATH=document)
             results["live results, 304 If-None-Match"] = load(
                 "get.lua", "live304", BENCH_PATH=document, BENCH_ETAG=etag)
+        if "sse" in PARTS:
+            fanout = asyncio.run(_fan_out(url, server.url, seeded.festival_id))
         results["baseline again"] = load("touch.lua", "touch2")
     Path(handle.name).unlink(missing_ok=True)
     baseline = results["baseline: bare one-row UPDATE"]
@@ -210,6 +240,8 @@ def main() -> int:
         trivial = results["trivial GET /bench/hello"].rps
         for name in ("live results, 200 from memory", "live results, 304 If-None-Match"):
             print(f"{name} / trivial endpoint: {results[name].rps / trivial:.0%}")
+    if fanout is not None:
+        print(fanout.row())
     if purchases:
         print("\nTicket purchase: one-ticket orders, one quota per type; paid = placed, then "
               "paid with the test provider (two requests per ticket)")
@@ -226,7 +258,8 @@ def main() -> int:
          | {name: {"tickets_per_s": sold.issued / r.seconds, "rps": r.rps, "p50_ms": r.p50_ms,
                    "p99_ms": r.p99_ms, "non_2xx": r.non_2xx, "requests": r.requests,
                    "issued": sold.issued, "sold": sold.sold, "held": sold.held}
-            for name, (r, sold) in purchases.items()}, indent=2))
+            for name, (r, sold) in purchases.items()}
+         | ({"sse fan-out": vars(fanout)} if fanout else {}), indent=2))
     return 0
 
 
