@@ -43,7 +43,14 @@ import httpx
 from events.config import Settings
 from events.db.engine import Database
 from events.live.wiring import create_feed
-from load_tests.server import ADMIN_DSN, BENCH_DB, ROOT, fresh_database, running_server
+from load_tests.server import (
+    ADMIN_DSN,
+    BENCH_DB,
+    ROOT,
+    events_env,
+    fresh_database,
+    running_server,
+)
 from load_tests.sse_fanout import FanOut, measure
 from load_tests.wrk import WrkResult, ensure_wrk, run_wrk
 
@@ -64,7 +71,7 @@ PASSWORD = "bench-organiser-password"
 def _create_organiser(url: str) -> None:
     subprocess.run([sys.executable, "-m", "events", "users", "create", "bench", "--role",
                     "organiser", "--password", PASSWORD], check=True, cwd=ROOT,
-                   env={**os.environ, "EVENTS_ENV": "test", "EVENTS_DATABASE_URL": url},
+                   env=events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=url),
                    stdout=subprocess.DEVNULL)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from load_tests.day_seed import seed_day
 from load_tests.invariants import Report, check
-from load_tests.server import ROOT, asyncpg_dsn, fresh_database, running_server
+from load_tests.server import ROOT, asyncpg_dsn, events_env, fresh_database, running_server
 
 DATABASE = os.environ.get("LOAD_DATABASE", "events_load")
 VISITORS = int(os.environ.get("LOAD_VISITORS", "12000"))
@@ -71,7 +71,7 @@ def run_day(*, database: str = DATABASE, visitors: int = VISITORS, workers: int 
     out.mkdir(parents=True, exist_ok=True)
     url = fresh_database(database)
     subprocess.run([sys.executable, "-m", "events", "demo"], check=True, cwd=ROOT,
-                   env={**os.environ, "EVENTS_ENV": "test", "EVENTS_DATABASE_URL": url},
+                   env=events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=url),
                    stdout=subprocess.DEVNULL)
     config_file, ack_file, summary_file = out / "day.json", out / "acks.jsonl", out / "summary.json"
     ack_file.unlink(missing_ok=True)

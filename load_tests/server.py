@@ -23,9 +23,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DSN = os.environ.get("EVENTS_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_DB = "events_bench"
-# One signing key for every process of a run (the demo loader, the workers): without it each
-# process of EVENTS_ENV=test would invent its own.
-os.environ.setdefault("EVENTS_SECRET_KEY", secrets.token_urlsafe(48))
+SECRET_KEY = os.environ.get("EVENTS_SECRET_KEY") or secrets.token_urlsafe(48)
+"""One signing key for every process of a run (the demo loader, the workers): without it
+each process of EVENTS_ENV=test would invent its own. Passed to the processes it starts,
+never put into this process's own environment (the tests run beside it)."""
+
+
+def events_env(**values: str) -> dict[str, str]:
+    """The environment of a process this run starts: ours, the run's key, ``values``."""
+    return {**os.environ, "EVENTS_SECRET_KEY": SECRET_KEY, **values}
 
 
 def bench_database_url(name: str = BENCH_DB) -> str:
@@ -76,9 +82,9 @@ class Server:
 def running_server(database_url: str, *, workers: int, extra_env: dict[str, str] | None = None,
                    ) -> Iterator[Server]:
     port = free_port()
-    env = {**os.environ, "EVENTS_ENV": "test", "EVENTS_DATABASE_URL": database_url,
-           "EVENTS_LOG_LEVEL": "WARNING", "EVENTS_WORKERS": str(workers),
-           "EVENTS_HOST": "127.0.0.1", "EVENTS_PORT": str(port), **(extra_env or {})}
+    env = events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=database_url,
+                     EVENTS_LOG_LEVEL="WARNING", EVENTS_WORKERS=str(workers),
+                     EVENTS_HOST="127.0.0.1", EVENTS_PORT=str(port), **(extra_env or {}))
     process = subprocess.Popen([sys.executable, "-m", "events", "serve"], env=env, cwd=ROOT,
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
