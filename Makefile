@@ -61,9 +61,11 @@ demo: migrate ## Load the demo festival (idempotent)
 run: assets demo ## Install, migrate, load the demo festival and serve on http://127.0.0.1:8000
 	$(RUN_ENV) $(BIN)/events serve
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy and the import contracts (pyproject.toml, docs/DEVELOPING.md)
 	$(BIN)/ruff check src tests load_tests
 	$(BIN)/mypy src
+	$(BIN)/lint-imports --no-cache
+	# $(BIN)/ruff format --check src tests load_tests  # on once the tree is formatted (issue 16 item 9)
 
 format: install ## Format and fix what ruff can
 	$(BIN)/ruff check --fix src tests load_tests

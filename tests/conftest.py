@@ -32,7 +32,7 @@ from events.app import create_app  # noqa: E402 - after EVENTS_ENV is set
 from events.config import Settings  # noqa: E402 - after EVENTS_ENV is set
 from events.db import migrate  # noqa: E402 - after EVENTS_ENV is set
 from events.db.engine import Database  # noqa: E402 - after EVENTS_ENV is set
-from events.db.models import metadata  # noqa: E402 - after EVENTS_ENV is set
+from events.tables import metadata  # noqa: E402 - after EVENTS_ENV is set
 
 pytest_plugins = ["tests.browser"]
 

@@ -25,10 +25,12 @@ from events.awards.controllers import AwardController
 from events.checkin.baseline import hello, touch
 from events.checkin.controllers import AttendanceController, CheckinController
 from events.checkin.pages import CheckinPageController
+from events.checkin.wiring import connect as connect_checkin
 from events.config import Settings, get_settings
 from events.db.deps import provide_db_session
 from events.db.engine import Database
-from events.festivals.controllers import FestivalController
+from events.festivals.controllers import FestivalController, GateDeviceController
+from events.festivals.pages import HomeController
 from events.funding.controllers import FundingController, SponsorController
 from events.funding.pages import FundingPageController
 from events.funding.wiring import connect as connect_funding
@@ -50,7 +52,7 @@ from events.results.pages import OfficialsPageController
 from events.textguard import TextGuardMiddleware
 from events.ticketing.controllers import TicketingController
 from events.ticketing.pages import TicketPageController
-from events.web.controllers import HomeController
+from events.ticketing.wiring import connect as connect_ticketing
 from events.websecurity import WebSecurityMiddleware
 
 WEB = Path(__file__).parent / "web"
@@ -61,7 +63,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AuthController,
     UserController,
     DeviceController,
-    FestivalController,
+    FestivalController, GateDeviceController,
     AwardController,
     CheckinController,
     AttendanceController, CheckinPageController,
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None, *,
                extra_route_handlers: Sequence[ControllerRouterHandler] = ()) -> Litestar:
     """Build the application. ``settings`` defaults to the environment's."""
     settings = settings or get_settings()
+    connect_ticketing()
+    connect_checkin()
     connect_funding()
     settings.signing_key()  # fail at start, not at the first login, when the key is missing
     database = Database.from_settings(settings)

@@ -1,7 +1,8 @@
-"""Limit/offset paging shared by list routes."""
+"""Limit/offset paging shared by list routes, and the one shape of a list response."""
 
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
+import msgspec
 from litestar.params import QueryParameter
 
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="Page size (1-500)")]
@@ -10,3 +11,16 @@ MAX_OFFSET = 1_000_000_000
 
 Offset = Annotated[int, QueryParameter(name="offset", ge=0, le=MAX_OFFSET,
                                        description="Rows to skip")]
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True):
+    """Every list route answers ``{items, total, limit, offset}``: ``Page[FestivalSummary]``.
+
+    ``total`` counts every row that matches, not only this page's."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -30,7 +30,10 @@ async def test_device_token_is_shown_once_and_stored_hashed(
     assert created["token"] not in device.token_hash
     listed = await client.get(f"/api/v1/festivals/{festival['id']}/devices", headers=organiser)
     assert listed.status_code == 200
-    assert "token" not in listed.json()[0]
+    page = listed.json()
+    assert (page["total"], page["limit"], page["offset"]) == (1, 100, 0)
+    assert page["items"][0]["device_id"] == created["device_id"]
+    assert "token" not in page["items"][0]
 
 
 async def test_device_authenticates_with_its_token(client: Client, organiser: dict[str, str],

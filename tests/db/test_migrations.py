@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
 from events.db.engine import Database
-from events.db.models import metadata
+from events.tables import metadata
 
 
 def _diff(connection: Connection) -> list[object]:

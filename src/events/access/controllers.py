@@ -150,49 +150,6 @@ class DeviceController(Controller):
     dependencies = {"devices": Provide(provide_device_service, sync_to_thread=False)}
 
     @post(
-        "/api/v1/festivals/{festival_id:str}/devices",
-        operation_id="CreateDevice",
-        summary="Register a gate device; its token is shown this once",
-        guards=[organiser_only],
-        security=BEARER_SECURITY,
-        responses=error_responses(NotFound),
-    )
-    async def create_device(
-        self,
-        request: Request[Any, Any, Any],
-        festival_id: FromPath[str],
-        data: JSONBody[schemas.DeviceCreate],
-        devices: NamedDependency[DeviceService],
-    ) -> schemas.DeviceCreated:
-        device, token = await devices.create(
-            festival_id=festival_id,
-            gate_id=data.gate_id,
-            name=data.name,
-            created_by=current_principal(request).id,
-        )
-        return schemas.DeviceCreated(
-            device_id=str(device.id),
-            festival_id=str(device.festival_id),
-            gate_id=str(device.gate_id),
-            name=device.name,
-            token=token,
-            authorization=f"Device {token}",
-        )
-
-    @get(
-        "/api/v1/festivals/{festival_id:str}/devices",
-        operation_id="ListDevices",
-        summary="Gate devices of a festival",
-        guards=[organiser_only],
-        security=BEARER_SECURITY,
-        responses=error_responses(NotFound),
-    )
-    async def list_devices(
-        self, festival_id: FromPath[str], devices: NamedDependency[DeviceService]
-    ) -> list[schemas.DeviceRead]:
-        return [device_read(d) for d in await devices.list(festival_id)]
-
-    @post(
         "/api/v1/devices/{device_id:str}/revoke",
         operation_id="RevokeDevice",
         summary="Revoke a device token at once",

@@ -19,7 +19,6 @@ from events.db.base import utcnow
 from events.db.engine import Database
 from events.db.fast import Statement, fetchrow
 from events.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
-from events.festivals import services as festival_services
 
 _MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
 
@@ -100,23 +99,26 @@ class DeviceService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, *, festival_id: str, gate_id: str, name: str,
+    async def create(self, *, festival_id: uuid.UUID, gate_id: uuid.UUID, name: str,
                      created_by: uuid.UUID | None) -> tuple[Device, str]:
-        festival = await festival_services.FestivalService(self.session).get(festival_id)
-        gate = await festival_services.FestivalService(self.session).get_gate(festival.id, gate_id)
+        """A device for a gate the caller has found (festivals owns gates: its route looks the
+        gate up, then registers the device here)."""
         token = security.new_device_token()
-        device = Device(festival_id=festival.id, gate_id=gate.id, name=name,
+        device = Device(festival_id=festival_id, gate_id=gate_id, name=name,
                         token_hash=security.hash_device_token(token), created_by=created_by)
         self.session.add(device)
         await self.session.flush()
         return device, token
 
-    async def list(self, festival_id: str) -> Sequence[Device]:
-        festival = await festival_services.FestivalService(self.session).get(festival_id)
+    async def list(self, festival_id: uuid.UUID, *, limit: int, offset: int
+                   ) -> tuple[Sequence[Device], int]:
+        where = Device.festival_id == festival_id
+        total = (await self.session.exec(select(func.count()).select_from(Device)
+                                         .where(where))).one()
         rows = await self.session.exec(
-            select(Device).where(Device.festival_id == festival.id)
-            .order_by(col(Device.created_at)))
-        return rows.all()
+            select(Device).where(where).order_by(col(Device.created_at), col(Device.id))
+            .limit(limit).offset(offset))
+        return rows.all(), int(total)
 
     async def get(self, device_id: str) -> Device:
         try:

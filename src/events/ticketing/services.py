@@ -44,7 +44,7 @@ from events.festivals.models import Festival, FestivalDay
 from events.payments import fulfilment
 from events.payments import services as payment_services
 from events.payments.fulfilment import PaymentView
-from events.ticketing import capacity, keys, schemas, tokens
+from events.ticketing import capacity, hooks, keys, schemas, tokens
 from events.ticketing.capacity import SOLD_OUT
 from events.ticketing.catalog import CatalogService, on_sale
 from events.ticketing.keys import KeyService
@@ -238,13 +238,11 @@ def _deliver_after_commit(session: AsyncSession, settings: Settings) -> None:
         return
 
     def after_commit(_: Any) -> None:
-        from events.ticketing import mail
-
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        task = loop.create_task(mail.deliver_due(bind, settings))
+        task = loop.create_task(hooks.send_due_mail(bind, settings))
         _background.add(task)
         task.add_done_callback(_background.discard)
 
@@ -684,10 +682,8 @@ class OrderService:
         """A free order's mail row is committed already: try to send it."""
         if self.db is None:
             return
-        from events.ticketing import mail
-
         task = asyncio.get_running_loop().create_task(
-            mail.deliver_due(self.db.engine, self.settings))
+            hooks.send_due_mail(self.db.engine, self.settings))
         _background.add(task)
         task.add_done_callback(_background.discard)
 
@@ -1119,15 +1115,13 @@ class TicketService:
         already been used to enter is refunded only when the organiser says so
         (``admitted_ok``): else ``409 ticket_admitted``, naming them and when they
         entered."""
-        from events.checkin import services as checkin_services  # checkin imports us
-
         conn = await self.session.connection()
         now = utcnow()
         rows = await _valid_tickets(conn, order.id, ticket_ids)
         if not rows:
             return
         if not admitted_ok:
-            entered = await checkin_services.first_entries(self.session, [r.id for r in rows])
+            entered = await hooks.first_entries(self.session, [r.id for r in rows])
             if entered:
                 raise Conflict(
                     "Already used to enter: refund anyway with admitted_ok set to true.",

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from events.db.engine import Database
-from events.db.models import metadata
+from events.tables import metadata
 
 config = context.config
 

@@ -34,7 +34,7 @@ async function load() {
     return;
   }
   $("load-error").textContent = "";
-  render(await response.json());
+  render((await response.json()).items);
 }
 
 function element(tag, attributes = {}, text) {

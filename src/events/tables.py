@@ -1,6 +1,8 @@
-"""Imports every table model so that the metadata is complete (migrations, tests).
+"""Every domain's tables in one metadata, for the migrations and the tests.
 
-Each domain adds its ``models`` module here.
+It stands above the domains (it imports them all), so nothing below imports it: the
+application gets its tables by importing the domains, Alembic's ``env.py`` and the test
+fixtures import this module. A new domain adds its ``models`` module here.
 """
 
 from events.access import models as access_models
