@@ -27,3 +27,35 @@ async def test_error_responses_are_documented_as_problem_details(client: Client)
     assert "ProblemDetail" in str(not_found["content"]["application/problem+json"]["schema"])
     assert "BearerToken" in schema["components"]["securitySchemes"]
     assert "DeviceToken" in schema["components"]["securitySchemes"]
+
+
+CURSOR_FEEDS = {"ListTicketKeys"}
+"""Not pages: a document the offline scanner syncs with a cursor (``since``)."""
+
+
+async def test_every_list_is_a_page_of_items_total_limit_offset(client: Client) -> None:
+    """No route answers a bare JSON array, and every ``List...`` route answers
+    ``{items, total, limit, offset}`` and takes ``limit`` and ``offset``."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    lists, wrong = [], []
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            answer = next((op["responses"][s] for s in ("200", "201") if s in op["responses"]),
+                          {})
+            body = answer.get("content", {}).get("application/json", {}).get("schema", {})
+            if "$ref" in body:
+                body = components[body["$ref"].rsplit("/", 1)[1]]
+            assert body.get("type") != "array", f"{method} {path} answers a bare array"
+            if op["operationId"].startswith("List") and op["operationId"] not in CURSOR_FEEDS:
+                lists.append(op["operationId"])
+                names = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+                if not {"items", "total", "limit", "offset"} <= set(body.get("properties", {})):
+                    wrong.append(f"{op['operationId']} is not a page")
+                elif not {"limit", "offset"} <= names:
+                    wrong.append(f"{op['operationId']} takes no limit/offset")
+    assert wrong == []
+    assert {"ListDevices", "ListRaces", "ListProvinces", "ListMyEntries", "ListEnclosures",
+            "ListTicketTypes", "ListQuotas", "ListFestivals"} <= set(lists)

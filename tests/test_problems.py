@@ -1,9 +1,11 @@
 """Every error is Problem Details with a stable code; nothing internal leaks."""
 
+from typing import Annotated
+
 import pytest
 from asgi_lifespan import LifespanManager
 from litestar import get, post
-from litestar.params import JSONBody
+from litestar.params import HeaderParameter, JSONBody
 from sqlalchemy import text
 
 from events.app import create_app
@@ -26,6 +28,65 @@ async def sql_boom(data: JSONBody[dict[str, int]]) -> None:
             await conn.execute(text("SELECT * FROM no_such_table"))
     finally:
         await database.dispose()
+
+
+@get("/needs-header", operation_id="NeedsHeader", include_in_schema=False)
+async def needs_header(
+        key: Annotated[str, HeaderParameter(name="X-Key", max_length=4)]) -> str:
+    return key
+
+
+SOURCES = ("body", "query", "path", "header")
+
+
+def _sources(response: object) -> list[str]:
+    body = response.json()  # type: ignore[attr-defined]
+    assert body["code"] == "validation_failed", body
+    return [e["source"] for e in body["errors"]]
+
+
+async def test_a_bad_query_parameter_names_the_query(client: Client) -> None:
+    for url in ("/api/v1/festivals?limit=0", "/api/v1/festivals?offset=-1",
+                "/api/v1/festivals?q=" + "x" * 101):
+        response = await client.get(url)
+        assert response.status_code == 422
+        assert _sources(response) == ["query"], url
+
+
+async def test_a_bad_body_field_names_the_body(client: Client, organiser: dict[str, str]) -> None:
+    wrong_type = await client.post("/api/v1/festivals", json={"name_zh": 1}, headers=organiser)
+    assert wrong_type.status_code == 422
+    assert set(_sources(wrong_type)) == {"body"}
+    # A domain rule (services raise ValidationFailed) names the body too.
+    bad_zone = await client.post("/api/v1/festivals", headers=organiser, json={
+        "slug": "zone", "name_zh": "节", "name_en": "Fest", "timezone": "Mars/Olympus"})
+    assert bad_zone.status_code == 422
+    assert _sources(bad_zone) == ["body"]
+
+
+async def test_a_bad_header_names_the_header(settings: Settings) -> None:
+    app = create_app(settings, extra_route_handlers=[needs_header])
+    async with serve(app) as client:
+        too_long = await client.get("/needs-header", headers={"X-Key": "abcdefgh"})
+        missing = await client.get("/needs-header")
+    for response in (too_long, missing):
+        assert response.status_code in (400, 422)
+        if response.status_code == 422:
+            assert _sources(response) == ["header"]
+    assert too_long.status_code == 422
+
+
+async def test_every_source_is_one_of_four() -> None:
+    from litestar.enums import ParamType
+
+    from events.problems import error_source
+
+    assert {p: error_source(p) for p in ParamType} == {
+        ParamType.PATH: "path", ParamType.QUERY: "query", ParamType.COOKIE: "header",
+        ParamType.HEADER: "header", ParamType.DEPENDENCY: "body"}
+    assert [error_source(s) for s in (None, "", "body", "QUERY", "weird")] == [
+        "body", "body", "body", "query", "body"]
+    assert set(map(error_source, ParamType)) <= set(SOURCES)
 
 
 async def test_unknown_route_is_404_problem(client: Client) -> None:

@@ -4,7 +4,10 @@ They are mapped once, in ``events.problems``, to RFC 9457 Problem Details. Servi
 these; handlers never build error responses themselves.
 """
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+Source = Literal["body", "query", "path", "header"]
+"""Where a bad value came from: the request body, the query string, the path or a header."""
 
 
 class DomainError(Exception):
@@ -46,10 +49,10 @@ class Forbidden(DomainError):
 
 
 class FieldError(dict[str, str]):
-    """One bad field: ``{"field": "name_en", "message": "..."}``."""
+    """One bad field: ``{"field": "name_en", "message": "...", "source": "body"}``."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field=field, message=message)
+    def __init__(self, field: str, message: str, source: Source = "body") -> None:
+        super().__init__(field=field, message=message, source=source)
 
 
 class ValidationFailed(DomainError):

@@ -1,5 +1,6 @@
 """Limit/offset paging shared by list routes, and the one shape of a list response."""
 
+from collections.abc import Sequence
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
@@ -24,3 +25,9 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
     total: int
     limit: int
     offset: int
+
+
+def page_of(rows: Sequence[T], limit: int, offset: int) -> Page[T]:
+    """A page of a short list read whole (a festival's races, its enclosures)."""
+    return Page(items=list(rows[offset:offset + limit]), total=len(rows), limit=limit,
+                offset=offset)

@@ -14,7 +14,7 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from events.errors import DomainError, ValidationFailed
+from events.errors import DomainError, Source, ValidationFailed
 from events.logsafe import current_request_id, safe_traceback
 
 logger = logging.getLogger("events.errors")
@@ -40,7 +40,18 @@ _CODES_BY_STATUS = {
 class FieldProblem(msgspec.Struct):
     field: str
     message: str
-    source: str = "body"
+    source: Source = "body"
+
+
+_SOURCES: dict[str, Source] = {"body": "body", "query": "query", "path": "path",
+                               "header": "header", "cookie": "header"}
+
+
+def error_source(raw: object) -> Source:
+    """Litestar's ``ParamType.QUERY`` (or ``"query"``), as one of the four sources; a
+    cookie is a header. Anything else, or nothing, is the body."""
+    value = getattr(raw, "value", raw)
+    return _SOURCES.get(str(value).lower(), "body") if value else "body"
 
 
 class ProblemDetail(msgspec.Struct):
@@ -88,8 +99,12 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     headers = dict(getattr(exc, "headers", None) or {})
     if "retry_after" in exc.extra:  # seconds, in the body and as the standard header
         headers.setdefault("Retry-After", str(exc.extra["retry_after"]))
+    extra = dict(exc.extra)
+    if isinstance(extra.get("errors"), list):  # every field names its source, one of four
+        extra["errors"] = [{**e, "source": error_source(e.get("source"))}
+                           for e in extra["errors"] if isinstance(e, dict)]
     return problem(request, status=exc.status_code, code=exc.instance_code, title=exc.title,
-                   detail=exc.detail, headers=headers or None, **exc.extra)
+                   detail=exc.detail, headers=headers or None, **extra)
 
 
 def validation_error_handler(request: Request[Any, Any, Any],
@@ -98,7 +113,7 @@ def validation_error_handler(request: Request[Any, Any, Any],
     named (``meetings.0.days.1.date``)."""
     raw = exc.extra if isinstance(exc.extra, list) else []
     errors = [{"field": str(item.get("key") or "body"), "message": str(item.get("message", "")),
-               "source": str(item.get("source") or "body")}
+               "source": error_source(item.get("source"))}
               for item in raw if isinstance(item, dict)]
     if not errors:
         return problem(request, status=400, code="bad_request", title="Bad request",

@@ -24,10 +24,14 @@ FESTIVAL_TIMES = Statement(
 
 
 def test_parameters_compile_to_numbered_asyncpg_placeholders() -> None:
+    """SQLAlchemy's asyncpg dialect numbers the parameters (a repeated one keeps its
+    number) and casts a typed one as it would in a session."""
     assert RENAME.names == ("name", "id")
-    assert RENAME.pg_sql == ("UPDATE gate SET name_en = $1 WHERE id = $2 AND name_en <> $1 "
-                             "RETURNING id, name_en")
-    assert "::" not in Statement("SELECT :a::text").pg_sql.replace("$1::", "")
+    assert RENAME.pg_sql == ("UPDATE gate SET name_en = $1 WHERE id = $2::UUID AND "
+                             "name_en <> $1 RETURNING id, name_en")
+    casts = Statement(r"SELECT CAST(:a AS text), x::int, :b, :a, '\:c' FROM t")
+    assert (casts.names, casts.pg_sql) == (
+        ("a", "b"), "SELECT CAST($1 AS text), x::int, $2, $1, ':c' FROM t")
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

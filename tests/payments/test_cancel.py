@@ -22,15 +22,15 @@ async def test_cancelling_closes_the_stripe_checkout_and_releases_the_purchase(
         view = await PaymentService(session, settings).cancel(checkout.payment_id,
                                                               reason="order cancelled")
 
-    assert view.status == "cancelled"
+    assert view.status == "canceled"
     assert fake_stripe.sessions[str(session_id)]["status"] == "expired"
     assert handler.kinds() == ["failed"]
-    assert (await history(db, checkout.payment_id))[-1] == ("pending", "cancelled", "api")
+    assert (await history(db, checkout.payment_id))[-1] == ("pending", "canceled", "api")
 
     async with db.transaction() as session:
         again = await PaymentService(session, settings).cancel(checkout.payment_id,
                                                                reason="twice")
-    assert again.status == "cancelled"
+    assert again.status == "canceled"
     assert handler.kinds() == ["failed"]
 
 
@@ -43,7 +43,7 @@ async def test_mark_failed_as_cancelled_also_closes_the_checkout(
     async with db.transaction() as session:
         payments = PaymentService(session, settings)
         payment = await payments.lock(checkout.payment_id)
-        moved = await payments.mark_failed(payment, PaymentStatus.CANCELLED, source="system",
+        moved = await payments.mark_failed(payment, PaymentStatus.CANCELED, source="system",
                                            detail="entry withdrawn")
 
     assert moved is True

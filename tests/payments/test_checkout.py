@@ -42,7 +42,7 @@ async def test_stripe_receives_the_exact_checkout_parameters(
            for k, v in metadata.items()},
         "payment_intent_data[description]": "Entry fee: 10 km open",
         "success_url": f"{BASE_URL}/pay/{payment_id}/result?session_id={{CHECKOUT_SESSION_ID}}",
-        "cancel_url": f"{BASE_URL}/pay/{payment_id}/result?cancelled=1",
+        "cancel_url": f"{BASE_URL}/pay/{payment_id}/result?canceled=1",
         "locale": "auto",
         "customer_email": "owner@example.com",
     }

@@ -45,5 +45,5 @@ async def test_cancel_on_the_test_page_releases_the_purchase(
     await page.wait_for_url(f"**/pay/{checkout.payment_id}/result")
 
     assert await page.locator(".status").inner_text() == "已取消 / Cancelled"
-    assert (await load_payment(db, checkout.payment_id)).status == "cancelled"
+    assert (await load_payment(db, checkout.payment_id)).status == "canceled"
     assert handler.kinds() == ["failed"]

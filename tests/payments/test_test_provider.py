@@ -88,11 +88,11 @@ async def test_cancel_releases_the_purchase(
     paid_after = await client.post(complete_url(checkout.payment_id))
 
     assert response.status_code == 200
-    assert response.json()["status"] == "cancelled"
+    assert response.json()["status"] == "canceled"
     assert handler.kinds() == ["failed"]
     assert paid_after.status_code == 409
     assert paid_after.json()["code"] == "payment_not_open"
-    assert (await load_payment(db, checkout.payment_id)).status == "cancelled"
+    assert (await load_payment(db, checkout.payment_id)).status == "canceled"
 
 
 async def test_a_cancelled_purchase_can_be_paid_with_a_new_payment(

@@ -67,7 +67,7 @@ async def test_entering_holds_a_place_computes_the_fee_and_starts_the_payment(
 
     stored = await entry_row(db, entry["id"])
     assert (stored.status, stored.amount_paid) == ("confirmed", 30000)
-    mine = (await client.get("/api/v1/owners/me/entries", headers=account.headers)).json()
+    mine = (await client.get("/api/v1/owners/me/entries", headers=account.headers)).json()["items"]
     assert [(e["status"], e["balance_due"], e["checkout_url"]) for e in mine] == [
         ("confirmed", 0, None)]
     detail = (await client.get(f"/api/v1/entries/{entry['id']}", headers=account.headers)).json()
@@ -240,7 +240,7 @@ async def test_a_full_race_waitlists_and_a_withdrawal_moves_the_first_one_up(
     moved = await entry_row(db, entries[2]["id"])
     assert (moved.status, moved.waitlist_position) == ("pending_payment", None)
     [payment] = await rows(db, Payment, Payment.reference_id == uuid.UUID(entries[0]["id"]))
-    assert payment.status == "cancelled"  # the open checkout of the withdrawn entry closed
+    assert payment.status == "canceled"  # the open checkout of the withdrawn entry closed
     assert (await rows(db, Race))[0].entered == 2
 
     paying = await client.post(f"/api/v1/entries/{moved.id}/pay", headers=organiser)
@@ -307,7 +307,7 @@ async def test_a_failed_payment_releases_the_place_to_the_waiting_list(
     cancel = await client.post(f"/api/v1/payments/{first['payment_id']}/test-cancel")
 
     assert cancel.status_code == 200, cancel.text
-    assert (await entry_row(db, first["id"])).status == "cancelled"
+    assert (await entry_row(db, first["id"])).status == "canceled"
     assert (await entry_row(db, second["id"])).status == "pending_payment"
     assert (await rows(db, Race))[0].entered == 1
 
@@ -385,7 +385,7 @@ async def test_an_expired_checkout_loses_the_place_when_the_owner_comes_back_to_
     response = await client.post(f"/api/v1/entries/{first['id']}/pay", headers=organiser)
 
     assert response.status_code == 200, response.text
-    assert (response.json()["status"], response.json()["checkout_url"]) == ("cancelled", None)
+    assert (response.json()["status"], response.json()["checkout_url"]) == ("canceled", None)
     assert (await entry_row(db, second["id"])).status == "pending_payment"
     assert await count_rows(db, Payment) == 1
     again = await client.post(f"/api/v1/entries/{first['id']}/pay", headers=organiser)
@@ -410,7 +410,7 @@ async def test_paying_and_withdrawing_at_the_same_moment_leave_a_consistent_entr
         stored = await entry_row(db, entry["id"])
         [payment] = await rows(db, Payment, Payment.id == uuid.UUID(entry["payment_id"]))
         assert stored.status == "withdrawn"
-        if payment.status == "cancelled":  # withdrawn first: nothing was paid
+        if payment.status == "canceled":  # withdrawn first: nothing was paid
             assert (stored.amount_paid, stored.amount_refunded) == (0, 0)
         else:  # paid first, then withdrawn before the close: all but the registration fee
             assert (payment.status, stored.amount_paid, stored.amount_refunded) == (

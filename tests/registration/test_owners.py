@@ -95,10 +95,12 @@ async def test_provinces_are_accepted_in_chinese_english_or_by_code(client: Clie
         response = await client.post("/api/v1/owners", json=sign_up_body(province=spelling))
         assert response.status_code == 201, (spelling, response.text)
         assert response.json()["owner"]["province"] == code
-    listing = await client.get("/api/v1/provinces")
-    assert len(listing.json()) == 34
+    listing = (await client.get("/api/v1/provinces")).json()
+    assert (listing["total"], len(listing["items"]), listing["offset"]) == (34, 34, 0)
     assert {"code": "XZ", "zh": "西藏", "zh_full": "西藏自治区", "en": "Xizang",
-            "kind": "autonomous_region"} in listing.json()
+            "kind": "autonomous_region"} in listing["items"]
+    second = (await client.get("/api/v1/provinces?limit=10&offset=30")).json()
+    assert (second["total"], len(second["items"])) == (34, 4)
 
 
 async def test_an_owner_adds_riders_minors_only_with_consent(

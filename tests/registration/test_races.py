@@ -40,7 +40,7 @@ async def test_an_organiser_creates_a_race_that_anyone_can_read(
     assert race["window"] == "open"
     assert (race["places_left"], race["waiting"]) == (10, 0)
     assert "registration fee" in race["refund_policy"]["en"]
-    listed = (await client.get(f"/api/v1/festivals/{festival['id']}/races")).json()
+    listed = (await client.get(f"/api/v1/festivals/{festival['id']}/races")).json()["items"]
     assert [r["code"] for r in listed] == ["pacing-local"]
     assert (await client.get(f"/api/v1/races/{race['id']}")).json()["code"] == "pacing-local"
     [stored] = await rows(db, Race)

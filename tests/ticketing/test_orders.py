@@ -231,7 +231,7 @@ async def test_organisers_list_orders_and_a_buyer_cancels_an_unpaid_one(
     assert cancel.json()["status"] == "canceled"
     assert (await quota_counts(db, catalog.festival_id))["Grandstand day 1"] == (0, 0)
     assert await scalar(db, "SELECT status FROM payment WHERE id = :p",
-                        p=order["payment_id"]) == "cancelled"
+                        p=order["payment_id"]) == "canceled"
 
 
 async def test_ticket_types_list_is_public_and_shows_what_remains(

@@ -21,7 +21,7 @@ from events.access.services import DeviceService, UserService
 from events.access.throttle import TooManyAttempts
 from events.config import Settings
 from events.errors import Conflict, NotFound, Unauthorized
-from events.pagination import Limit, Offset
+from events.pagination import Limit, Offset, Page
 from events.problems import error_responses
 
 
@@ -138,9 +138,9 @@ class UserController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
         role: Annotated[Role | None, QueryParameter(description="Only this role")] = None,
-    ) -> schemas.UserPage:
+    ) -> Page[schemas.UserRead]:
         rows, total = await users.list(limit=limit, offset=offset, role=role)
-        return schemas.UserPage(
+        return Page(
             items=[user_read(u) for u in rows], total=total, limit=limit, offset=offset
         )
 

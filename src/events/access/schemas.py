@@ -43,13 +43,6 @@ class UserRead(msgspec.Struct):
     created_at: datetime
 
 
-class UserPage(msgspec.Struct):
-    items: list[UserRead]
-    total: int
-    limit: int
-    offset: int
-
-
 class DeviceCreate(Input):
     gate_id: Annotated[str, Field(min_length=1, max_length=64)]
     name: Annotated[str, Field(min_length=1, max_length=120)]

@@ -19,6 +19,7 @@ from events.db.base import utcnow
 from events.db.engine import Database
 from events.db.fast import Statement, fetchrow
 from events.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
+from events.ids import parse_id
 
 _MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
 
@@ -121,11 +122,7 @@ class DeviceService:
         return rows.all(), int(total)
 
     async def get(self, device_id: str) -> Device:
-        try:
-            key = uuid.UUID(device_id)
-        except ValueError:
-            raise NotFound(f"No device with id {device_id!r}.") from None
-        device = await self.session.get(Device, key)
+        device = await self.session.get(Device, parse_id(device_id, "device"))
         if device is None:
             raise NotFound(f"No device with id {device_id!r}.")
         return device

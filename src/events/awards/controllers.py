@@ -16,7 +16,7 @@ from events.access.models import Role
 from events.awards import importing, schemas
 from events.awards.services import AwardService, category_read, prize_list_read
 from events.errors import Conflict, NotFound, ValidationFailed
-from events.pagination import Limit, Offset
+from events.pagination import Limit, Offset, Page
 from events.problems import error_responses
 from events.spreadsheets import CSV_MEDIA_TYPE as CSV
 from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
@@ -64,10 +64,10 @@ class AwardController(Controller):
     async def list_categories(
         self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
         limit: Limit = 100, offset: Offset = 0,
-    ) -> schemas.CategoryPage:
+    ) -> Page[schemas.CategoryRead]:
         festival, rows, total, totals = await awards.list_categories(
             festival_id, limit=limit, offset=offset)
-        return schemas.CategoryPage(
+        return Page(
             items=[category_read(c, festival.currency, *totals.get(c.id, (0, 0)))
                    for c in rows], total=total, limit=limit, offset=offset)
 
@@ -241,10 +241,10 @@ class AwardController(Controller):
         limit: Limit = 200, offset: Offset = 0,
         category_id: Annotated[str | None, QueryParameter(
             description="Only this category")] = None,
-    ) -> schemas.AwardPage:
+    ) -> Page[schemas.AwardRead]:
         items, total = await awards.list_awards(festival_id, category_id=category_id,
                                                 limit=limit, offset=offset)
-        return schemas.AwardPage(items=items, total=total, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @post("/awards", operation_id="CreateAward",
           summary="Add an award: the next place of a category, or a named special award",

@@ -142,13 +142,6 @@ class CategoryRead(msgspec.Struct):
     updated_at: dt.datetime
 
 
-class CategoryPage(msgspec.Struct):
-    items: list[CategoryRead]
-    total: int
-    limit: int
-    offset: int
-
-
 class PayeeShareRead(msgspec.Struct):
     payee: Payee
     amount_fen: FenOut
@@ -175,13 +168,6 @@ class AwardRead(msgspec.Struct):
         description="What is left of prize_fen for the owner after the payee shares")]
     created_at: dt.datetime
     updated_at: dt.datetime
-
-
-class AwardPage(msgspec.Struct):
-    items: list[AwardRead]
-    total: int
-    limit: int
-    offset: int
 
 
 class SummaryFlag(msgspec.Struct):

@@ -26,8 +26,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,10 +41,12 @@ from events.awards.models import (
     PrizeListStatus,
 )
 from events.awards.summary import build_summary, withholding_rule
-from events.db.base import utcnow
+from events.db.base import table_of, utcnow
+from events.db.upsert import insert
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.festivals import services as festival_services
 from events.festivals.models import Festival
+from events.ids import parse_id
 
 _CATEGORY_REQUIRED = ("name_zh", "name_en", "ranked_by")
 
@@ -109,10 +109,9 @@ class AwardService:
     async def _prize_list_row(self, festival_id: uuid.UUID, *, exclusive: bool) -> PrizeList:
         """The festival's prize list row, created on first use, locked for this transaction
         (shared for changes to awards, exclusive to change the list itself)."""
-        connection = await self.session.connection()
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
         await self.session.exec(
-            insert(PrizeList).values(**PrizeList(festival_id=festival_id).model_dump())
+            insert(await self.session.connection(), table_of(PrizeList))
+            .values(**PrizeList(festival_id=festival_id).model_dump())
             .on_conflict_do_nothing(index_elements=["festival_id"]))
         return (await self.session.exec(
             select(PrizeList).where(PrizeList.festival_id == festival_id)
@@ -227,7 +226,7 @@ class AwardService:
     async def get_category(self, festival_id: uuid.UUID, category_id: str, *,
                            for_update: bool = False) -> AwardCategory:
         query = select(AwardCategory).where(
-            AwardCategory.id == festival_services.parse_id(category_id, "award category"),
+            AwardCategory.id == parse_id(category_id, "award category"),
             AwardCategory.festival_id == festival_id)
         if for_update:
             query = query.with_for_update().execution_options(populate_existing=True)
@@ -350,7 +349,7 @@ class AwardService:
         return [award_read(a, codes[a.category_id], shares.get(a.id, [])) for a in awards]
 
     async def get_award(self, festival_id: uuid.UUID, award_id: str) -> Award:
-        award = await self.session.get(Award, festival_services.parse_id(award_id, "award"))
+        award = await self.session.get(Award, parse_id(award_id, "award"))
         if award is None or award.festival_id != festival_id:
             raise NotFound(f"No award with id {award_id!r} at this festival.")
         return award

@@ -7,17 +7,12 @@ fen and count an award's whole value (prize money + declared value of a prize in
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from decimal import Decimal
 from itertools import pairwise
 
 from events.awards import allocation, schemas
 from events.awards.models import Award, AwardCategory, PrizeList, PrizeListStatus
 from events.festivals.models import Festival
-
-
-def yuan_text(fen: int) -> str:
-    """``125200000`` -> ``"1252000.00"``: exact, for display."""
-    return f"{Decimal(fen) / 100:.2f}"
+from events.money import amount_text
 
 
 def withholding_rule(prize_list: PrizeList | None) -> allocation.WithholdingRule:
@@ -82,9 +77,9 @@ def build_summary(festival: Festival, prize_list: PrizeList | None,
         categories=len(categories), awards=len(awards), total_prize=total, min_prize=low,
         max_prize=high, total_cash_fen=sum(a.prize_fen for a in awards),
         total_in_kind_value_fen=sum(a.in_kind_value_fen for a in awards),
-        total_prize_yuan=yuan_text(total),
-        min_prize_yuan=None if low is None else yuan_text(low),
-        max_prize_yuan=None if high is None else yuan_text(high),
+        total_prize_yuan=amount_text(total),
+        min_prize_yuan=None if low is None else amount_text(low),
+        max_prize_yuan=None if high is None else amount_text(high),
         amounts_unit="fen",
         withholding=schemas.WithholdingRead(
             enabled=rule.enabled, rate_bp=rule.rate_bp, threshold_fen=rule.threshold_fen,

@@ -15,7 +15,8 @@ from litestar.params import JSONBody
 
 from events.db.fast import Statement, fetchrow
 
-TOUCH = Statement("UPDATE device SET updated_at = now() WHERE id = :id::uuid RETURNING id",
+TOUCH = Statement("UPDATE device SET updated_at = now() WHERE id = CAST(:id AS uuid) "
+                  "RETURNING id",
                   result_types={"id": sa.Uuid()})
 
 

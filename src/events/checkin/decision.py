@@ -22,12 +22,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from events.checkin.models import PRESENCE, SCAN
 from events.db.base import UTCDateTime
 from events.db.engine import Database
 from events.db.fast import Statement, fetchrow
+from events.db.upsert import insert
 
 # Verdicts before the presence check; "go" means the ticket may pass this gate now.
 GO = "go"
@@ -74,28 +74,29 @@ _TIME = UTCDateTime()
 SCAN_PG = Statement("""
 WITH
 facts AS (
-  SELECT (SELECT revoked_at IS NULL FROM device WHERE id = :device::uuid) AS device_ok,
+  SELECT (SELECT revoked_at IS NULL FROM device WHERE id = CAST(:device AS uuid)) AS device_ok,
          p.result AS prior_result, p.reason AS prior_reason, p.enclosure_id AS prior_enclosure,
          p.first_entry_at AS prior_first_entry_at,
          p.first_entry_gate_id AS prior_first_entry_gate_id, p.conflict AS prior_conflict,
          t.id AS ticket_id, t.status, t.serial,
          EXISTS (SELECT 1 FROM ticket_revocation r
-                 WHERE r.ticket_id = t.id AND r.serial = :serial::int) AS revoked,
+                 WHERE r.ticket_id = t.id AND r.serial = CAST(:serial AS int)) AS revoked,
          EXISTS (SELECT 1 FROM ticket_day d
-                 WHERE d.ticket_id = t.id AND d.date = :today::date) AS today_ok,
+                 WHERE d.ticket_id = t.id AND d.date = CAST(:today AS date)) AS today_ok,
          l.id AS list_id, s.first_entry_at AS seen_at, s.first_gate_id AS seen_gate
   FROM (VALUES (1)) AS one (x)
-  LEFT JOIN checkin_scan p ON p.device_id = :device::uuid AND p.nonce = :nonce::text
-  LEFT JOIN ticket t ON t.id = :ticket::uuid AND t.festival_id = :festival::uuid
+  LEFT JOIN checkin_scan p ON p.device_id = CAST(:device AS uuid) AND p.nonce = CAST(:nonce AS text)
+  LEFT JOIN ticket t ON t.id = CAST(:ticket AS uuid) AND t.festival_id = CAST(:festival AS uuid)
   LEFT JOIN LATERAL (
     SELECT e.id FROM enclosure own JOIN enclosure e ON e.id = own.id OR e.id = own.parent_id
     WHERE own.id = t.enclosure_id
       AND (NOT EXISTS (SELECT 1 FROM enclosure_gate g WHERE g.enclosure_id = e.id)
            OR EXISTS (SELECT 1 FROM enclosure_gate g
-                      WHERE g.enclosure_id = e.id AND g.gate_id = :gate::uuid))
+                      WHERE g.enclosure_id = e.id AND g.gate_id = CAST(:gate AS uuid)))
     ORDER BY (e.id = own.id) DESC LIMIT 1) AS l ON TRUE
   LEFT JOIN checkin_presence s
-    ON s.ticket_id = :ticket::uuid AND s.enclosure_id = l.id AND s.day = :today::date
+    ON s.ticket_id = CAST(:ticket AS uuid) AND s.enclosure_id = l.id
+       AND s.day = CAST(:today AS date)
 ),
 v AS (
   SELECT f.*, CASE
@@ -103,8 +104,8 @@ v AS (
     WHEN f.prior_result IS NOT NULL THEN 'replay'
     WHEN f.ticket_id IS NULL THEN 'invalid'
     WHEN f.status <> 'valid' THEN 'canceled'
-    WHEN f.revoked OR f.serial <> :serial::int THEN 'revoked'
-    WHEN NOT f.today_ok AND :kind::text = 'entry' THEN 'wrong_day'
+    WHEN f.revoked OR f.serial <> CAST(:serial AS int) THEN 'revoked'
+    WHEN NOT f.today_ok AND CAST(:kind AS text) = 'entry' THEN 'wrong_day'
     WHEN f.list_id IS NULL THEN 'wrong_gate'
     ELSE 'go' END AS verdict
   FROM facts f
@@ -112,9 +113,10 @@ v AS (
 entered AS (
   INSERT INTO checkin_presence AS p (ticket_id, enclosure_id, day, first_entry_at,
       first_gate_id, first_device_id, inside, entries, last_change_at)
-  SELECT :ticket::uuid, v.list_id, :today::date, :at::timestamptz, :gate::uuid,
-         :device::uuid, TRUE, 1, :at::timestamptz
-  FROM v WHERE v.verdict = 'go' AND :kind::text = 'entry'
+  SELECT CAST(:ticket AS uuid), v.list_id, CAST(:today AS date), CAST(:at AS timestamptz),
+         CAST(:gate AS uuid),
+         CAST(:device AS uuid), TRUE, 1, CAST(:at AS timestamptz)
+  FROM v WHERE v.verdict = 'go' AND CAST(:kind AS text) = 'entry'
   ON CONFLICT (ticket_id, enclosure_id, day) DO UPDATE
      SET inside = TRUE, entries = p.entries + 1, last_change_at = EXCLUDED.last_change_at
      WHERE NOT p.inside
@@ -122,31 +124,32 @@ entered AS (
   RETURNING p.first_entry_at, p.first_gate_id
 ),
 exited AS (
-  UPDATE checkin_presence p SET inside = FALSE, last_change_at = :at::timestamptz
+  UPDATE checkin_presence p SET inside = FALSE, last_change_at = CAST(:at AS timestamptz)
   FROM v
-  WHERE :kind::text = 'exit' AND v.verdict = 'go' AND p.ticket_id = :ticket::uuid
-    AND p.enclosure_id = v.list_id AND p.inside AND p.last_change_at <= :at::timestamptz
-    AND p.day = (SELECT max(q.day) FROM checkin_presence q WHERE q.ticket_id = :ticket::uuid
-                 AND q.enclosure_id = v.list_id AND q.day <= :today::date)
+  WHERE CAST(:kind AS text) = 'exit' AND v.verdict = 'go' AND p.ticket_id = CAST(:ticket AS uuid)
+    AND p.enclosure_id = v.list_id AND p.inside AND p.last_change_at <= CAST(:at AS timestamptz)
+    AND p.day = (SELECT max(q.day) FROM checkin_presence q WHERE q.ticket_id = CAST(:ticket AS uuid)
+                 AND q.enclosure_id = v.list_id AND q.day <= CAST(:today AS date))
   RETURNING p.ticket_id
 ),
 o AS (
   SELECT v.*, COALESCE(e.first_entry_at, v.seen_at) AS first_entry_at,
          COALESCE(e.first_gate_id, v.seen_gate) AS first_entry_gate_id,
-         v.verdict = 'go' AND (:kind::text = 'exit' OR e.first_entry_at IS NOT NULL) AS ok
+         v.verdict = 'go' AND (CAST(:kind AS text) = 'exit' OR e.first_entry_at IS NOT NULL) AS ok
   FROM v LEFT JOIN entered e ON TRUE
 ),
 logged AS (
   INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, ticket_id, serial,
       enclosure_id, result, reason, offline, conflict, client_time, server_time,
       first_entry_at, first_entry_gate_id)
-  SELECT :festival::uuid, :device::uuid, :gate::uuid, :nonce::text, :kind::text,
-         :ticket::uuid, :serial::int, o.list_id,
+  SELECT CAST(:festival AS uuid), CAST(:device AS uuid), CAST(:gate AS uuid), CAST(:nonce AS text),
+         CAST(:kind AS text),
+         CAST(:ticket AS uuid), CAST(:serial AS int), o.list_id,
          CASE WHEN o.ok THEN 'ok' ELSE 'error' END,
          CASE WHEN o.ok THEN NULL WHEN o.verdict = 'go' THEN 'already_redeemed'
               ELSE o.verdict END,
-         :offline::boolean, :offline::boolean AND NOT o.ok AND o.verdict = 'go',
-         :client_time::timestamptz, :now::timestamptz, o.first_entry_at,
+         CAST(:offline AS boolean), CAST(:offline AS boolean) AND NOT o.ok AND o.verdict = 'go',
+         CAST(:client_time AS timestamptz), CAST(:now AS timestamptz), o.first_entry_at,
          o.first_entry_gate_id
   FROM o WHERE o.verdict NOT IN ('replay', 'device_revoked')
   ON CONFLICT (device_id, nonce) DO NOTHING
@@ -230,15 +233,16 @@ async def decide(db: Database, scan: ScanInput) -> ScanOutcome:
 
 
 INVALID_PG = Statement("""
-WITH dev AS (SELECT 1 FROM device WHERE id = :device::uuid AND revoked_at IS NULL),
+WITH dev AS (SELECT 1 FROM device WHERE id = CAST(:device AS uuid) AND revoked_at IS NULL),
 prior AS (SELECT result, reason FROM checkin_scan
-          WHERE device_id = :device::uuid AND nonce = :nonce::text),
+          WHERE device_id = CAST(:device AS uuid) AND nonce = CAST(:nonce AS text)),
 logged AS (
   INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, raw, ticket_id,
                             serial, result, reason, offline, conflict, client_time, server_time)
-  SELECT :festival::uuid, :device::uuid, :gate::uuid, :nonce::text, :kind::text,
-         :raw::text, :ticket::uuid, :serial::int, 'error', :reason::text, :offline::boolean,
-         FALSE, :client_time::timestamptz, :now::timestamptz
+  SELECT CAST(:festival AS uuid), CAST(:device AS uuid), CAST(:gate AS uuid), CAST(:nonce AS text),
+         CAST(:kind AS text), CAST(:raw AS text), CAST(:ticket AS uuid), CAST(:serial AS int),
+         'error', CAST(:reason AS text), CAST(:offline AS boolean), FALSE,
+         CAST(:client_time AS timestamptz), CAST(:now AS timestamptz)
   WHERE EXISTS (SELECT 1 FROM dev) AND NOT EXISTS (SELECT 1 FROM prior)
   ON CONFLICT (device_id, nonce) DO NOTHING
   RETURNING id
@@ -344,10 +348,8 @@ async def _device_ok(conn: Any, device_id: uuid.UUID) -> bool:
 
 
 async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
-    from events.checkin.models import Presence, Scan
 
-    presence_table: Any = Presence.__table__  # type: ignore[attr-defined]
-    scan_table: Any = Scan.__table__  # type: ignore[attr-defined]
+    presence_table, scan_table = PRESENCE, SCAN
     base = {"festival": scan.festival_id, "device": scan.device_id, "gate": scan.gate_id,
             "nonce": scan.nonce, "kind": scan.kind, "ticket": scan.ticket_id,
             "serial": scan.serial, "now": scan.now, "client_time": scan.client_time,
@@ -483,9 +485,8 @@ async def replay_presence(db: Database, zone: ZoneInfo,
     Returns the (device, nonce) of scans newly flagged as conflicts: an entry that turns
     out, in time order, to have come while the ticket was inside. A flag is only ever
     added, never taken away."""
-    from events.checkin.models import Presence
 
-    table: Any = Presence.__table__  # type: ignore[attr-defined]
+    table = PRESENCE
     flagged: set[tuple[uuid.UUID, str]] = set()
     for ticket_id, list_id in sorted(pairs):
         async with db.engine.begin() as conn:
@@ -502,10 +503,9 @@ async def replay_presence(db: Database, zone: ZoneInfo,
                     flagged.add((fact.device_id, fact.nonce))
             for row in rows.values():
                 values = {"ticket_id": ticket_id, "enclosure_id": list_id, **row}
-                insert: Any = (sqlite_insert if db.is_sqlite else pg_insert)(table)
-                insert = insert.values(**values)
-                await conn.execute(insert.on_conflict_do_update(
+                statement = insert(conn, table).values(**values)
+                await conn.execute(statement.on_conflict_do_update(
                     index_elements=["ticket_id", "enclosure_id", "day"],
-                    set_={k: insert.excluded[k] for k in row if k != "day"},
-                    where=table.c.last_change_at <= insert.excluded.last_change_at))
+                    set_={k: statement.excluded[k] for k in row if k != "day"},
+                    where=table.c.last_change_at <= statement.excluded.last_change_at))
     return flagged

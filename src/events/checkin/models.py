@@ -13,7 +13,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from events.db.base import utc_field
+from events.db.base import table_of, utc_field
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 """A 64-bit auto-incrementing key; SQLite only auto-increments an ``INTEGER`` key."""
@@ -97,3 +97,8 @@ class Presence(SQLModel, table=True):
     inside: bool = Field(default=True)
     entries: int = Field(default=1)
     last_change_at: dt.datetime = utc_field()
+
+
+# Typed Core handles, one per table (events.db.base).
+SCAN = table_of(Scan)
+PRESENCE = table_of(Presence)

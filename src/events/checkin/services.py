@@ -16,7 +16,6 @@ import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -34,7 +33,7 @@ from events.checkin.decision import (
     record_refusal,
     replay_presence,
 )
-from events.checkin.models import Presence
+from events.checkin.models import PRESENCE
 from events.config import Settings
 from events.db.base import UTCDateTime, utcnow
 from events.db.engine import Database
@@ -368,7 +367,7 @@ async def first_entries(session: AsyncSession, ticket_ids: list[uuid.UUID],
     never entered is absent. Ticketing asks before a refund."""
     if not ticket_ids:
         return {}
-    presence: Any = Presence.__table__  # type: ignore[attr-defined]
+    presence = PRESENCE
     conn = await session.connection()
     rows = await conn.execute(
         sa.select(presence.c.ticket_id, sa.func.min(presence.c.first_entry_at))

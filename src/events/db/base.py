@@ -74,3 +74,13 @@ class TimestampMixin(SQLModel):
 
     created_at: datetime = utc_field(default_factory=utcnow)
     updated_at: datetime = utc_field(default_factory=utcnow)
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The typed Core handle of a table model, for statements without ORM objects.
+
+    Each domain declares one per table, next to its models (``ORDER = table_of(TicketOrder)``),
+    and its Core statements use that handle (``ORDER.c.status``)."""
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table), f"{model.__name__} is not a table model"
+    return table

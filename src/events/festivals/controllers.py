@@ -36,9 +36,9 @@ class FestivalController(Controller):
         q: Annotated[
             str | None, QueryParameter(max_length=100, description="Search in names")
         ] = None,
-    ) -> schemas.FestivalPage:
+    ) -> Page[schemas.FestivalSummary]:
         items, total = await festivals.list(limit=limit, offset=offset, q=q)
-        return schemas.FestivalPage(items=items, total=total, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @post(
         operation_id="CreateFestival",

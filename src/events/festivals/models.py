@@ -6,7 +6,7 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from events.db.base import IdMixin, TimestampMixin
+from events.db.base import IdMixin, TimestampMixin, table_of
 
 
 class Festival(IdMixin, TimestampMixin, table=True):
@@ -50,3 +50,9 @@ class Gate(IdMixin, table=True):
     code: str = Field(max_length=32)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
+
+
+# Typed Core handles, published for the read-only joins of other domains' hot paths.
+FESTIVAL = table_of(Festival)
+FESTIVAL_DAY = table_of(FestivalDay)
+GATE = table_of(Gate)

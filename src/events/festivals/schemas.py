@@ -124,9 +124,3 @@ class FestivalRead(msgspec.Struct):
     created_at: dt.datetime
     updated_at: dt.datetime
 
-
-class FestivalPage(msgspec.Struct):
-    items: list[FestivalSummary]
-    total: int
-    limit: int
-    offset: int

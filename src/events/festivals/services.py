@@ -15,14 +15,7 @@ from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.festivals import schemas
 from events.festivals.models import Festival, FestivalDay, Gate, Meeting
-
-
-def parse_id(value: str, what: str) -> uuid.UUID:
-    """An opaque id from a URL; a malformed one is simply not found."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        raise NotFound(f"No {what} with id {value!r}.") from None
+from events.ids import parse_id
 
 
 def _check_timezone(name: str, field: str = "timezone") -> None:

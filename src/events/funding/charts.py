@@ -10,6 +10,7 @@ Text is escaped; sizes are fixed so that the SVG scales to the phone's width.
 from html import escape
 
 from events.funding import schemas
+from events.money import format_money
 from events.web.i18n import Lang, translate
 
 WIDTH = 360
@@ -23,10 +24,8 @@ COLOURS = {
 
 
 def yuan(fen: int) -> str:
-    """Whole yuan with thousands separators (the exact fen are in the tables)."""
-    sign = "-" if fen < 0 else ""
-    whole, part = divmod(abs(fen), 100)
-    return f"{sign}¥{whole:,}" + (f".{part:02d}" if part else "")
+    """A chart label: whole yuan when there are no fen (the exact fen are in the tables)."""
+    return format_money(fen, "CNY", trim=True)
 
 
 def _bars(rows: list[tuple[str, int, str, str]], title: str, testid: str) -> str:

@@ -17,7 +17,7 @@ from events.funding.exports import ledger_csv, ledger_xlsx
 from events.funding.media import statement_pdf
 from events.funding.models import Direction, FundingSource, Origin
 from events.funding.services import FundingService, RecordFilters
-from events.pagination import Limit, Offset
+from events.pagination import Limit, Offset, Page
 from events.problems import error_responses
 from events.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from events.web.i18n import Lang
@@ -41,9 +41,9 @@ class SponsorController(Controller):
          guards=[organiser_only], security=BEARER_SECURITY, responses=error_responses(*ERRORS))
     async def list_sponsors(self, festival_id: FromPath[str],
                             funding: NamedDependency[FundingService], limit: Limit = 50,
-                            offset: Offset = 0) -> schemas.SponsorPage:
+                            offset: Offset = 0) -> Page[schemas.SponsorRead]:
         items, total = await funding.list_sponsors(festival_id, limit=limit, offset=offset)
-        return schemas.SponsorPage(items=items, total=total, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @post(operation_id="CreateSponsor",
           summary="Record a sponsor: names, contact, tier, what its name is on, pledge, "
@@ -132,12 +132,12 @@ class FundingController(Controller):
             name="from", description="On or after this day")] = None,
         date_to: Annotated[dt.date | None, QueryParameter(
             name="to", description="On or before this day")] = None,
-    ) -> schemas.RecordPage:
+    ) -> Page[schemas.RecordRead]:
         filters = RecordFilters(source=source, direction=direction, sponsor_id=sponsor_id,
                                 origin=origin, date_from=date_from, date_to=date_to)
         items, total = await funding.list_records(festival_id, filters, limit=limit,
                                                   offset=offset)
-        return schemas.RecordPage(items=items, total=total, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @post(operation_id="RecordFunding",
           summary="Record money received (or paid) by hand; the ledger is append-only",

@@ -102,13 +102,6 @@ class SponsorRead(msgspec.Struct, kw_only=True):
     created_at: dt.datetime
 
 
-class SponsorPage(msgspec.Struct, kw_only=True):
-    items: list[SponsorRead]
-    total: int
-    limit: int
-    offset: int
-
-
 class RecordRead(msgspec.Struct, kw_only=True):
     id: str
     festival_id: str
@@ -130,13 +123,6 @@ class RecordRead(msgspec.Struct, kw_only=True):
     note: str
     recorded_by: str | None
     recorded_at: dt.datetime
-
-
-class RecordPage(msgspec.Struct, kw_only=True):
-    items: list[RecordRead]
-    total: int
-    limit: int
-    offset: int
 
 
 class SourceTotal(msgspec.Struct, kw_only=True):

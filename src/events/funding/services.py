@@ -35,6 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.awards import services as award_services
 from events.db.base import utcnow
+from events.db.upsert import insert_once
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.festivals import services as festival_services
 from events.festivals.models import Festival
@@ -49,6 +50,7 @@ from events.funding.models import (
     SponsorInKind,
     SponsorTarget,
 )
+from events.ids import parse_id
 from events.payments import fulfilment
 from events.payments import services as payment_services
 from events.payments.fulfilment import LedgerEvent, PaymentView
@@ -127,7 +129,7 @@ def prize_money_provider() -> PrizeMoneyProvider:
 
 async def _post_once(session: AsyncSession, record: FundingRecord) -> bool:
     """Insert an automatic record unless its ``event_key`` was already posted."""
-    return await payment_services.insert_once(session, record)
+    return await insert_once(session, record)
 
 
 async def post_payment(session: AsyncSession, payment: PaymentView, event: LedgerEvent,
@@ -361,7 +363,7 @@ class FundingService:
             target_id=data.target_id, pledged_fen=data.pledged_fen, currency=festival.currency,
             pledged_on=data.pledged_on, due_on=data.due_on, note=data.note,
             recorded_by=actor_id)
-        if not await payment_services.insert_once(self.session, sponsor):
+        if not await insert_once(self.session, sponsor):
             raise Conflict(f"This festival already has a sponsor named {data.name_zh!r}.",
                            code="sponsor_exists")
         items = [SponsorInKind(sponsor_id=sponsor.id, description_zh=i.description_zh,
@@ -376,7 +378,7 @@ class FundingService:
     async def get_sponsor(self, festival_id: uuid.UUID, sponsor_id: str | uuid.UUID
                           ) -> Sponsor:
         key = sponsor_id if isinstance(sponsor_id, uuid.UUID) \
-            else festival_services.parse_id(sponsor_id, "sponsor")
+            else parse_id(sponsor_id, "sponsor")
         sponsor = await self.session.get(Sponsor, key, populate_existing=True)
         if sponsor is None or sponsor.festival_id != festival_id:
             raise NotFound(f"No sponsor with id {str(sponsor_id)!r} at this festival.",
@@ -475,7 +477,7 @@ class FundingService:
     async def get_record(self, festival_id: uuid.UUID, record_id: str | uuid.UUID
                          ) -> FundingRecord:
         key = record_id if isinstance(record_id, uuid.UUID) \
-            else festival_services.parse_id(record_id, "funding record")
+            else parse_id(record_id, "funding record")
         record = (await self.session.exec(select(FundingRecord).where(
             FundingRecord.id == key, FundingRecord.festival_id == festival_id))).first()
         if record is None:
@@ -510,7 +512,7 @@ class FundingService:
             reverses_id=original.id, reference=f"reverses {original.id}", note=data.reason,
             recorded_by=actor_id)
         # The unique reverses_id decides between concurrent reversals of one record.
-        if not await payment_services.insert_once(self.session, reversal):
+        if not await insert_once(self.session, reversal):
             raise Conflict("This record was already reversed.", code="already_reversed",
                            reversed_by=str((await self.reversed_by([original.id]))
                                            .get(original.id, "")))
@@ -523,7 +525,7 @@ class FundingService:
         if filters.direction is not None:
             conditions.append(FundingRecord.direction == filters.direction)
         if filters.sponsor_id is not None:
-            conditions.append(FundingRecord.sponsor_id == festival_services.parse_id(
+            conditions.append(FundingRecord.sponsor_id == parse_id(
                 filters.sponsor_id, "sponsor"))
         if filters.origin is not None:
             conditions.append(FundingRecord.origin == filters.origin)

@@ -10,7 +10,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from events.errors import NotFound, ServiceUnavailable
-from events.festivals.services import parse_id
+from events.ids import parse_id
 from events.live.feed import Body, Document, ResultsFeed
 from events.problems import error_responses
 

@@ -14,7 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from events.errors import DomainError
-from events.festivals.services import parse_id
+from events.ids import parse_id
 from events.live.controllers import provide_feed
 from events.live.feed import ResultsFeed
 from events.web.i18n import register

@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access.guards import BEARER_SECURITY, current_principal, organiser_only
 from events.config import Settings
 from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unauthorized
-from events.pagination import Limit, Offset
+from events.idempotency import IdempotencyKey
+from events.pagination import Limit, Offset, Page
 from events.payments import schemas
 from events.payments.gateway import PaymentProviderError
 from events.payments.pages import result_page, test_checkout_page
@@ -19,10 +20,6 @@ from events.payments.services import PaymentPurpose, PaymentService, PaymentStat
 from events.payments.webhooks import BadWebhook, StripeWebhookService
 from events.problems import error_responses
 from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
-
-IdempotencyKey = Annotated[str | None, HeaderParameter(
-    name="Idempotency-Key", min_length=1, max_length=255, required=False,
-    description="Retrying with the same key returns the first answer and changes nothing")]
 
 
 def provide_payment_service(db_session: NamedDependency[AsyncSession],
@@ -186,10 +183,10 @@ class FestivalPaymentController(Controller):
                             ] = None,
         purpose: Annotated[PaymentPurpose | None, QueryParameter(
             description="Only this purpose")] = None,
-    ) -> schemas.PaymentPage:
+    ) -> Page[schemas.PaymentRead]:
         items, total = await payments.list(festival_id, limit=limit, offset=offset,
                                            status=status, provider=provider, purpose=purpose)
-        return schemas.PaymentPage(items=[schemas.payment_read(p) for p in items], total=total,
+        return Page(items=[schemas.payment_read(p) for p in items], total=total,
                                    limit=limit, offset=offset)
 
     @get(
@@ -264,7 +261,7 @@ class PaymentPageController(Controller):
     )
     async def result(
         self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
-        cancelled: Annotated[int, QueryParameter(ge=0, le=1, description="1: came back from "
+        canceled: Annotated[int, QueryParameter(ge=0, le=1, description="1: came back from "
                                                  "cancelling")] = 0,
     ) -> str:
-        return result_page(await payments.get(payment_id), cancelled=bool(cancelled))
+        return result_page(await payments.get(payment_id), canceled=bool(canceled))

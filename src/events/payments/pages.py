@@ -11,8 +11,8 @@ import json
 from html import escape
 from string import Template
 
+from events.money import format_money
 from events.payments.models import Payment
-from events.payments.money import format_money
 
 STATUS_LABELS = {
     "created": ("待支付", "Awaiting payment"),
@@ -20,7 +20,7 @@ STATUS_LABELS = {
     "succeeded": ("支付成功", "Paid"),
     "failed": ("支付失败", "Payment failed"),
     "expired": ("已过期", "Expired"),
-    "cancelled": ("已取消", "Cancelled"),
+    "canceled": ("已取消", "Cancelled"),
     "partially_refunded": ("已部分退款", "Partly refunded"),
     "refunded": ("已退款", "Refunded"),
 }
@@ -113,10 +113,10 @@ def test_checkout_page(payment: Payment) -> str:
     return _PAGE.substitute(title_zh="测试支付", title_en="Test payment", refresh="", body=body)
 
 
-def result_page(payment: Payment, *, cancelled: bool = False) -> str:
+def result_page(payment: Payment, *, canceled: bool = False) -> str:
     zh, en = _labels(payment.status)
     waiting = payment.status in ("created", "pending")
-    if waiting and cancelled:
+    if waiting and canceled:
         hint = "支付未完成，可返回重新支付。 / The payment was not completed; you may try again."
     elif waiting:
         hint = "正在确认支付，请稍候…… / Confirming your payment, one moment…"
@@ -126,5 +126,5 @@ def result_page(payment: Payment, *, cancelled: bool = False) -> str:
         description=escape(payment.description),
         amount=escape(format_money(payment.amount, payment.currency)),
         status=escape(payment.status), status_zh=zh, status_en=en, hint=hint)
-    refresh = '<meta http-equiv="refresh" content="3">\n' if waiting and not cancelled else ""
+    refresh = '<meta http-equiv="refresh" content="3">\n' if waiting and not canceled else ""
     return _PAGE.substitute(title_zh="支付结果", title_en="Payment", refresh=refresh, body=body)

@@ -17,9 +17,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.festivals import services as festival_services
+from events.money import major_units
 from events.payments import schemas
 from events.payments.models import Payment, PaymentProviderEvent, PaymentRefund
-from events.payments.money import major_units
 from events.payments.services import PAID_STATUSES
 from events.spreadsheets import Sheet, csv_bytes, xlsx_bytes
 

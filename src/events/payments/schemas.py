@@ -89,13 +89,6 @@ class PaymentState(msgspec.Struct, kw_only=True):
     currency: str
 
 
-class PaymentPage(msgspec.Struct, kw_only=True):
-    items: list[PaymentRead]
-    total: int
-    limit: int
-    offset: int
-
-
 class WebhookAck(msgspec.Struct, kw_only=True):
     received: bool
     event_id: str

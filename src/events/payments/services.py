@@ -17,24 +17,24 @@ Nothing here commits: the request (or ``Database.transaction()``) does.
 """
 
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.config import Settings
 from events.db.base import utcnow
+from events.db.upsert import insert_once
 from events.errors import Conflict, FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from events.festivals import services as festival_services
+from events.idempotency import fingerprint
+from events.ids import parse_id
 from events.payments import fulfilment
 from events.payments.fulfilment import PaymentView
 from events.payments.gateway import CheckoutRequest, payment_metadata, stripe_gateway
@@ -60,7 +60,7 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     EXPIRED = "expired"
-    CANCELLED = "cancelled"
+    CANCELED = "canceled"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
 
@@ -73,8 +73,8 @@ class Provider(StrEnum):
 
 S = PaymentStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.CREATED: frozenset({S.PENDING, S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED}),
-    S.PENDING: frozenset({S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED}),
+    S.CREATED: frozenset({S.PENDING, S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELED}),
+    S.PENDING: frozenset({S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELED}),
     S.SUCCEEDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
 }
@@ -135,19 +135,7 @@ def refund_view(refund: PaymentRefund, payment: Payment) -> RefundView:
 
 def parse_payment_id(value: str | uuid.UUID) -> uuid.UUID:
     """A payment id from a URL or a webhook; a malformed one is simply not found."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        raise NotFound(f"No payment with id {value!r}.", code="payment_not_found") from None
-
-
-def fingerprint(**fields: Any) -> str:
-    """A stable digest of what was asked, to tell a retry from a different request."""
-    canonical = json.dumps({k: str(v) if v is not None else None for k, v in fields.items()},
-                           sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return parse_id(value, "payment", code="payment_not_found")
 
 
 def test_checkout_url(settings: Settings, payment_id: uuid.UUID) -> str:
@@ -256,9 +244,10 @@ class PaymentService:
         if currency != festival.currency:
             raise ValidationFailed([FieldError(
                 "currency", f"This festival takes {festival.currency}, not {currency}.")])
-        asked = fingerprint(festival_id=festival.id, purpose=purpose, reference_id=reference_id,
-                            amount=amount, currency=currency, provider=chosen,
-                            customer_email=customer_email)
+        asked = fingerprint({"festival_id": festival.id, "purpose": purpose,
+                             "reference_id": reference_id, "amount": amount,
+                             "currency": currency, "provider": chosen,
+                             "customer_email": customer_email})
 
         if idempotency_key is not None:
             replay = await self._by_idempotency_key(idempotency_key, asked)
@@ -305,7 +294,7 @@ class PaymentService:
                 currency=payment.currency, description=payment.description,
                 customer_email=customer_email, expires_at=payment.expires_at,
                 success_url=base + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=base + "?cancelled=1"))
+                cancel_url=base + "?canceled=1"))
             payment.provider_session_id = session.id
             payment.checkout_url = session.url
             await self._move(payment, S.PENDING, source="stripe",
@@ -433,7 +422,7 @@ class PaymentService:
         """
         if payment.status not in OPEN_STATUSES:
             return False
-        if to == S.CANCELLED and source != "stripe":
+        if to == S.CANCELED and source != "stripe":
             await self._close_checkout(payment)
         await self._fail(payment, to, source=source, detail=detail, event_id=event_id)
         return True
@@ -446,7 +435,7 @@ class PaymentService:
         if payment.status in PAID_STATUSES:
             raise Conflict("This payment is already paid; refund it instead.",
                            code="already_paid")
-        await self.mark_failed(payment, S.CANCELLED, source=source, detail=reason)
+        await self.mark_failed(payment, S.CANCELED, source=source, detail=reason)
         return view_of(payment)
 
     async def _close_checkout(self, payment: Payment) -> None:
@@ -510,11 +499,11 @@ class PaymentService:
     async def test_cancel(self, payment_id: str | uuid.UUID) -> PaymentView:
         """The test provider's 'Cancel': the payer gave up; what was held is released."""
         payment = await self._test_payment(payment_id)
-        if payment.status in (S.CANCELLED, S.EXPIRED, S.FAILED):
+        if payment.status in (S.CANCELED, S.EXPIRED, S.FAILED):
             return view_of(payment)
         if payment.status not in OPEN_STATUSES:
             raise Conflict(f"This payment is {payment.status}.", code="payment_not_open")
-        await self._fail(payment, S.CANCELLED, source="test", detail="cancelled on the test page")
+        await self._fail(payment, S.CANCELED, source="test", detail="cancelled on the test page")
         return view_of(payment)
 
     # --- refunds ------------------------------------------------------------------------
@@ -538,7 +527,7 @@ class PaymentService:
         if errors:
             raise ValidationFailed(errors)
         payment = await self.lock(payment_id)  # refunds of one payment queue up here
-        asked = fingerprint(payment_id=payment.id, amount=amount, reason=reason)
+        asked = fingerprint({"payment_id": payment.id, "amount": amount, "reason": reason})
         if idempotency_key is not None:
             earlier = (await self.session.exec(
                 select(PaymentRefund).where(PaymentRefund.idempotency_key == idempotency_key)
@@ -610,13 +599,3 @@ class PaymentService:
         await fulfilment.refunded(self.session, view_of(payment), amount, self.settings)
 
 
-async def insert_once(session: AsyncSession, row: SQLModel) -> bool:
-    """``INSERT ... ON CONFLICT DO NOTHING``: False when a unique key was already taken
-    (by a committed row, or by a concurrent one that then committed)."""
-    table: Any = type(row).__table__  # type: ignore[attr-defined]
-    values = {column.name: getattr(row, column.name) for column in table.columns}
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.exec(
-        insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id))
-    return result.first() is not None

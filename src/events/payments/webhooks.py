@@ -18,6 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.config import Settings
+from events.db.upsert import insert_once
 from events.errors import Conflict, DomainError, ServiceUnavailable
 from events.payments.models import Payment, PaymentProviderEvent
 from events.payments.services import (
@@ -25,7 +26,6 @@ from events.payments.services import (
     PaymentService,
     PaymentStatus,
     Provider,
-    insert_once,
     parse_payment_id,
 )
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter, RawBody
+from litestar.params import FromPath, JSONBody, QueryParameter, RawBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.guards import BEARER_SECURITY, current_principal, organiser_only, requires_role
@@ -13,7 +13,8 @@ from events.access.models import Role
 from events.access.security import issue_access_token
 from events.config import Settings
 from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unauthorized
-from events.pagination import Limit, Offset
+from events.idempotency import IdempotencyKey
+from events.pagination import Limit, Offset, Page, page_of
 from events.problems import error_responses
 from events.registration import exports, provinces, schemas
 from events.registration.importing import EntryImport, ImportRejected
@@ -33,10 +34,6 @@ from events.registration.services import (
 )
 from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
-IdempotencyKey = Annotated[str | None, HeaderParameter(
-    name="Idempotency-Key", min_length=1, max_length=255, required=False,
-    description="Retrying with the same key and body returns the first answer and changes "
-                "nothing; another body with the same key is refused")]
 owner_or_organiser = requires_role(Role.OWNER, Role.ORGANISER)
 owner_only = requires_role(Role.OWNER)
 inspectors = requires_role(Role.ORGANISER, Role.OFFICIAL)
@@ -131,9 +128,10 @@ class OwnerController(Controller):
         responses=error_responses(Unauthorized, Forbidden),
     )
     async def my_entries(
-        self, request: Request[Any, Any, Any], entries: NamedDependency[EntryService]
-    ) -> list[schemas.EntryRead]:
-        return await entries.mine(actor_of(request))
+        self, request: Request[Any, Any, Any], entries: NamedDependency[EntryService],
+        limit: Limit = 100, offset: Offset = 0,
+    ) -> Page[schemas.EntryRead]:
+        return page_of(await entries.mine(actor_of(request)), limit, offset)
 
 
 class ProvinceController(Controller):
@@ -141,8 +139,9 @@ class ProvinceController(Controller):
     tags = ["Registration"]
 
     @get(operation_id="ListProvinces", summary="The 34 provincial-level divisions (zh, en)")
-    async def list_provinces(self) -> list[schemas.ProvinceRead]:
-        return [province_read(p.code) for p in provinces.PROVINCES]
+    async def list_provinces(self, limit: Limit = 100, offset: Offset = 0
+                             ) -> Page[schemas.ProvinceRead]:
+        return page_of([province_read(p.code) for p in provinces.PROVINCES], limit, offset)
 
 
 class HorseController(Controller):
@@ -184,11 +183,11 @@ class HorseController(Controller):
         species: Annotated[Literal["horse", "yak"] | None, QueryParameter()] = None,
         q: Annotated[str | None, QueryParameter(
             max_length=100, description="Search names and microchips")] = None,
-    ) -> schemas.HorsePage:
+    ) -> Page[schemas.HorseRead]:
         items, total = await horses.search(actor_of(request), limit=limit, offset=offset,
                                          owner_id=owner_id, province=province, q=q,
                                          species=species)
-        return schemas.HorsePage(items=items, total=total, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get(
         "/{horse_id:str}",
@@ -217,9 +216,10 @@ class RaceController(Controller):
         responses=error_responses(NotFound),
     )
     async def list_races(
-        self, festival_id: FromPath[str], races: NamedDependency[RaceService]
-    ) -> list[schemas.RaceRead]:
-        return await races.of_festival(festival_id)
+        self, festival_id: FromPath[str], races: NamedDependency[RaceService],
+        limit: Limit = 100, offset: Offset = 0,
+    ) -> Page[schemas.RaceRead]:
+        return page_of(await races.of_festival(festival_id), limit, offset)
 
     @post(
         "/api/v1/festivals/{festival_id:str}/races",
@@ -309,11 +309,11 @@ class FestivalEntryController(Controller):
             max_length=40, description="Owner's province (四川, Sichuan or SC)")] = None,
         race_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         status: Annotated[EntryStatus | None, QueryParameter()] = None,
-    ) -> schemas.EntryPage:
+    ) -> Page[schemas.EntryRead]:
         items, total = await entries.search(
             festival_id, EntryFilters(province=province, race_id=race_id, status=status),
             limit=limit, offset=offset)
-        return schemas.EntryPage(items=items, total=total, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get(
         "/summary",

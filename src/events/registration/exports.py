@@ -4,6 +4,7 @@ Windows) and XLSX. Money is given in fen (exact) and in yuan (for reading)."""
 from collections.abc import Sequence
 from typing import Any
 
+from events.money import amount_text
 from events.registration import provinces
 from events.spreadsheets import Sheet, csv_bytes, safe_cell, xlsx_bytes
 
@@ -19,10 +20,6 @@ HEADERS = [
     ("fee_due_fen", "应缴(分)"), ("fee_due_yuan", "应缴(元)"), ("amount_paid_fen", "已缴(分)"),
     ("amount_refunded_fen", "已退(分)"), ("currency", "币种"), ("entered_at", "报名时间"),
 ]
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 _cell = safe_cell
@@ -41,7 +38,8 @@ def export_rows(rows: Sequence[Any]) -> list[list[Any]]:
             horse.name_en, horse.sex, horse.birth_year, horse.colour, horse.height_cm,
             horse.microchip or "", horse.passport_number or "", rider.name,
             rider.birth_date.isoformat(), "是" if rider.guardian_consent else "",
-            entry.fee_due, _yuan(entry.fee_due), entry.amount_paid, entry.amount_refunded,
+            entry.fee_due, amount_text(entry.fee_due, entry.currency), entry.amount_paid,
+            entry.amount_refunded,
             entry.currency, entry.created_at.isoformat(timespec="seconds"))])
     return lines
 

@@ -28,7 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.db.base import utcnow
+from events.db.base import table_of, utcnow
 from events.errors import DomainError
 from events.festivals import services as festival_services
 from events.festivals.models import Festival, FestivalDay
@@ -374,12 +374,8 @@ class _Plan:
     matched: schemas.ImportCounts = field(default_factory=schemas.ImportCounts)
 
 
-def _table(model: type[SQLModel]) -> Any:
-    return model.__table__  # type: ignore[attr-defined]
-
-
 def _values(row: SQLModel) -> dict[str, Any]:
-    return {column.name: getattr(row, column.name) for column in _table(type(row)).columns}
+    return {column.name: getattr(row, column.name) for column in table_of(type(row)).columns}
 
 
 class EntryImport:
@@ -673,15 +669,15 @@ class EntryImport:
             (Rider, list(plan.new_riders))]
         for model, rows in steps:
             if rows:
-                await conn.execute(sa.insert(_table(model)), [_values(r) for r in rows])
-        riders = _table(Rider)
+                await conn.execute(sa.insert(table_of(model)), [_values(r) for r in rows])
+        riders = table_of(Rider)
         for rider in plan.consents:
             await conn.execute(sa.update(riders).where(riders.c.id == rider.id).values(
                 guardian_consent=True, guardian_name=rider.guardian_name))
         for start in range(0, total, 500):
             chunk = plan.entries[start:start + 500]
-            await conn.execute(sa.insert(_table(Entry)), [_values(e) for e in chunk])
-            await conn.execute(sa.insert(_table(EntryEvent)), [
+            await conn.execute(sa.insert(table_of(Entry)), [_values(e) for e in chunk])
+            await conn.execute(sa.insert(table_of(EntryEvent)), [
                 _values(EntryEvent(entry_id=e.id, kind=EntryEventKind.ENTERED,
                                    to_status=e.status, amount=e.fee_due, actor_id=actor_id,
                                    detail=(f"imported; waiting list number "
@@ -700,7 +696,7 @@ class EntryImport:
         for race in races:
             if race.id not in placed and race.id not in waiting:
                 continue
-            table = _table(Race)
+            table = table_of(Race)
             values: dict[str, Any] = {"entered": table.c.entered + placed[race.id],
                                       "updated_at": utcnow()}
             if race.id in waiting:

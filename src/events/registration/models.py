@@ -38,7 +38,7 @@ class EntryStatus(StrEnum):
     """By the owner (or the organiser on their behalf)."""
     SCRATCHED = "scratched"
     """By the organiser: failed inspection, vet or stewards."""
-    CANCELLED = "cancelled"
+    CANCELED = "canceled"
     """The fee was not paid: the payment failed or expired and the place was released."""
 
 

@@ -27,6 +27,7 @@ from events.access.throttle import TooManyAttempts
 from events.config import Settings
 from events.db.base import utcnow
 from events.errors import DomainError, ValidationFailed
+from events.money import format_money
 from events.registration import fees, identity, provinces, schemas
 from events.registration.models import EntryStatus, Owner
 from events.registration.services import (
@@ -43,10 +44,6 @@ from events.web.pages import page
 COOKIE = "owner_session"
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PRIVATE = {"Cache-Control": "private, no-store"}
-
-
-def money(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
 
 
 def _errors_of(exc: PydanticValidationError | DomainError) -> dict[str, str]:
@@ -104,7 +101,7 @@ class OwnerPages(Controller):
 
     def _page(self, request: Request[Any, Any, Any], template: str, status: int = 200,
               **context: Any) -> Template:
-        response = page(request, f"registration/{template}", money=money,
+        response = page(request, f"registration/{template}", money=format_money,
                         provinces=provinces.PROVINCES, **context)
         response.status_code = status
         response.headers.update(PRIVATE)
@@ -351,7 +348,7 @@ STATUS = {
     EntryStatus.INSPECTED: ("已验马", "Inspected"),
     EntryStatus.WITHDRAWN: ("已退赛", "Withdrawn"),
     EntryStatus.SCRATCHED: ("已取消参赛", "Scratched"),
-    EntryStatus.CANCELLED: ("未付款已取消", "Cancelled (unpaid)"),
+    EntryStatus.CANCELED: ("未付款已取消", "Cancelled (unpaid)"),
 }
 RULES = {
     "wrong_species": ("畜种不符合本项比赛", "This race is for another species"),

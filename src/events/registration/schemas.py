@@ -301,13 +301,6 @@ class HorseRead(msgspec.Struct):
     created_at: dt.datetime
 
 
-class HorsePage(msgspec.Struct):
-    items: list[HorseRead]
-    total: int
-    limit: int
-    offset: int
-
-
 class FeesRead(msgspec.Struct):
     currency: str
     registration: int
@@ -410,13 +403,6 @@ class EntryEventRead(msgspec.Struct):
 
 class EntryDetail(EntryRead):
     history: list[EntryEventRead] = []
-
-
-class EntryPage(msgspec.Struct):
-    items: list[EntryRead]
-    total: int
-    limit: int
-    offset: int
 
 
 class RefundRead(msgspec.Struct):

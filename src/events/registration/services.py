@@ -13,8 +13,6 @@ place or records a refund as the payment moves.
 """
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import uuid
 from collections import defaultdict
@@ -24,7 +22,6 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -33,7 +30,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access import services as access_services
 from events.access.models import Role, User
 from events.config import Settings
-from events.db.base import utcnow
+from events.db.base import table_of, utcnow
+from events.db.locks import is_lock_timeout, set_lock_timeout
+from events.db.upsert import insert
 from events.errors import (
     Conflict,
     DomainError,
@@ -45,6 +44,8 @@ from events.errors import (
 )
 from events.festivals import services as festival_services
 from events.festivals.models import Festival, FestivalDay
+from events.idempotency import fingerprint
+from events.ids import field_id, parse_id
 from events.payments import fulfilment
 from events.payments import services as payment_services
 from events.payments.fulfilment import PaymentView
@@ -67,7 +68,7 @@ from events.registration.models import (
 
 log = logging.getLogger(__name__)
 
-LOCK_TIMEOUT = "10s"
+LOCK_TIMEOUT_MS = 10_000
 """How long to wait for a race's lock before answering 503 ``race_busy``."""
 ENTRY_FEE = payment_services.PaymentPurpose.ENTRY_FEE
 
@@ -109,18 +110,9 @@ class Actor:
         return self.role in (Role.ORGANISER, Role.OFFICIAL)
 
 
-def parse_id(value: str | uuid.UUID, what: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    return festival_services.parse_id(value, what)
-
-
 def _maybe_id(value: str, what: str, field: str) -> uuid.UUID:
     """An id in a request body: a malformed or unknown one is a named bad field."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationFailed([FieldError(field, f"No {what} with id {value!r}.")]) from None
+    return field_id(value, field, f"No {what} with id {value!r}.")
 
 
 def province_read(code: str) -> schemas.ProvinceRead:
@@ -507,8 +499,7 @@ def entry_read(row: Sequence[Any]) -> schemas.EntryRead:
 
 
 def request_fingerprint(festival_id: uuid.UUID, data: schemas.EntryIn) -> str:
-    body = json.dumps({"festival_id": str(festival_id), **data.model_dump()}, sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
+    return fingerprint({"festival_id": festival_id, **data.model_dump()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,15 +536,13 @@ class EntryService:
 
     async def lock_race(self, race_id: uuid.UUID) -> Race:
         """The race, locked until the transaction ends: places change one at a time."""
-        if await _dialect(self.session) == "postgresql":
-            conn = await self.session.connection()
-            await conn.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        await set_lock_timeout(await self.session.connection(), LOCK_TIMEOUT_MS)
         try:
             race = (await self.session.exec(
                 select(Race).where(Race.id == race_id).with_for_update()
                 .execution_options(populate_existing=True))).first()
         except DBAPIError as exc:
-            if "lock timeout" in str(exc.orig).lower() or "55P03" in str(exc.orig):
+            if is_lock_timeout(exc):
                 raise ServiceUnavailable("The race is busy; try again in a moment.",
                                          code="race_busy") from exc
             raise
@@ -632,13 +621,12 @@ class EntryService:
         ``INSERT ... ON CONFLICT DO NOTHING``: a concurrent request with the same key waits
         for the first to commit, then finds its answer.
         """
-        table: Any = EntryRequest.__table__  # type: ignore[attr-defined]
-        insert = postgresql.insert if await _dialect(self.session) == "postgresql" else \
-            sqlite.insert
+        table = table_of(EntryRequest)
         claim_id = uuid.uuid4()
         claimed = (await self.session.exec(
-            insert(table).values(id=claim_id, actor_id=actor.user_id, key=key,
-                                 fingerprint=fingerprint, response="", created_at=utcnow())
+            insert(await self.session.connection(), table).values(
+                id=claim_id, actor_id=actor.user_id, key=key, fingerprint=fingerprint,
+                response="", created_at=utcnow())
             .on_conflict_do_nothing().returning(table.c.id))).first()
         if claimed is not None:
             return claim_id
@@ -985,7 +973,7 @@ class EntryService:
                     detail=f"payment {payment.id} ({payment.provider})")
         if entry.status == EntryStatus.PENDING_PAYMENT:
             self._move(entry, EntryStatus.CONFIRMED, detail="fee paid")
-        elif entry.status == EntryStatus.CANCELLED:
+        elif entry.status == EntryStatus.CANCELED:
             # Paid after its checkout had expired and the place was let go: take a place
             # again if one is free, else join the waiting list (paid).
             race = await self.lock_race(entry.race_id)
@@ -1006,7 +994,7 @@ class EntryService:
                 or entry.status != EntryStatus.PENDING_PAYMENT):
             return
         race = await self.lock_race(entry.race_id)
-        self._move(entry, EntryStatus.CANCELLED, detail=f"payment {payment.status}")
+        self._move(entry, EntryStatus.CANCELED, detail=f"payment {payment.status}")
         await self.session.flush()
         await self._free_place(race)
         await self.fill_from_waiting_list(race)

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.guards import BEARER_SECURITY, current_principal, organiser_only, requires_role
@@ -13,8 +13,9 @@ from events.access.models import Role
 from events.access.principal import Principal
 from events.config import Settings
 from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
-from events.festivals import services as festival_services
-from events.pagination import Limit, Offset
+from events.idempotency import IdempotencyKey
+from events.ids import parse_id
+from events.pagination import Limit, Offset, Page
 from events.problems import error_responses
 from events.registration import services as registration
 from events.results import exports, payouts, schemas, services
@@ -26,10 +27,6 @@ from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
 officials = requires_role(Role.OFFICIAL, Role.ORGANISER)
 officials_or_owners = requires_role(Role.OFFICIAL, Role.ORGANISER, Role.OWNER)
-IdempotencyKey = Annotated[str | None, HeaderParameter(
-    name="Idempotency-Key", min_length=1, max_length=255, required=False,
-    description="A retried submission with the same key and body answers the version it "
-                "created and stores nothing new")]
 Group = Annotated[Literal["award", "horse", "owner", "province"] | None, QueryParameter(
     description="Totals per award, horse, owner or province instead of one row per "
                 "entitlement")]
@@ -278,7 +275,7 @@ class FestivalResultsController(Controller):
         limit: Limit = 100, offset: Offset = 0,
     ) -> schemas.PointsTable:
         table = services.parse_points(points)
-        ids = [festival_services.parse_id(c, "award category") for c in category_id or []]
+        ids = [parse_id(c, "award category") for c in category_id or []]
         items = await services.points_standings(results.session, festival_id,
                                                 category_ids=ids, points=table)
         return schemas.PointsTable(festival_id=festival_id, points_by_place=list(table),
@@ -295,14 +292,14 @@ class FestivalResultsController(Controller):
         prize_money: NamedDependency[payouts.PrizeMoneyService], state_filter: State = None,
         race_id: RaceFilter = None, owner_id: RaceFilter = None, payee: Payee = None,
         limit: Limit = 100, offset: Offset = 0,
-    ) -> schemas.EntitlementPage:
+    ) -> Page[schemas.EntitlementRead]:
         actor = actor_of(request)
         if actor.role == Role.OWNER:
             owner_id = str(await registration.owner_id_for(prize_money.session, actor.user_id))
         items, total = await prize_money.search(festival_id, payouts.PrizeFilters(
             state=state_filter, race_id=race_id, owner_id=owner_id, payee=payee), limit=limit,
             offset=offset)
-        return schemas.EntitlementPage(items=items, total=total, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get("/prize-money/totals", operation_id="GetPrizeMoneyTotals", guards=[officials],
          security=BEARER_SECURITY, summary="Prize money owed, paid and held, in fen",

@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from events.awards.summary import yuan_text
+from events.money import amount_text
 from events.results import schemas
 from events.spreadsheets import Row, Sheet, csv_bytes, xlsx_bytes
 
@@ -40,7 +40,7 @@ def result_rows(races: Sequence[schemas.RaceResultRead]) -> list[Row]:
                          "" if r.count is None else r.count,
                          "" if r.score is None else _seconds(r.score),
                          "" if r.points is None else r.points, r.reason,
-                         yuan_text(r.prize_fen)))
+                         amount_text(r.prize_fen)))
     return rows
 
 
@@ -55,8 +55,8 @@ def results_xlsx(races: Sequence[schemas.RaceResultRead]) -> bytes:
 def prize_rows(items: Sequence[schemas.EntitlementRead]) -> list[Row]:
     return [(i.id, i.race_code, i.award_name, i.place,
              "+".join(str(p) for p in i.pooled_places), i.horse_name, i.owner_name,
-             i.rider_name, i.province, i.payee, yuan_text(i.gross_fen),
-             yuan_text(i.withheld_fen), yuan_text(i.net_fen), i.currency, i.kind, i.state,
+             i.rider_name, i.province, i.payee, amount_text(i.gross_fen),
+             amount_text(i.withheld_fen), amount_text(i.net_fen), i.currency, i.kind, i.state,
              i.replaces_id or "", i.paid_at.isoformat() if i.paid_at else "",
              i.reference or "", i.reason) for i in items]
 
@@ -80,7 +80,7 @@ def grouped(items: Sequence[schemas.EntitlementRead], by: str) -> tuple[Row, lis
             totals[key][2] += i.net_fen
     header = {"award": ("race_code", "award"), "horse": ("horse", "horse_id"),
               "owner": ("owner", "owner_id"), "province": ("province",)}[by]
-    rows: list[Row] = [(*key, yuan_text(net), yuan_text(paid), yuan_text(open_))
+    rows: list[Row] = [(*key, amount_text(net), amount_text(paid), amount_text(open_))
                        for key, (net, paid, open_) in sorted(totals.items())]
     return (*header, "net_yuan", "paid_yuan", "unpaid_yuan"), rows
 

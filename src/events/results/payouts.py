@@ -40,6 +40,7 @@ from events.awards import services as award_services
 from events.db.base import utcnow
 from events.errors import Conflict, NotFound
 from events.festivals import services as festival_services
+from events.ids import parse_id
 from events.registration import services as registration
 from events.registration.models import Race
 from events.results import reads, schemas
@@ -239,10 +240,10 @@ class PrizeMoneyService:
                     ) -> list[PrizeEntitlement]:
         query = select(PrizeEntitlement).where(PrizeEntitlement.festival_id == festival_id)
         if filters.race_id:
-            query = query.where(PrizeEntitlement.race_id == festival_services.parse_id(
+            query = query.where(PrizeEntitlement.race_id == parse_id(
                 filters.race_id, "race"))
         if filters.owner_id:
-            query = query.where(PrizeEntitlement.owner_id == festival_services.parse_id(
+            query = query.where(PrizeEntitlement.owner_id == parse_id(
                 filters.owner_id, "owner"))
         if filters.payee:
             query = query.where(PrizeEntitlement.payee == filters.payee)
@@ -298,7 +299,7 @@ class PrizeMoneyService:
 
     async def mark_paid(self, entitlement_id: str, data: schemas.MarkPaidIn,
                         actor_id: uuid.UUID | None) -> schemas.PayoutRead:
-        ent_id = festival_services.parse_id(entitlement_id, "entitlement")
+        ent_id = parse_id(entitlement_id, "entitlement")
         row = (await self.session.exec(select(PrizeEntitlement).where(
             PrizeEntitlement.id == ent_id).with_for_update())).first()
         if row is None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.festivals import services as festival_services
+from events.ids import parse_id
 from events.registration import services as registration
 from events.registration.models import Race
 from events.results.models import (
@@ -27,7 +27,7 @@ async def race(session: AsyncSession, race_id: str | uuid.UUID) -> Race:
 async def lock_race(session: AsyncSession, race_id: str | uuid.UUID) -> Race:
     """The race row, locked for this transaction: one change to its results at a time."""
     race_uuid = (race_id if isinstance(race_id, uuid.UUID)
-                 else festival_services.parse_id(race_id, "race"))
+                 else parse_id(race_id, "race"))
     return await registration.EntryService(session).lock_race(race_uuid)
 
 

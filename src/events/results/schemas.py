@@ -260,13 +260,6 @@ class EntitlementRead(msgspec.Struct):
     reference: str | None
 
 
-class EntitlementPage(msgspec.Struct):
-    items: list[EntitlementRead]
-    total: int
-    limit: int
-    offset: int
-
-
 class PayoutRead(msgspec.Struct):
     entitlement_id: str
     amount: int

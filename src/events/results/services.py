@@ -18,8 +18,6 @@ This module is the domain's front door for other domains: ``festival_results``,
 """
 
 import datetime as dt
-import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -33,6 +31,8 @@ from events.awards.models import AwardCategory
 from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.festivals import services as festival_services
+from events.idempotency import fingerprint
+from events.ids import parse_id
 from events.registration import services as registration
 from events.registration.models import Race
 from events.results import payouts, ranking, reads, schemas
@@ -65,8 +65,7 @@ DEFAULT_RULE = ResultsRule(category_id=uuid.UUID(int=0), festival_id=uuid.UUID(i
 
 
 def _fingerprint(data: schemas.ResultsIn) -> str:
-    body = json.dumps(data.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
+    return fingerprint(data.model_dump(mode="json"))
 
 
 def _hundredths(value: object) -> int:
@@ -101,7 +100,7 @@ class ResultService:
     async def set_rule(self, festival_id: str, category_id: str,
                        data: schemas.ResultsRuleIn) -> ResultsRule:
         festival = await festival_services.FestivalService(self.session).get(festival_id)
-        cid = festival_services.parse_id(category_id, "award category")
+        cid = parse_id(category_id, "award category")
         if cid not in await award_services.category_names(self.session, festival.id):
             raise NotFound(f"No award category {category_id!r} at this festival.")
         if data.score_min > data.score_max:
@@ -281,7 +280,7 @@ class ResultService:
     async def decide(self, actor: Actor, objection_id: str,
                      data: schemas.ObjectionDecisionIn) -> Objection:
         found = await self.session.get(
-            Objection, festival_services.parse_id(objection_id, "objection"))
+            Objection, parse_id(objection_id, "objection"))
         if found is None:
             raise NotFound(f"No objection {objection_id!r}.")
         await reads.lock_race(self.session, found.race_id)

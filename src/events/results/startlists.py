@@ -29,6 +29,7 @@ from events.access.models import Role
 from events.config import Settings
 from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
+from events.ids import field_id
 from events.registration import services as registration
 from events.registration.models import EntryStatus, Race
 from events.results import draw, reads, schemas
@@ -57,11 +58,7 @@ class Actor:
 
 
 def _uuid(value: str, field: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationFailed([FieldError(field, f"No {what} with id {value!r}.")],
-                               code="horse_not_in_race") from None
+    return field_id(value, field, f"No {what} with id {value!r}.", code="horse_not_in_race")
 
 
 class StartListService:

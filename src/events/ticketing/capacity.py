@@ -30,27 +30,20 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.db.fast import Statement
+from events.db.locks import is_lock_timeout, set_lock_timeout
+from events.db.upsert import insert
 from events.errors import ServiceUnavailable
 from events.ticketing.models import (
-    CapacityEpoch,
-    QuotaHold,
-    TicketQuota,
-    TicketType,
-    TicketTypeDay,
+    EPOCH,
+    HOLD,
+    QUOTA,
+    TYPE,
+    TYPE_DAY,
 )
-
-QUOTA: Any = TicketQuota.__table__  # type: ignore[attr-defined]
-EPOCH: Any = CapacityEpoch.__table__  # type: ignore[attr-defined]
-HOLD: Any = QuotaHold.__table__  # type: ignore[attr-defined]
-TYPE: Any = TicketType.__table__  # type: ignore[attr-defined]
-TYPE_DAY: Any = TicketTypeDay.__table__  # type: ignore[attr-defined]
-
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,20 +322,12 @@ def verdict_of(row: Mapping[str, Any]) -> Verdict:
 
 
 def capacity_busy(exc: BaseException) -> bool:
-    orig = getattr(exc, "orig", exc)
-    return (getattr(orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
-            or "lock timeout" in str(orig))
+    return is_lock_timeout(exc)
 
 
 def busy_error() -> ServiceUnavailable:
     return ServiceUnavailable("Tickets are selling fast; please try again.",
                               code="capacity_busy")
-
-
-async def set_lock_timeout(conn: AsyncConnection, lock_timeout_ms: int) -> None:
-    if conn.dialect.name == "postgresql":
-        await conn.execute(sa.select(sa.func.set_config(
-            "lock_timeout", f"{int(lock_timeout_ms)}ms", True)))
 
 
 async def run_take(conn: AsyncConnection, statement: Statement, params: Mapping[str, Any],
@@ -440,8 +425,7 @@ async def bump_epoch(conn: AsyncConnection, festival_ids: Iterable[uuid.UUID]) -
     ids = sorted(set(festival_ids))
     if not ids:
         return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(EPOCH)
+    statement = insert(conn, EPOCH)
     await conn.execute(statement.on_conflict_do_update(
         index_elements=["festival_id"], set_={"epoch": EPOCH.c.epoch + 1}),
         [{"festival_id": f, "epoch": 1} for f in ids])

@@ -15,13 +15,20 @@ from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.festivals import services as festival_services
 from events.festivals.models import FestivalDay, Gate
+from events.ids import field_id, field_ids, parse_id
 from events.ticketing import capacity, schemas
 from events.ticketing.models import (
+    HOLD,
+    LINE,
+    ORDER,
+    QUOTA,
+    TICKET,
+    TYPE,
+    TYPE_DAY,
     Enclosure,
     EnclosureGate,
     OrderStatus,
     Ticket,
-    TicketOrder,
     TicketOrderLine,
     TicketQuota,
     TicketStatus,
@@ -29,28 +36,13 @@ from events.ticketing.models import (
     TicketTypeDay,
 )
 
-parse_id = festival_services.parse_id
-
 
 def _maybe_id(value: str | None, field: str) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationFailed([FieldError(field, f"{value!r} is not an id.")]) from None
+    return None if value is None else field_id(value, field, f"{value!r} is not an id.")
 
 
 def _ids(values: Sequence[str], field: str) -> list[uuid.UUID]:
-    errors, ids = [], []
-    for i, value in enumerate(values):
-        try:
-            ids.append(uuid.UUID(value))
-        except ValueError:
-            errors.append(FieldError(f"{field}.{i}", f"{value!r} is not an id."))
-    if errors:
-        raise ValidationFailed(errors)
-    return ids
+    return field_ids(values, field, "{value!r} is not an id.")
 
 
 def on_sale(ticket_type: TicketType | Any, now: datetime) -> bool:
@@ -250,11 +242,11 @@ class CatalogService:
         if changes.get("day_ids") is not None or changes.get("enclosure_id") is not None:
             # Which quotas the type counts against changes: plans made before are stale.
             conn = await self.session.connection()
-            quota_ids = (await conn.execute(sa.select(capacity.QUOTA.c.id).where(
-                capacity.QUOTA.c.festival_id == fid))).scalars().all()
+            quota_ids = (await conn.execute(sa.select(QUOTA.c.id).where(
+                QUOTA.c.festival_id == fid))).scalars().all()
             await capacity.lock_sorted(conn, quota_ids, lock_timeout_ms=3000)
-            await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.festival_id == fid)
-                               .values(version=capacity.QUOTA.c.version + 1))
+            await conn.execute(sa.update(QUOTA).where(QUOTA.c.festival_id == fid)
+                               .values(version=QUOTA.c.version + 1))
         if changes.get("day_ids") is not None:
             days = await self._days(fid, changes.pop("day_ids"))
             await self.session.exec(sa.delete(TicketTypeDay).where(
@@ -382,50 +374,48 @@ class CatalogService:
                             day_id=day_id, enclosure_id=enclosure_id,
                             ticket_type_id=ticket_type_id)
         scope = sa.and_(
-            capacity.TYPE.c.festival_id == festival_id,
-            sa.true() if ticket_type_id is None else capacity.TYPE.c.id == ticket_type_id,
-            sa.true() if enclosure_id is None else capacity.TYPE.c.enclosure_id == enclosure_id,
+            TYPE.c.festival_id == festival_id,
+            sa.true() if ticket_type_id is None else TYPE.c.id == ticket_type_id,
+            sa.true() if enclosure_id is None else TYPE.c.enclosure_id == enclosure_id,
             sa.true() if day_id is None else sa.exists().where(
-                capacity.TYPE_DAY.c.ticket_type_id == capacity.TYPE.c.id,
-                capacity.TYPE_DAY.c.day_id == day_id))
+                TYPE_DAY.c.ticket_type_id == TYPE.c.id,
+                TYPE_DAY.c.day_id == day_id))
         overlapping = (await conn.execute(
-            sa.select(capacity.QUOTA.c.id).distinct()
-            .select_from(capacity.TYPE.join(capacity.QUOTA, capacity._matches()))
+            sa.select(QUOTA.c.id).distinct()
+            .select_from(TYPE.join(QUOTA, capacity._matches()))
             .where(scope))).scalars().all()
         await capacity.lock_sorted(conn, overlapping, lock_timeout_ms=3000)
         if overlapping:
-            await conn.execute(sa.update(capacity.QUOTA)
-                               .where(capacity.QUOTA.c.id.in_(overlapping))
-                               .values(version=capacity.QUOTA.c.version + 1))
+            await conn.execute(sa.update(QUOTA)
+                               .where(QUOTA.c.id.in_(overlapping))
+                               .values(version=QUOTA.c.version + 1))
         self.session.add(quota)
         await self.session.flush()
         now = utcnow()
-        ticket: Any = Ticket.__table__  # type: ignore[attr-defined]
-        order: Any = TicketOrder.__table__  # type: ignore[attr-defined]
-        line: Any = TicketOrderLine.__table__  # type: ignore[attr-defined]
+        ticket, order, line = TICKET, ORDER, LINE
         covered = (sa.select(sa.func.count()).select_from(
-            ticket.join(capacity.TYPE, capacity.TYPE.c.id == ticket.c.ticket_type_id))
+            ticket.join(TYPE, TYPE.c.id == ticket.c.ticket_type_id))
             .where(ticket.c.status == TicketStatus.VALID, scope).scalar_subquery())
         # Every live hold of a pending order holds its covered quantity here too.
         holds = (sa.select(order.c.id, sa.literal(quota.id, sa.Uuid()),
                            sa.func.sum(line.c.quantity), order.c.expires_at)
                  .select_from(order.join(line, line.c.order_id == order.c.id)
-                              .join(capacity.TYPE, capacity.TYPE.c.id == line.c.ticket_type_id))
+                              .join(TYPE, TYPE.c.id == line.c.ticket_type_id))
                  .where(order.c.festival_id == festival_id,
                         order.c.status == OrderStatus.PENDING, order.c.expires_at > now,
-                        sa.exists().where(capacity.HOLD.c.order_id == order.c.id,
-                                          capacity.HOLD.c.expires_at > now), scope)
+                        sa.exists().where(HOLD.c.order_id == order.c.id,
+                                          HOLD.c.expires_at > now), scope)
                  .group_by(order.c.id, order.c.expires_at))
-        await conn.execute(sa.insert(capacity.HOLD).from_select(
+        await conn.execute(sa.insert(HOLD).from_select(
             ["order_id", "quota_id", "quantity", "expires_at"], holds))
-        held = (sa.select(sa.func.coalesce(sa.func.sum(capacity.HOLD.c.quantity), 0))
-                .where(capacity.HOLD.c.quota_id == quota.id).scalar_subquery())
+        held = (sa.select(sa.func.coalesce(sa.func.sum(HOLD.c.quantity), 0))
+                .where(HOLD.c.quota_id == quota.id).scalar_subquery())
         row = (await conn.execute(sa.select(covered.label("sold"), held.label("held")))).one()
         sold, taken = int(row.sold), int(row.held)
         if size < sold + taken:
             raise Conflict(f"{sold} sold and {taken} held: the size cannot be below that.",
                            code="quota_below_taken", sold=sold, held=taken)
-        await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id)
+        await conn.execute(sa.update(QUOTA).where(QUOTA.c.id == quota.id)
                            .values(sold=sold, held=taken))
         await capacity.bump_epoch(conn, [festival_id])
         await self.session.refresh(quota)
@@ -448,17 +438,17 @@ class CatalogService:
             # lapsed holds go first, so ``held`` counts only live ones.
             await capacity.lock_sorted(conn, [quota.id], lock_timeout_ms=3000)
             await capacity.drop_lapsed(conn, [quota.id], now)
-            row = (await conn.execute(sa.select(capacity.QUOTA.c.sold, capacity.QUOTA.c.held)
-                                      .where(capacity.QUOTA.c.id == quota.id))).one()
+            row = (await conn.execute(sa.select(QUOTA.c.sold, QUOTA.c.held)
+                                      .where(QUOTA.c.id == quota.id))).one()
             if data.size < row.sold + row.held:
                 raise Conflict(f"{row.sold} sold and {row.held} held: the size cannot go "
                                "below that.", code="quota_below_taken",
                                sold=row.sold, held=row.held)
-            await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id)
+            await conn.execute(sa.update(QUOTA).where(QUOTA.c.id == quota.id)
                                .values(size=data.size, updated_at=now))
             await capacity.bump_epoch(conn, [fid])
         if data.name is not None:
-            await conn.execute(sa.update(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id)
+            await conn.execute(sa.update(QUOTA).where(QUOTA.c.id == quota.id)
                                .values(name=data.name, updated_at=now))
         await self.session.refresh(quota)
         states = await capacity.quota_states(conn, fid, now)
@@ -471,6 +461,6 @@ class CatalogService:
         quota = await self._quota(fid, quota_id)
         conn = await self.session.connection()
         await capacity.lock_sorted(conn, [quota.id], lock_timeout_ms=3000)
-        await conn.execute(sa.delete(capacity.QUOTA).where(capacity.QUOTA.c.id == quota.id))
+        await conn.execute(sa.delete(QUOTA).where(QUOTA.c.id == quota.id))
         await capacity.bump_epoch(conn, [fid])
         self.session.expunge(quota)

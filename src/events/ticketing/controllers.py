@@ -6,7 +6,7 @@ import anyio
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.guards import BEARER_SECURITY, current_principal, organiser_only
@@ -21,7 +21,9 @@ from events.errors import (
     ValidationFailed,
 )
 from events.festivals import services as festival_services
-from events.pagination import Limit, Offset
+from events.idempotency import IdempotencyKey
+from events.ids import parse_id
+from events.pagination import Limit, Offset, Page, page_of
 from events.problems import error_responses
 from events.ticketing import media, schemas
 from events.ticketing.services import (
@@ -32,11 +34,6 @@ from events.ticketing.services import (
     revocations_since,
 )
 
-IdempotencyKey = Annotated[str | None, HeaderParameter(
-    name="Idempotency-Key", max_length=255, required=False,
-    description="A random value (16 to 255 characters, e.g. a UUID), kept per festival and "
-                "caller: retrying with the same key returns the same order and holds "
-                "nothing new")]
 AccessToken = Annotated[str | None, QueryParameter(
     name="access_token", max_length=200, required=False,
     description="The order's access token (from the order answer or the confirmation mail)")]
@@ -89,8 +86,9 @@ class TicketingController(Controller):
          summary="Enclosures (check-in lists) of a festival (public)",
          responses=error_responses(NotFound))
     async def list_enclosures(self, festival_id: FromPath[str],
-                              catalog: NamedDependency[CatalogService]) -> schemas.EnclosureList:
-        return schemas.EnclosureList(items=await catalog.enclosures(festival_id))
+                              catalog: NamedDependency[CatalogService], limit: Limit = 100,
+                              offset: Offset = 0) -> Page[schemas.EnclosureRead]:
+        return page_of(await catalog.enclosures(festival_id), limit, offset)
 
     @post(FESTIVAL + "/enclosures", operation_id="CreateEnclosure",
           summary="Add an enclosure (general ground, grandstand, VIP, ...)",
@@ -122,10 +120,11 @@ class TicketingController(Controller):
         catalog: NamedDependency[CatalogService],
         include_inactive: Annotated[bool, QueryParameter(
             description="also types switched off (organisers)")] = False,
-    ) -> Response[schemas.TicketTypeList]:
+        limit: Limit = 100, offset: Offset = 0,
+    ) -> Response[Page[schemas.TicketTypeRead]]:
         items = await catalog.types(festival_id,
                                     include_inactive=include_inactive and is_organiser(request))
-        return Response(schemas.TicketTypeList(items=items), headers=NO_STORE)
+        return Response(page_of(items, limit, offset), headers=NO_STORE)
 
     @post(FESTIVAL + "/ticket-types", operation_id="CreateTicketType",
           summary="Put a ticket type on sale (day ticket, pass, child ticket)",
@@ -144,7 +143,7 @@ class TicketingController(Controller):
                               ticket_type_id: FromPath[str],
                               catalog: NamedDependency[CatalogService]
                               ) -> schemas.TicketTypeRead:
-        fid = festival_services.parse_id(festival_id, "festival")
+        fid = parse_id(festival_id, "festival")
         ticket_type = await catalog.get_type(fid, ticket_type_id)
         found = await catalog.types(fid, include_inactive=is_organiser(request),
                                     only=[ticket_type.id])
@@ -177,8 +176,9 @@ class TicketingController(Controller):
          summary="Capacity quotas with sold, held and available places",
          guards=[organiser_only], security=BEARER_SECURITY, responses=error_responses(NotFound))
     async def list_quotas(self, festival_id: FromPath[str],
-                          catalog: NamedDependency[CatalogService]) -> schemas.QuotaList:
-        return schemas.QuotaList(items=await catalog.quotas(festival_id))
+                          catalog: NamedDependency[CatalogService], limit: Limit = 100,
+                          offset: Offset = 0) -> Page[schemas.QuotaRead]:
+        return page_of(await catalog.quotas(festival_id), limit, offset)
 
     @post(FESTIVAL + "/quotas", operation_id="CreateQuota",
           summary="Add a capacity quota (per type, per day, per enclosure)",
@@ -230,10 +230,10 @@ class TicketingController(Controller):
         limit: Limit = 50, offset: Offset = 0,
         status: Annotated[str | None, QueryParameter(max_length=16)] = None,
         email: Annotated[str | None, QueryParameter(max_length=254)] = None,
-    ) -> schemas.OrderPage:
+    ) -> Page[schemas.OrderSummary]:
         items, total = await orders.list(festival_id, limit=limit, offset=offset, status=status,
                                          email=email)
-        return schemas.OrderPage(items=items, total=total, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get("/orders/{order_id:str}", operation_id="GetTicketOrder",
          summary="An order with its tickets (its access token, or an organiser)",

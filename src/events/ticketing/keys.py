@@ -26,19 +26,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.config import ConfigurationError, Settings
 from events.db.base import utcnow
-from events.ticketing.models import TicketSigningKey
+from events.db.upsert import insert
+from events.ticketing.models import KEYS
 from events.ticketing.tokens import TokenKey
 
 SIGNING_KEY_INFO = b"events.ticketing.signing-key.v1"
 ACCESS_TOKEN_INFO = b"events.ticketing.access-token.v1"
 MAX_KID = 0xFFFF
 
-KEYS: Any = TicketSigningKey.__table__  # type: ignore[attr-defined]
 
 
 def _derived(settings: Settings, info: bytes) -> AESGCM:
@@ -160,8 +159,7 @@ class KeyService:
             "created_at": utcnow(),
         }
         conn = await self.session.connection()
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        await conn.execute(insert(KEYS).values(**values).on_conflict_do_nothing(
+        await conn.execute(insert(conn, KEYS).values(**values).on_conflict_do_nothing(
             index_elements=["festival_id"], index_where=sa.text("active")))
 
     async def rotate(self, festival_id: uuid.UUID) -> int:

@@ -16,7 +16,6 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from html import escape
-from typing import Any
 
 import aiosmtplib
 import sqlalchemy as sa
@@ -25,14 +24,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.config import Settings
 from events.db.base import utcnow
+from events.festivals.models import FESTIVAL
+from events.money import format_money
 from events.ticketing import keys, schemas
-from events.ticketing.media import format_price
-from events.ticketing.models import MailStatus, TicketMail
-from events.ticketing.services import FESTIVAL, ORDER, OrderService, order_url
+from events.ticketing.models import MAIL, ORDER, MailStatus
+from events.ticketing.services import OrderService, order_url
 
 log = logging.getLogger(__name__)
 
-MAIL: Any = TicketMail.__table__  # type: ignore[attr-defined]
 MAX_ATTEMPTS = 8
 
 
@@ -120,7 +119,7 @@ async def compose(engine: AsyncEngine, settings: Settings, order_id: uuid.UUID,
     token = keys.unseal_access_token(settings, order_id, row.access_token_sealed)
     link = order_url(settings, order_id, token)
     tickets = [t for t in order.tickets if t.status == "valid"]
-    total = format_price(order.total, order.currency)
+    total = format_money(order.total, order.currency)
 
     def text(lang: str) -> str:
         if lang == "zh":

@@ -7,7 +7,6 @@ refused with ``503 ticket_font_missing`` rather than printed with missing glyphs
 """
 
 import io
-from decimal import Decimal
 from pathlib import Path
 
 import qrcode
@@ -17,16 +16,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from events.errors import ServiceUnavailable
+from events.money import format_money
 from events.ticketing.services import TicketMedia
-
-_CENTS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
-
-
-def format_price(amount: int, currency: str) -> str:
-    """``8000, "CNY"`` -> ``¥80.00`` (minor units shown as major, exactly)."""
-    value = (Decimal(amount) / 100).quantize(Decimal("0.01"))
-    symbol = _CENTS.get(currency.upper())
-    return f"{symbol}{value:,}" if symbol else f"{value:,} {currency.upper()}"
 
 
 def _qr(token: str, border: int = 4) -> qrcode.QRCode:  # type: ignore[type-arg]
@@ -93,7 +84,7 @@ def ticket_pdf(media: TicketMedia, font_path: Path) -> bytes:
         line(status[ticket.status], 12, 6)
         pdf.set_text_color(0, 0, 0)
     audience = "儿童票 Child · " if ticket.audience == "child" else ""
-    line(f"{audience}{format_price(ticket.price, ticket.currency)}", 8, 4)
+    line(f"{audience}{format_money(ticket.price, ticket.currency)}", 8, 4)
     line("入场请出示此二维码 · Show this code at the gate", 7.5, 4)
     if media.venue_zh or media.venue_en:
         line(media.venue_zh or media.venue_en, 7, 4)

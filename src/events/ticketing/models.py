@@ -13,7 +13,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from events.db.base import IdMixin, TimestampMixin, utc_field, utcnow
+from events.db.base import IdMixin, TimestampMixin, table_of, utc_field, utcnow
 
 BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 """An auto-incrementing 64-bit key; SQLite only auto-increments an ``INTEGER`` key."""
@@ -306,3 +306,20 @@ class TicketMail(IdMixin, table=True):
     next_attempt_at: dt.datetime = utc_field(default_factory=utcnow)
     created_at: dt.datetime = utc_field(default_factory=utcnow)
     sent_at: dt.datetime | None = utc_field(nullable=True, default=None)
+
+
+# Typed Core handles, one per table, for statements without ORM objects (events.db.base).
+ENCLOSURE = table_of(Enclosure)
+ENCLOSURE_GATE = table_of(EnclosureGate)
+TYPE = table_of(TicketType)
+TYPE_DAY = table_of(TicketTypeDay)
+QUOTA = table_of(TicketQuota)
+EPOCH = table_of(CapacityEpoch)
+ORDER = table_of(TicketOrder)
+LINE = table_of(TicketOrderLine)
+HOLD = table_of(QuotaHold)
+TICKET = table_of(Ticket)
+TICKET_DAY = table_of(TicketDay)
+KEYS = table_of(TicketSigningKey)
+REVOCATION = table_of(TicketRevocation)
+MAIL = table_of(TicketMail)

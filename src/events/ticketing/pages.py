@@ -18,8 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.config import Settings
 from events.errors import DomainError
 from events.festivals import services as festival_services
+from events.money import format_money
 from events.ticketing.catalog import CatalogService
-from events.ticketing.media import format_price
 from events.ticketing.services import OrderService
 from events.web.i18n import register
 from events.web.pages import page
@@ -48,7 +48,7 @@ class TicketPageController(Controller):
             iter(with_tickets), None)
         offered = [t for t in types if chosen and chosen.id in {x.id for x in t.days}]
         response = page(request, "tickets/shop.html", festival=festival, days=with_tickets,
-                        chosen=chosen, types=offered, price=format_price)
+                        chosen=chosen, types=offered, price=format_money)
         response.headers.update({"Cache-Control": "no-store"})
         return response
 
@@ -72,7 +72,7 @@ class TicketPageController(Controller):
             return self._error(request, exc)
         response = page(request, "tickets/order.html", order=order, festival=festival,
                         festival_zone=ZoneInfo(festival.timezone), access_token=token,
-                        price=format_price)
+                        price=format_money)
         response.headers.update(PRIVATE)
         if token != remembered:
             response.set_cookie(ORDER_COOKIE, token, path=f"/orders/{order.id}",

@@ -49,10 +49,6 @@ class EnclosureRead(msgspec.Struct):
     gate_ids: list[str]
 
 
-class EnclosureList(msgspec.Struct):
-    items: list[EnclosureRead]
-
-
 # --- ticket types ---------------------------------------------------------------------
 
 class TicketTypeCreate(Input):
@@ -136,10 +132,6 @@ class TicketTypeRead(msgspec.Struct):
     """What can still be bought now: the smallest room left in its quotas."""
 
 
-class TicketTypeList(msgspec.Struct):
-    items: list[TicketTypeRead]
-
-
 # --- quotas ---------------------------------------------------------------------------
 
 class QuotaCreate(Input):
@@ -165,10 +157,6 @@ class QuotaRead(msgspec.Struct):
     day_id: str | None
     enclosure_id: str | None
     ticket_type_id: str | None
-
-
-class QuotaList(msgspec.Struct):
-    items: list[QuotaRead]
 
 
 # --- orders and tickets ---------------------------------------------------------------
@@ -266,15 +254,8 @@ class OrderSummary(msgspec.Struct):
     paid_at: dt.datetime | None
 
 
-class OrderPage(msgspec.Struct):
-    items: list[OrderSummary]
-    total: int
-    limit: int
-    offset: int
-
-
 class OrderCancel(Input):
-    reason: Reason = "cancelled"
+    reason: Reason = "canceled"
     admitted_ok: bool = False
     """Refund tickets of a paid order even if some were already used to enter."""
 

@@ -18,7 +18,6 @@ Other domains (check-in) use ``KeyService.public_keys``, ``revocations_since`` a
 
 import asyncio
 import hashlib
-import json
 import logging
 import uuid
 from collections import defaultdict
@@ -30,7 +29,6 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,9 +36,13 @@ from events.config import ConfigurationError, Settings
 from events.db.base import UTCDateTime, utcnow
 from events.db.engine import Database
 from events.db.fast import Statement
+from events.db.locks import set_session_lock_timeout
+from events.db.upsert import insert
 from events.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from events.festivals import services as festival_services
-from events.festivals.models import Festival, FestivalDay
+from events.festivals.models import FESTIVAL, FESTIVAL_DAY
+from events.idempotency import fingerprint
+from events.ids import parse_id
 from events.payments import fulfilment
 from events.payments import services as payment_services
 from events.payments.fulfilment import PaymentView
@@ -49,38 +51,27 @@ from events.ticketing.capacity import SOLD_OUT
 from events.ticketing.catalog import CatalogService, on_sale
 from events.ticketing.keys import KeyService
 from events.ticketing.models import (
+    ENCLOSURE,
+    EPOCH,
+    KEYS,
+    LINE,
+    MAIL,
+    ORDER,
+    REVOCATION,
+    TICKET,
+    TICKET_DAY,
+    TYPE,
+    TYPE_DAY,
     Audience,
-    Enclosure,
     MailStatus,
     OrderStatus,
-    Ticket,
-    TicketDay,
-    TicketMail,
-    TicketOrder,
-    TicketOrderLine,
-    TicketRevocation,
-    TicketSigningKey,
     TicketStatus,
-    TicketType,
-    TicketTypeDay,
 )
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CatalogService", "KeyService", "OrderService", "TicketService", "revocations_since"]
 
-ORDER: Any = TicketOrder.__table__  # type: ignore[attr-defined]
-LINE: Any = TicketOrderLine.__table__  # type: ignore[attr-defined]
-TICKET: Any = Ticket.__table__  # type: ignore[attr-defined]
-TICKET_DAY: Any = TicketDay.__table__  # type: ignore[attr-defined]
-REVOCATION: Any = TicketRevocation.__table__  # type: ignore[attr-defined]
-MAIL: Any = TicketMail.__table__  # type: ignore[attr-defined]
-TYPE: Any = TicketType.__table__  # type: ignore[attr-defined]
-TYPE_DAY: Any = TicketTypeDay.__table__  # type: ignore[attr-defined]
-ENCLOSURE: Any = Enclosure.__table__  # type: ignore[attr-defined]
-DAY: Any = FestivalDay.__table__  # type: ignore[attr-defined]
-FESTIVAL: Any = Festival.__table__  # type: ignore[attr-defined]
-KEYS: Any = TicketSigningKey.__table__  # type: ignore[attr-defined]
 
 PURPOSE = payment_services.PaymentPurpose.TICKET_ORDER
 
@@ -93,11 +84,6 @@ def order_url(settings: Settings, order_id: uuid.UUID, access_token: str) -> str
     return f"{settings.public_base_url.rstrip('/')}/orders/{order_id}?access_token={access_token}"
 
 
-def _fingerprint(**fields: Any) -> str:
-    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def effective_status(status: str, expires_at: datetime | None, now: datetime) -> str:
     """A pending order past its hold shows as expired (no worker needs to have run)."""
     if status == OrderStatus.PENDING and expires_at is not None and expires_at <= now:
@@ -107,10 +93,6 @@ def effective_status(status: str, expires_at: datetime | None, now: datetime) ->
 
 def _advisory_key(festival_id: uuid.UUID) -> int:
     return int.from_bytes(festival_id.bytes[:8], "big", signed=True)
-
-
-async def _insert(conn: AsyncConnection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +111,13 @@ async def _order_lines(conn: AsyncConnection, order_id: uuid.UUID) -> list[_Line
     """The order's lines with what a ticket needs (enclosure number, days), one query."""
     rows = await conn.execute(
         sa.select(LINE.c.ticket_type_id, LINE.c.quantity, LINE.c.unit_price, TYPE.c.currency,
-                  TYPE.c.audience, TYPE.c.enclosure_id, ENCLOSURE.c.number, DAY.c.id,
-                  DAY.c.date)
+                  TYPE.c.audience, TYPE.c.enclosure_id, ENCLOSURE.c.number, FESTIVAL_DAY.c.id,
+                  FESTIVAL_DAY.c.date)
         .select_from(LINE.join(TYPE, TYPE.c.id == LINE.c.ticket_type_id)
                      .join(ENCLOSURE, ENCLOSURE.c.id == TYPE.c.enclosure_id)
                      .join(TYPE_DAY, TYPE_DAY.c.ticket_type_id == TYPE.c.id)
-                     .join(DAY, DAY.c.id == TYPE_DAY.c.day_id))
-        .where(LINE.c.order_id == order_id).order_by(LINE.c.ticket_type_id, DAY.c.date))
+                     .join(FESTIVAL_DAY, FESTIVAL_DAY.c.id == TYPE_DAY.c.day_id))
+        .where(LINE.c.order_id == order_id).order_by(LINE.c.ticket_type_id, FESTIVAL_DAY.c.date))
     lines: dict[uuid.UUID, dict[str, Any]] = {}
     for type_id, quantity, price, currency, audience, enclosure_id, number, day_id, date in rows:
         line = lines.setdefault(type_id, {
@@ -166,8 +148,7 @@ async def _revoke(conn: AsyncConnection, festival_id: uuid.UUID, rows: Sequence[
         return
     if conn.dialect.name == "postgresql":
         await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_advisory_key(festival_id))))
-    insert = await _insert(conn)
-    await conn.execute(insert(REVOCATION).on_conflict_do_nothing(
+    await conn.execute(insert(conn, REVOCATION).on_conflict_do_nothing(
         index_elements=["ticket_id", "serial"]), [
         {"festival_id": festival_id, "ticket_id": r.id, "serial": r.serial, "kid": r.kid,
          "reason": reason, "revoked_at": now} for r in rows])
@@ -258,18 +239,18 @@ def _VALIDATE_PORTABLE(type_ids: Iterable[uuid.UUID]) -> Any:  # noqa: N802
     types = (sa.select(TYPE.c.id.label("type_id"), TYPE.c.festival_id, TYPE.c.price,
                        TYPE.c.max_per_order, TYPE.c.is_active, TYPE.c.sales_start,
                        TYPE.c.sales_end, TYPE.c.audience, TYPE.c.enclosure_id,
-                       ENCLOSURE.c.number.label("enclosure_number"), DAY.c.id.label("day_id"),
-                       DAY.c.date.label("day_date"))
+                       ENCLOSURE.c.number.label("enclosure_number"),
+                       FESTIVAL_DAY.c.id.label("day_id"), FESTIVAL_DAY.c.date.label("day_date"))
              .select_from(TYPE.join(ENCLOSURE, ENCLOSURE.c.id == TYPE.c.enclosure_id)
                           .join(TYPE_DAY, TYPE_DAY.c.ticket_type_id == TYPE.c.id)
-                          .join(DAY, DAY.c.id == TYPE_DAY.c.day_id))
+                          .join(FESTIVAL_DAY, FESTIVAL_DAY.c.id == TYPE_DAY.c.day_id))
              .where(TYPE.c.id.in_(list(type_ids))).subquery())
     return (sa.select(FESTIVAL.c.currency, FESTIVAL.c.name_zh,
-                      sa.func.coalesce(capacity.EPOCH.c.epoch, 0).label("epoch"),
+                      sa.func.coalesce(EPOCH.c.epoch, 0).label("epoch"),
                       KEYS.c.kid, KEYS.c.public_key, KEYS.c.private_key_sealed,
                       *[c for c in types.c if c.name != "festival_id"])
             .select_from(FESTIVAL
-                         .outerjoin(capacity.EPOCH, capacity.EPOCH.c.festival_id == FESTIVAL.c.id)
+                         .outerjoin(EPOCH, EPOCH.c.festival_id == FESTIVAL.c.id)
                          .outerjoin(KEYS, sa.and_(KEYS.c.festival_id == FESTIVAL.c.id,
                                                   KEYS.c.active))
                          .outerjoin(types, types.c.festival_id == FESTIVAL.c.id))
@@ -435,15 +416,16 @@ class OrderService:
         """Take the capacity (issue at once when free; hold and start the payment when
         not). The capacity decision is one statement; everything else is done before it
         (validation, prices, tokens) or after it (the payment), without its locks."""
-        fid = festival_services.parse_id(festival_id, "festival")
+        fid = parse_id(festival_id, "festival")
         if data.payment_provider == "cash" and not is_organiser:
             raise Forbidden("Only the ticket office sells for cash.", code="cash_needs_organiser")
         if idempotency_key is not None and not 16 <= len(idempotency_key) <= 255:
             raise ValidationFailed([FieldError(
-                "Idempotency-Key", "16 to 255 characters: a random value such as a UUID.")])
-        asked = _fingerprint(festival_id=str(fid), email=data.email, phone=data.phone,
-                             locale=data.locale, provider=data.payment_provider,
-                             items=[[i.ticket_type_id, i.quantity] for i in data.items])
+                "Idempotency-Key", "16 to 255 characters: a random value such as a UUID.",
+                "header")])
+        asked = fingerprint({"festival_id": str(fid), "email": data.email, "phone": data.phone,
+                             "locale": data.locale, "provider": data.payment_provider,
+                             "items": [[i.ticket_type_id, i.quantity] for i in data.items]})
         key = None if idempotency_key is None else _scoped_key(fid, caller_id, idempotency_key)
         if key is not None:
             replay = await self._replay(key, asked, data)
@@ -574,8 +556,7 @@ class OrderService:
             if pid not in _TIMED_OUT_CONNECTIONS:
                 # Session-wide on this pooled connection (its other statements are single
                 # autocommit statements too): a lock waited for longer is 503, not a hang.
-                timeout = int(self.settings.ticket_lock_timeout_ms)
-                await conn.execute(f"SET lock_timeout = {timeout}")
+                await set_session_lock_timeout(conn, self.settings.ticket_lock_timeout_ms)
                 _TIMED_OUT_CONNECTIONS.add(pid)
             try:
                 row = await conn.fetchrow(statement.pg_sql, *statement.pg_args(params))
@@ -598,8 +579,7 @@ class OrderService:
         """SQLite: the same rows in the request's transaction (a refusal raises, and the
         request's transaction rolls all of it back)."""
         conn = await self._conn()
-        insert = await _insert(conn)
-        created = (await conn.execute(insert(ORDER).values(
+        created = (await conn.execute(insert(conn, ORDER).values(
             id=order["order_id"], festival_id=order["festival_id"], email=order["email"],
             phone=order["phone"], locale=order["locale"], status=OrderStatus.PENDING,
             total=order["total"], currency=order["currency"],
@@ -922,7 +902,7 @@ class OrderService:
 
     async def authorised_order(self, order_id: str, access_token: str | None, *,
                                is_organiser: bool = False) -> Any:
-        key = festival_services.parse_id(order_id, "order")
+        key = parse_id(order_id, "order")
         row = (await (await self._conn()).execute(sa.select(ORDER).where(ORDER.c.id == key))
                ).first()
         if row is None:
@@ -1053,9 +1033,11 @@ class TicketService:
         if not rows:
             return []
         day_rows = await conn.execute(
-            sa.select(TICKET_DAY.c.ticket_id, DAY.c.id, DAY.c.date, DAY.c.name_zh, DAY.c.name_en)
-            .select_from(TICKET_DAY.join(DAY, DAY.c.id == TICKET_DAY.c.day_id))
-            .where(TICKET_DAY.c.ticket_id.in_([r.id for r in rows])).order_by(DAY.c.date))
+            sa.select(TICKET_DAY.c.ticket_id, FESTIVAL_DAY.c.id, FESTIVAL_DAY.c.date,
+                      FESTIVAL_DAY.c.name_zh, FESTIVAL_DAY.c.name_en)
+            .select_from(TICKET_DAY.join(FESTIVAL_DAY, FESTIVAL_DAY.c.id == TICKET_DAY.c.day_id))
+            .where(TICKET_DAY.c.ticket_id.in_([r.id for r in rows]))
+            .order_by(FESTIVAL_DAY.c.date))
         days: dict[uuid.UUID, list[schemas.DayBrief]] = defaultdict(list)
         for ticket, day_id, date, zh, en in day_rows:
             days[ticket].append(schemas.DayBrief(id=str(day_id), date=date, name_zh=zh,
@@ -1071,7 +1053,7 @@ class TicketService:
     async def authorised(self, ticket_id: str, access_token: str | None, *,
                          is_organiser: bool = False) -> TicketMedia:
         """The ticket if the caller holds its order's access token (or organises)."""
-        key = festival_services.parse_id(ticket_id, "ticket")
+        key = parse_id(ticket_id, "ticket")
         conn = await self.session.connection()
         row = (await conn.execute(
             sa.select(ORDER.c.access_token_hash, FESTIVAL.c.name_zh, FESTIVAL.c.name_en,
@@ -1090,7 +1072,7 @@ class TicketService:
                            venue_en=row.venue_en)
 
     async def _ticket_order(self, ticket_id: str) -> tuple[uuid.UUID, Any]:
-        key = festival_services.parse_id(ticket_id, "ticket")
+        key = parse_id(ticket_id, "ticket")
         conn = await self.session.connection()
         order_id = (await conn.execute(sa.select(TICKET.c.order_id).where(TICKET.c.id == key))
                     ).scalar_one_or_none()
