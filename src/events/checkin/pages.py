@@ -29,9 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.checkin import services as checkin_services
 from events.db.base import utcnow
-from events.errors import DomainError
-from events.festivals import schemas as festival_schemas
-from events.festivals import services as festival_services
+from events.festivals.pages import festival_or_error
 from events.web.i18n import register
 from events.web.pages import page
 
@@ -54,15 +52,6 @@ def default_day(days: list[dt.date], today: dt.date) -> dt.date | None:
     return max(past) if past else min(days, default=None)
 
 
-async def festival_or_error(request: Request[Any, Any, Any], session: AsyncSession,
-                            festival_id: str) -> festival_schemas.FestivalRead | Template:
-    """The festival, or the error page to answer with (404 for an unknown one)."""
-    try:
-        return await festival_services.FestivalService(session).read(festival_id)
-    except DomainError as exc:
-        response = page(request, "checkin/error.html", code=exc.instance_code)
-        response.status_code = exc.status_code
-        return response
 
 
 class CheckinPageController(Controller):
@@ -88,7 +77,7 @@ class CheckinPageController(Controller):
          summary="Attendance for organisers (page)")
     async def attendance(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
                          db_session: NamedDependency[AsyncSession]) -> Template:
-        festival = await festival_or_error(request, db_session, festival_id)
+        festival = await festival_or_error(request, db_session, festival_id, "checkin/error.html")
         if isinstance(festival, Template):
             return festival
         days = [d for m in festival.meetings for d in m.days]
@@ -104,7 +93,7 @@ class CheckinPageController(Controller):
          summary="Gate devices for organisers (page)")
     async def devices(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
                       db_session: NamedDependency[AsyncSession]) -> Template:
-        festival = await festival_or_error(request, db_session, festival_id)
+        festival = await festival_or_error(request, db_session, festival_id, "checkin/error.html")
         if isinstance(festival, Template):
             return festival
         gates = [{"id": g.id, "name_zh": g.name_zh, "name_en": g.name_en} for g in festival.gates]

@@ -1,4 +1,5 @@
-"""The home page: festivals, each with its dates and venue."""
+"""The home page (festivals, each with its dates and venue), and a festival for other
+domains' pages."""
 
 from typing import Any
 
@@ -7,8 +8,21 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from events.errors import DomainError
+from events.festivals.schemas import FestivalRead
 from events.festivals.services import FestivalService
 from events.web.pages import page
+
+
+async def festival_or_error(request: Request[Any, Any, Any], session: AsyncSession,
+                            festival_id: str, error_template: str) -> FestivalRead | Template:
+    """The festival, or the error page to answer with (404 for an unknown one)."""
+    try:
+        return await FestivalService(session).read(festival_id)
+    except DomainError as exc:
+        response = page(request, error_template, code=exc.instance_code)
+        response.status_code = exc.status_code
+        return response
 
 
 class HomeController(Controller):

@@ -19,9 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.errors import DomainError
-from events.festivals import schemas as festival_schemas
-from events.festivals import services as festival_services
+from events.festivals.pages import festival_or_error
 from events.funding.models import MANUAL_SOURCES, FundingSource
 from events.web.i18n import Lang, register, request_lang, translate
 from events.web.pages import page
@@ -29,15 +27,6 @@ from events.web.pages import page
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-async def festival_or_error(request: Request[Any, Any, Any], session: AsyncSession,
-                            festival_id: str) -> festival_schemas.FestivalRead | Template:
-    """The festival, or the error page to answer with (404 for an unknown one)."""
-    try:
-        return await festival_services.FestivalService(session).read(festival_id)
-    except DomainError as exc:
-        response = page(request, "funding/error.html", code=exc.instance_code)
-        response.status_code = exc.status_code
-        return response
 
 
 def labels(lang: Lang) -> dict[str, dict[str, str]]:
@@ -54,7 +43,7 @@ class FundingPageController(Controller):
          summary="Funding for organisers (page)")
     async def funding(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
                       db_session: NamedDependency[AsyncSession]) -> Template:
-        festival = await festival_or_error(request, db_session, festival_id)
+        festival = await festival_or_error(request, db_session, festival_id, "funding/error.html")
         if isinstance(festival, Template):
             return festival
         response = page(request, "funding/funding.html", festival=festival,
@@ -70,7 +59,7 @@ class FundingPageController(Controller):
     async def statement(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
                         sponsor_id: FromPath[str], db_session: NamedDependency[AsyncSession]
                         ) -> Template:
-        festival = await festival_or_error(request, db_session, festival_id)
+        festival = await festival_or_error(request, db_session, festival_id, "funding/error.html")
         if isinstance(festival, Template):
             return festival
         response = page(request, "funding/statement.html", festival=festival,

@@ -13,17 +13,7 @@ from string import Template
 
 from events.money import format_money
 from events.payments.models import Payment
-
-STATUS_LABELS = {
-    "created": ("待支付", "Awaiting payment"),
-    "pending": ("待支付", "Awaiting payment"),
-    "succeeded": ("支付成功", "Paid"),
-    "failed": ("支付失败", "Payment failed"),
-    "expired": ("已过期", "Expired"),
-    "canceled": ("已取消", "Cancelled"),
-    "partially_refunded": ("已部分退款", "Partly refunded"),
-    "refunded": ("已退款", "Refunded"),
-}
+from events.web.statuses import STATUS_LABELS, status_labels
 
 _PAGE = Template("""<!doctype html>
 <html lang="zh-CN">
@@ -93,11 +83,11 @@ _RESULT_BODY = Template("""<h1>$description</h1>
 
 
 def _labels(status: str) -> tuple[str, str]:
-    return STATUS_LABELS.get(status, (status, status))
+    return status_labels("payment", status)
 
 
 def _labels_json() -> str:
-    return json.dumps(STATUS_LABELS, ensure_ascii=False)
+    return json.dumps(STATUS_LABELS["payment"], ensure_ascii=False)
 
 
 def test_checkout_page(payment: Payment) -> str:

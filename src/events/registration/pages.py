@@ -29,7 +29,7 @@ from events.db.base import utcnow
 from events.errors import DomainError, ValidationFailed
 from events.money import format_money
 from events.registration import fees, identity, provinces, schemas
-from events.registration.models import EntryStatus, Owner
+from events.registration.models import Owner
 from events.registration.services import (
     Actor,
     EntryService,
@@ -341,15 +341,6 @@ def _model(model: type[BaseModel], values: dict[str, Any]) -> Any:
     return model(**values)
 
 
-STATUS = {
-    EntryStatus.WAITING: ("候补", "Waiting list"),
-    EntryStatus.PENDING_PAYMENT: ("待付款", "Fee due"),
-    EntryStatus.CONFIRMED: ("已确认", "Confirmed"),
-    EntryStatus.INSPECTED: ("已验马", "Inspected"),
-    EntryStatus.WITHDRAWN: ("已退赛", "Withdrawn"),
-    EntryStatus.SCRATCHED: ("已取消参赛", "Scratched"),
-    EntryStatus.CANCELED: ("未付款已取消", "Cancelled (unpaid)"),
-}
 RULES = {
     "wrong_species": ("畜种不符合本项比赛", "This race is for another species"),
     "horse_too_young": ("马龄不足", "The horse is too young"),
@@ -455,8 +446,7 @@ register({
         "reg.form_error": "Please check the following",
     },
 })
-register({"zh": {f"status.{k}": zh for k, (zh, _) in STATUS.items()},
-          "en": {f"status.{k}": en for k, (_, en) in STATUS.items()}})
+
 register({"zh": {f"rule.{k}": zh for k, (zh, _) in RULES.items()},
           "en": {f"rule.{k}": en for k, (_, en) in RULES.items()}})
 register({"zh": {f"error.{k}": zh for k, (zh, _) in ERRORS.items()},

@@ -42,6 +42,7 @@ from events.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from events.festivals import reads as festival_reads
 from events.festivals import services as festival_services
 from events.festivals.models import Festival, FestivalDay
 from events.idempotency import fingerprint
@@ -335,8 +336,9 @@ class RaceService:
         self.session = session
 
     async def _day(self, festival_id: uuid.UUID, day_id: str) -> FestivalDay:
-        day = await self.session.get(FestivalDay, _maybe_id(day_id, "festival day", "day_id"))
-        if day is None or day.festival_id != festival_id:
+        key = _maybe_id(day_id, "festival day", "day_id")
+        day = (await festival_reads.days(self.session, [key], festival_id=festival_id)).get(key)
+        if day is None:
             raise ValidationFailed([FieldError("day_id", f"No day {day_id!r} at this festival.")])
         return day
 

@@ -13,8 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
+from events.festivals import reads as festival_reads
 from events.festivals import services as festival_services
-from events.festivals.models import FestivalDay, Gate
+from events.festivals.models import FestivalDay
 from events.ids import field_id, field_ids, parse_id
 from events.ticketing import capacity, schemas
 from events.ticketing.models import (
@@ -109,8 +110,7 @@ class CatalogService:
         ids = _ids(gate_ids, "gate_ids")
         if not ids:
             return []
-        found = set((await self.session.exec(select(Gate.id).where(
-            col(Gate.id).in_(ids), Gate.festival_id == festival_id))).all())
+        found = await festival_reads.gate_ids(self.session, festival_id, ids)
         errors = [FieldError(f"gate_ids.{i}", "No such gate at this festival.")
                   for i, g in enumerate(ids) if g not in found]
         if errors:
@@ -173,8 +173,7 @@ class CatalogService:
     async def _days(self, festival_id: uuid.UUID, day_ids: Sequence[str],
                     field: str = "day_ids") -> list[FestivalDay]:
         ids = _ids(day_ids, field)
-        days = {d.id: d for d in (await self.session.exec(select(FestivalDay).where(
-            col(FestivalDay.id).in_(ids), FestivalDay.festival_id == festival_id))).all()}
+        days = await festival_reads.days(self.session, ids, festival_id=festival_id)
         errors = [FieldError(f"{field}.{i}", "No such day at this festival.")
                   for i, d in enumerate(ids) if d not in days]
         errors += [FieldError(f"{field}.{i}", "This day appears twice.")
@@ -294,14 +293,13 @@ class CatalogService:
         if not types:
             return []
         ids = [t.id for t in types]
-        day_rows = (await self.session.exec(
-            select(TicketTypeDay.ticket_type_id, FestivalDay)
-            .join(FestivalDay, col(FestivalDay.id) == col(TicketTypeDay.day_id))
-            .where(col(TicketTypeDay.ticket_type_id).in_(ids))
-            .order_by(col(FestivalDay.date)))).all()
+        links = (await self.session.exec(
+            select(TicketTypeDay.ticket_type_id, TicketTypeDay.day_id)
+            .where(col(TicketTypeDay.ticket_type_id).in_(ids)))).all()
+        known = await festival_reads.days(self.session, {day_id for _, day_id in links})
         days: dict[uuid.UUID, list[schemas.DayBrief]] = defaultdict(list)
-        for type_id, day in day_rows:
-            days[type_id].append(day_brief(day))
+        for type_id, day_id in sorted(links, key=lambda link: known[link[1]].date):
+            days[type_id].append(day_brief(known[day_id]))
         enclosures = {e.id: e for e in (await self.session.exec(select(Enclosure).where(
             Enclosure.festival_id == fid))).all()}
         now = utcnow()

@@ -18,6 +18,7 @@ from fpdf.enums import XPos, YPos
 from events.errors import ServiceUnavailable
 from events.money import format_money
 from events.ticketing.services import TicketMedia
+from events.web.statuses import status_labels
 
 
 def _qr(token: str, border: int = 4) -> qrcode.QRCode:  # type: ignore[type-arg]
@@ -78,10 +79,10 @@ def ticket_pdf(media: TicketMedia, font_path: Path) -> bytes:
     pdf.image(io.BytesIO(qr_png(ticket.token, box_size=6)), x=(pdf.w - qr_size) / 2,
               y=pdf.get_y() + 2, w=qr_size, h=qr_size)
     pdf.set_y(pdf.get_y() + qr_size + 3)
-    status = {"valid": "", "canceled": "已取消 CANCELLED", "refunded": "已退款 REFUNDED"}
-    if status.get(ticket.status):
+    if ticket.status != "valid":
+        zh, en = status_labels("ticket", ticket.status)
         pdf.set_text_color(179, 38, 30)
-        line(status[ticket.status], 12, 6)
+        line(f"{zh} {en.upper()}", 12, 6)
         pdf.set_text_color(0, 0, 0)
     audience = "儿童票 Child · " if ticket.audience == "child" else ""
     line(f"{audience}{format_money(ticket.price, ticket.currency)}", 8, 4)

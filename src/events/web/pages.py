@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from litestar import Request
 from litestar.response import Template
 
+from events.web import statuses  # noqa: F401 - every page can say t("status.<kind>.<value>")
 from events.web.i18n import LANGS, request_lang, translate
 
 
