@@ -12,6 +12,12 @@ is not revoked, finds a retried nonce, decides, inserts the presence row that ma
 entry single-use (``ON CONFLICT`` on its primary key: of 50 concurrent scans exactly one
 inserts), and writes the scan log, all atomically. On SQLite the same decision runs as a
 few statements inside one write transaction (SQLite has one writer at a time).
+
+The statement is check-in's (it decides check-in's rule) and writes only check-in's
+tables (``checkin_scan``, ``checkin_presence``); it reads, never writes, ticketing's
+``ticket``, ``ticket_day``, ``ticket_revocation``, ``enclosure`` and ``enclosure_gate``
+and access's ``device`` (docs/DEVELOPING.md, "Boundaries": a hot path that decides in
+one round trip).
 """
 
 import datetime as dt
