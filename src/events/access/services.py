@@ -175,6 +175,11 @@ def forget_device(device_id: uuid.UUID) -> None:
             _device_cache.pop(token_hash, None)
 
 
+async def username_of(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    """For other domains (an owner signing in by mobile): the account's username."""
+    return (await session.exec(select(User.username).where(User.id == user_id))).first()
+
+
 async def display_names(session: AsyncSession, user_ids: Sequence[uuid.UUID]
                         ) -> dict[uuid.UUID, str]:
     """For other domains (who recorded a result): user id → display name, else username."""

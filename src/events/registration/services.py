@@ -179,9 +179,10 @@ class OwnerService:
 
     async def username_for(self, mobile: str) -> str | None:
         """The username of the account of the owner with this mobile number."""
-        return (await self.session.exec(
-            select(User.username).join(Owner, col(Owner.user_id) == User.id)
-            .where(Owner.mobile == mobile))).first()
+        user_id = (await self.session.exec(
+            select(Owner.user_id).where(Owner.mobile == mobile))).first()
+        return None if user_id is None else await access_services.username_of(
+            self.session, user_id)
 
     async def for_user(self, user_id: uuid.UUID) -> Owner:
         owner = (await self.session.exec(select(Owner).where(Owner.user_id == user_id))).first()
