@@ -33,7 +33,7 @@ from events.db.base import utcnow
 from events.db.upsert import insert_once
 from events.errors import Conflict, FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from events.festivals import services as festival_services
-from events.idempotency import fingerprint
+from events.idempotency import fingerprint, same_request
 from events.ids import parse_id
 from events.payments import fulfilment
 from events.payments.fulfilment import PaymentView
@@ -315,9 +315,7 @@ class PaymentService:
             select(Payment).where(Payment.idempotency_key == key))).first()
         if payment is None:
             return None
-        if payment.request_fingerprint != asked:
-            raise Conflict("This Idempotency-Key was already used for a different payment.",
-                           code="idempotency_key_reused")
+        same_request(payment.request_fingerprint, asked, "payment")
         return payment
 
     async def _open_or_paid(self, purpose: str, reference_id: uuid.UUID, amount: int,
@@ -533,9 +531,7 @@ class PaymentService:
                 select(PaymentRefund).where(PaymentRefund.idempotency_key == idempotency_key)
             )).first()
             if earlier is not None:
-                if earlier.request_fingerprint != asked:
-                    raise Conflict("This Idempotency-Key was already used for another refund.",
-                                   code="idempotency_key_reused")
+                same_request(earlier.request_fingerprint, asked, "refund")
                 return refund_view(earlier, payment)
         if payment.status not in REFUNDABLE_STATUSES:
             raise Conflict(f"A {payment.status} payment cannot be refunded.",

@@ -45,7 +45,7 @@ from events.errors import (
 from events.festivals import reads as festival_reads
 from events.festivals import services as festival_services
 from events.festivals.models import Festival, FestivalDay
-from events.idempotency import fingerprint
+from events.idempotency import fingerprint, same_request
 from events.ids import field_id, parse_id
 from events.payments import fulfilment
 from events.payments import services as payment_services
@@ -635,9 +635,7 @@ class EntryService:
             return claim_id
         earlier = (await self.session.exec(select(EntryRequest).where(
             EntryRequest.actor_id == actor.user_id, EntryRequest.key == key))).one()
-        if earlier.fingerprint != fingerprint:
-            raise Conflict("This Idempotency-Key was used for a different entry.",
-                           code="idempotency_key_reused")
+        same_request(earlier.fingerprint, fingerprint, "entry")
         if not earlier.response:
             raise Conflict("A request with this Idempotency-Key is still being processed.",
                            code="idempotency_key_in_progress")

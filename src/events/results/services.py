@@ -31,7 +31,7 @@ from events.awards.models import AwardCategory
 from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.festivals import services as festival_services
-from events.idempotency import fingerprint
+from events.idempotency import fingerprint, same_request
 from events.ids import parse_id
 from events.registration import services as registration
 from events.registration.models import Race
@@ -127,9 +127,7 @@ class ResultService:
                 ResultVersion.race_id == race.id,
                 ResultVersion.idempotency_key == idempotency_key))).first()
             if earlier is not None:
-                if earlier.fingerprint != fingerprint:
-                    raise Conflict("This Idempotency-Key was used for another result.",
-                                   code="idempotency_key_reused")
+                same_request(earlier.fingerprint, fingerprint, "result")
                 return earlier, True
         latest = await reads.latest_version(self.session, race.id)
         amending = latest is not None and latest.status != ResultStatus.PROVISIONAL

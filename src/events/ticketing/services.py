@@ -41,7 +41,7 @@ from events.db.upsert import insert
 from events.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from events.festivals import services as festival_services
 from events.festivals.models import FESTIVAL, FESTIVAL_DAY
-from events.idempotency import fingerprint
+from events.idempotency import fingerprint, same_request
 from events.ids import parse_id
 from events.payments import fulfilment
 from events.payments import services as payment_services
@@ -687,9 +687,7 @@ class OrderService:
                    ).mappings().first()
         if row is None:
             return None
-        if row["request_fingerprint"] != asked:
-            raise Conflict("This Idempotency-Key was already used for a different order.",
-                           code="idempotency_key_reused")
+        same_request(row["request_fingerprint"], asked, "order")
         token = keys.unseal_access_token(self.settings, row["id"], row["access_token_sealed"])
         now = utcnow()
         status = effective_status(row["status"], row["expires_at"], now)
