@@ -14,11 +14,18 @@ from litestar.params import HeaderParameter
 
 from events.errors import Conflict
 
-IdempotencyKey = Annotated[str | None, HeaderParameter(
-    name="Idempotency-Key", min_length=1, max_length=255, required=False,
-    description="A random value (a UUID, say): retrying with the same key and the same "
-                "request returns the first answer and changes nothing; the same key with "
-                "another request is refused (409)")]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        required=False,
+        description="A random value (a UUID, say): retrying with the same key and the same "
+        "request returns the first answer and changes nothing; the same key with "
+        "another request is refused (409)",
+    ),
+]
 
 
 def fingerprint(asked: Mapping[str, Any]) -> str:
@@ -31,5 +38,7 @@ def same_request(stored: str, asked: str, what: str) -> None:
     """A key seen before must come with the same request: else ``409
     idempotency_key_reused`` (``what`` names the thing the key made: "entry", "order")."""
     if stored != asked:
-        raise Conflict(f"This Idempotency-Key was already used for a different {what}.",
-                       code="idempotency_key_reused")
+        raise Conflict(
+            f"This Idempotency-Key was already used for a different {what}.",
+            code="idempotency_key_reused",
+        )

@@ -12,15 +12,24 @@ from events.web.i18n import translate
 from events.web.statuses import STATUS_LABELS, status_label
 
 
-@pytest.mark.parametrize(("kind", "statuses"), [
-    ("entry", EntryStatus), ("payment", PaymentStatus), ("order", OrderStatus),
-    ("ticket", TicketStatus)])
+@pytest.mark.parametrize(
+    ("kind", "statuses"),
+    [
+        ("entry", EntryStatus),
+        ("payment", PaymentStatus),
+        ("order", OrderStatus),
+        ("ticket", TicketStatus),
+    ],
+)
 def test_every_stored_status_has_a_chinese_and_an_english_label(
-        kind: str, statuses: type[StrEnum]) -> None:
+    kind: str, statuses: type[StrEnum]
+) -> None:
     assert set(STATUS_LABELS[kind]) == {s.value for s in statuses}
     for status in statuses:
         zh, en = STATUS_LABELS[kind][status.value]
-        assert zh and en and zh != en
+        assert zh
+        assert en
+        assert zh != en
         assert translate("zh", f"status.{kind}.{status.value}") == zh
         assert translate("en", f"status.{kind}.{status.value}") == en
 

@@ -17,8 +17,9 @@ LOCK_NOT_AVAILABLE = "55P03"
 async def set_lock_timeout(conn: AsyncConnection, milliseconds: int) -> None:
     """For the rest of this transaction (PostgreSQL; nothing on SQLite)."""
     if conn.dialect.name == "postgresql":
-        await conn.execute(sa.select(sa.func.set_config(
-            "lock_timeout", f"{int(milliseconds)}ms", True)))
+        await conn.execute(
+            sa.select(sa.func.set_config("lock_timeout", f"{int(milliseconds)}ms", True))
+        )
 
 
 async def set_session_lock_timeout(raw: Any, milliseconds: int) -> None:
@@ -30,5 +31,6 @@ async def set_session_lock_timeout(raw: Any, milliseconds: int) -> None:
 def is_lock_timeout(exc: BaseException) -> bool:
     """Raised because a lock was not granted in time (from SQLAlchemy or asyncpg)."""
     orig = getattr(exc, "orig", None) or exc
-    return (getattr(orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
-            or "lock timeout" in str(orig).lower())
+    return (
+        getattr(orig, "sqlstate", None) == LOCK_NOT_AVAILABLE or "lock timeout" in str(orig).lower()
+    )

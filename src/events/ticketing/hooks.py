@@ -16,8 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.config import Settings
 
-FirstEntries = Callable[[AsyncSession, list[uuid.UUID]],
-                        Awaitable[Mapping[uuid.UUID, datetime]]]
+FirstEntries = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, datetime]]]
 MailSender = Callable[[AsyncEngine, Settings], Awaitable[object]]
 
 _first_entries: list[FirstEntries] = []
@@ -34,8 +33,9 @@ def use_mail_sender(sender: MailSender) -> None:
     _mail_sender[:] = [sender]
 
 
-async def first_entries(session: AsyncSession, ticket_ids: list[uuid.UUID]
-                        ) -> Mapping[uuid.UUID, datetime]:
+async def first_entries(
+    session: AsyncSession, ticket_ids: list[uuid.UUID]
+) -> Mapping[uuid.UUID, datetime]:
     """When each ticket first entered; a ticket that never entered is absent."""
     if not _first_entries:
         raise RuntimeError("check-in is not connected (events.checkin.wiring.connect)")

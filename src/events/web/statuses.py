@@ -52,7 +52,13 @@ def status_label(kind: str, status: str, lang: Lang) -> str:
     return zh if lang == "zh" else en
 
 
-register({lang: {f"status.{kind}.{status}": labels[i]
-                 for kind, table in STATUS_LABELS.items()
-                 for status, labels in table.items()}
-          for i, lang in enumerate(("zh", "en"))})
+register(
+    {
+        lang: {
+            f"status.{kind}.{status}": labels[i]
+            for kind, table in STATUS_LABELS.items()
+            for status, labels in table.items()
+        }
+        for i, lang in enumerate(("zh", "en"))
+    }
+)
