@@ -21,6 +21,8 @@ from events import __version__
 from events.access.controllers import AuthController, DeviceController, UserController
 from events.access.middleware import AuthenticationMiddleware
 from events.access.throttle import LoginThrottle, login_store
+from events.audit.controllers import AuditController
+from events.audit.wiring import connect as connect_audit
 from events.awards.controllers import AwardController
 from events.checkin.baseline import hello, touch
 from events.checkin.controllers import AttendanceController, CheckinController
@@ -72,6 +74,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SponsorController, FundingController, FundingPageController,
     *RESULTS_ROUTES, OfficialsPageController,
     LiveResultsController, LiveResultsPageController,
+    AuditController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
@@ -88,6 +91,7 @@ OPENAPI_TAGS = [
     Tag(name="Funding", description="Sponsors, the append-only funding ledger, coverage"),
     Tag(name="Results", description="Start lists, results, objections, prize money owed"),
     Tag(name="Live results", description="Results served from memory and pushed as SSE"),
+    Tag(name="Audit", description="Who changed what and when (every staff change)"),
 ]
 
 
@@ -115,6 +119,7 @@ def create_app(settings: Settings | None = None, *,
     """Build the application. ``settings`` defaults to the environment's."""
     settings = settings or get_settings()
     connect_funding()
+    connect_audit()
     settings.signing_key()  # fail at start, not at the first login, when the key is missing
     database = Database.from_settings(settings)
     feed = create_feed(settings, database)
