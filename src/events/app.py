@@ -45,7 +45,7 @@ from events.payments.controllers import (
     PaymentPageController,
 )
 from events.payments.gateway import stripe_lifespan
-from events.problems import exception_handlers
+from events.problems import document_problems, exception_handlers
 from events.registration.controllers import ROUTES as REGISTRATION_ROUTES
 from events.results.controllers import ROUTES as RESULTS_ROUTES
 from events.results.pages import OfficialsPageController
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *,
     def provide_settings() -> Settings:
         return settings
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, *([touch, hello] if settings.bench_endpoints else []),
                         *extra_route_handlers],
         dependencies={
@@ -178,4 +178,6 @@ def create_app(settings: Settings | None = None, *,
         request_max_body_size=settings.max_request_body_bytes,
         debug=settings.debug,
     )
+    document_problems(app)
+    return app
 
