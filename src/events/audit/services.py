@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request
+from litestar.exceptions import HTTPException
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,19 +51,23 @@ def action_of(request: Request[Any, Any, Any]) -> str:
 
 
 async def field_names(request: Request[Any, Any, Any]) -> str:
-    """The names of the fields sent (top level, sorted), never their values."""
+    """The names of the fields sent (top level, sorted), never their values. A body that
+    cannot be read again is named by its kind: the audit never fails a request."""
     content_type = request.content_type[0]
     names: Sequence[str] = ()
-    if content_type.endswith("json"):
-        body = await request.json()
-        if isinstance(body, dict):
-            names = [str(key) for key in body]
-        elif isinstance(body, list):
-            names = [f"[{len(body)} items]"]
-    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        names = list((await request.form()).keys())
-    elif content_type:
-        names = [f"<{content_type}>"]  # an upload: its kind, not its content
+    try:
+        if content_type.endswith("json"):
+            body = await request.json()
+            if isinstance(body, dict):
+                names = [str(key) for key in body]
+            elif isinstance(body, list):
+                names = [f"[{len(body)} items]"]
+        elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            names = list((await request.form()).keys())
+        elif content_type:
+            names = [f"<{content_type}>"]  # an upload: its kind, not its content
+    except (HTTPException, ValueError):
+        names = [f"<{content_type}>"]
     kept = sorted({n for n in names if n not in NOT_FIELDS})
     return ", ".join(kept[:MAX_FIELDS])[:500]
 
