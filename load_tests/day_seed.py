@@ -15,6 +15,7 @@ import json
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -39,6 +40,13 @@ def _ok(response: httpx.Response) -> Any:
     return response.json()
 
 
+def pay_call(order: dict[str, Any]) -> str:
+    """The test provider's pay call for an order, with the pay_token of its pay link
+    (``checkout_url``), as the buyer's phone makes it."""
+    query = urlsplit(order["checkout_url"]).query
+    return f"/api/v1/payments/{order['payment_id']}/test-complete?{query}"
+
+
 def _buy(client: httpx.Client, festival_id: str, type_id: str, quantity: int,
          ) -> tuple[str, list[str]]:
     """A paid (or free) order, paid with the test provider; its id and ticket tokens."""
@@ -48,7 +56,7 @@ def _buy(client: httpx.Client, festival_id: str, type_id: str, quantity: int,
                                   "items": [{"ticket_type_id": type_id,
                                              "quantity": quantity}]}))
     if order.get("payment_id") and order["status"] != "paid":
-        _ok(client.post(f"/api/v1/payments/{order['payment_id']}/test-complete"))
+        _ok(client.post(pay_call(order)))
     got = _ok(client.get(f"/api/v1/orders/{order['order_id']}",
                          params={"access_token": order["access_token"]}))
     return order["order_id"], [t["token"] for t in got["tickets"]]

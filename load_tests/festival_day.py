@@ -32,7 +32,7 @@ from locust import FastHttpUser, LoadTestShape, between, constant, events, task
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
-from load_tests.day_seed import starters
+from load_tests.day_seed import pay_call, starters
 
 CONFIG: dict[str, Any] = (json.loads(Path(os.environ["LOAD_DAY_CONFIG"]).read_text())
                           if os.environ.get("LOAD_DAY_CONFIG") else {})
@@ -106,8 +106,8 @@ class Buyer(FastHttpUser):
                 return
             order = response.json()
         if order["status"] != "paid":
-            with self.client.post(f"/api/v1/payments/{order['payment_id']}/test-complete",
-                                  name="pay", catch_response=True) as paid:
+            with self.client.post(pay_call(order), name="pay",
+                                  catch_response=True) as paid:
                 if paid.status_code >= 300:
                     paid.failure(f"pay: {paid.status_code}")
                     return

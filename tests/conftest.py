@@ -9,6 +9,7 @@ PostgreSQL tests are skipped with a loud notice.
 import asyncio
 import logging
 import os
+import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -32,6 +33,7 @@ from events.app import create_app  # noqa: E402 - after EVENTS_ENV is set
 from events.config import Settings  # noqa: E402 - after EVENTS_ENV is set
 from events.db import migrate  # noqa: E402 - after EVENTS_ENV is set
 from events.db.engine import Database  # noqa: E402 - after EVENTS_ENV is set
+from events.payments.services import pay_token  # noqa: E402 - after EVENTS_ENV is set
 from events.tables import metadata  # noqa: E402 - after EVENTS_ENV is set
 
 pytest_plugins = ["tests.browser"]
@@ -263,3 +265,10 @@ async def sqlite_organiser(sqlite_client: Client, sqlite_url: str) -> dict[str, 
                                      json={"username": "org", "password": PASSWORD})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def pay_path(payment_id: str | uuid.UUID, action: str = "test-complete") -> str:
+    """The test provider's pay (or ``test-cancel``) call with the payment's own pay_token,
+    as its pay link carries it (signed with this test process's key)."""
+    token = pay_token(make_settings("sqlite+aiosqlite://"), uuid.UUID(str(payment_id)))
+    return f"/api/v1/payments/{payment_id}/{action}?pay_token={token}"

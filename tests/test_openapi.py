@@ -59,3 +59,18 @@ async def test_every_list_is_a_page_of_items_total_limit_offset(client: Client) 
     assert wrong == []
     assert {"ListDevices", "ListRaces", "ListProvinces", "ListMyEntries", "ListEnclosures",
             "ListTicketTypes", "ListQuotas", "ListFestivals"} <= set(lists)
+async def test_every_route_documents_its_problems_as_problem_json(client: Client) -> None:
+    """Issue 17 item 12: 400/422 everywhere, 401/403 where a credential is needed, and no
+    error body documented as plain ``application/json``."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"} or path == "/health":
+                continue
+            responses = op["responses"]
+            wanted = {"400", "422"} | ({"401", "403"} if op.get("security") else set())
+            assert wanted <= set(responses), f"{method} {path}: {sorted(responses)}"
+            for status, response in responses.items():
+                if status[0] in "45":
+                    assert list(response.get("content", {})) == ["application/problem+json"], (
+                        f"{method} {path} {status}")

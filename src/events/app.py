@@ -21,6 +21,8 @@ from events import __version__
 from events.access.controllers import AuthController, DeviceController, UserController
 from events.access.middleware import AuthenticationMiddleware
 from events.access.throttle import LoginThrottle, login_store
+from events.audit.controllers import AuditController
+from events.audit.wiring import connect as connect_audit
 from events.awards.controllers import AwardController
 from events.checkin.baseline import hello, touch
 from events.checkin.controllers import AttendanceController, CheckinController
@@ -45,7 +47,7 @@ from events.payments.controllers import (
     PaymentPageController,
 )
 from events.payments.gateway import stripe_lifespan
-from events.problems import exception_handlers
+from events.problems import document_problems, exception_handlers
 from events.registration.controllers import ROUTES as REGISTRATION_ROUTES
 from events.results.controllers import ROUTES as RESULTS_ROUTES
 from events.results.pages import OfficialsPageController
@@ -74,6 +76,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SponsorController, FundingController, FundingPageController,
     *RESULTS_ROUTES, OfficialsPageController,
     LiveResultsController, LiveResultsPageController,
+    AuditController,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
@@ -90,6 +93,7 @@ OPENAPI_TAGS = [
     Tag(name="Funding", description="Sponsors, the append-only funding ledger, coverage"),
     Tag(name="Results", description="Start lists, results, objections, prize money owed"),
     Tag(name="Live results", description="Results served from memory and pushed as SSE"),
+    Tag(name="Audit", description="Who changed what and when (every staff change)"),
 ]
 
 
@@ -119,6 +123,7 @@ def create_app(settings: Settings | None = None, *,
     connect_ticketing()
     connect_checkin()
     connect_funding()
+    connect_audit()
     settings.signing_key()  # fail at start, not at the first login, when the key is missing
     database = Database.from_settings(settings)
     feed = create_feed(settings, database)
@@ -150,7 +155,7 @@ def create_app(settings: Settings | None = None, *,
     def provide_settings() -> Settings:
         return settings
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, *([touch, hello] if settings.bench_endpoints else []),
                         *extra_route_handlers],
         dependencies={
@@ -177,4 +182,6 @@ def create_app(settings: Settings | None = None, *,
         request_max_body_size=settings.max_request_body_bytes,
         debug=settings.debug,
     )
+    document_problems(app)
+    return app
 

@@ -8,8 +8,9 @@ import logging
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
@@ -78,6 +79,44 @@ def error_responses(*errors: type[DomainError]) -> dict[int, ResponseSpec]:
             description=" / ".join(sorted({f"{e.title} (`{e.code}`)" for e in group})))
         for status, group in by_status.items()
     }
+
+
+_EVERY_ROUTE: dict[int, str] = {
+    400: "Bad request: the body or query cannot be read (`bad_request`, `malformed_json`, "
+         "`invalid_encoding`, `json_too_deep`)",
+    422: "Validation failed: every bad field named (`validation_failed`)",
+}
+_GUARDED: dict[int, str] = {
+    401: "Not signed in, or the credentials are not valid (`unauthorized`, `token_expired`)",
+    403: "Signed in without the right role or scope (`forbidden`)",
+}
+_WITH_BODY: dict[int, str] = {413: "Request body too large (`payload_too_large`)"}
+
+
+def document_problems(app: Litestar) -> None:
+    """Document the problems any route can answer with, in one place: 400 and 422 on every
+    route (the edge checks every path, query and body), 401 and 403 where a guard decides
+    or a credential is declared,
+    413 where a body is read; always ``application/problem+json`` with ``ProblemDetail``.
+    What a route documents itself (``error_responses``) stays; Litestar's own
+    ``application/json`` 400 is replaced. Called by ``create_app``, so a new route gets it."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler) or not handler.resolve_include_in_schema():
+                continue
+            generic = dict(_EVERY_ROUTE)
+            if handler.resolve_guards() or handler.resolve_security():
+                generic |= _GUARDED
+            if "data" in handler.parsed_fn_signature.parameters:
+                generic |= _WITH_BODY
+            responses = dict(handler.responses or {})
+            for status, description in generic.items():
+                if status in responses and status != 400:
+                    continue
+                responses[status] = ResponseSpec(
+                    data_container=ProblemDetail, media_type=PROBLEM_JSON,
+                    generate_examples=False, description=description)
+            handler.responses = responses
 
 
 def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: str,
@@ -197,4 +236,5 @@ exception_handlers: ExceptionHandlersMap = {
     Exception: internal_error_handler,
 }
 
-__all__ = ["PROBLEM_JSON", "ProblemDetail", "error_responses", "exception_handlers", "problem"]
+__all__ = ["PROBLEM_JSON", "ProblemDetail", "document_problems", "error_responses",
+           "exception_handlers", "problem"]

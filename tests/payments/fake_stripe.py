@@ -58,6 +58,8 @@ class FakeStripe:
                                    "Keys for idempotent requests can only be used with the "
                                    "same parameters they were first used with.")
             return httpx.Response(status, json=body, headers={"Idempotent-Replayed": "true"})
+        if request.method == "GET":
+            form = dict(request.url.params)
         status, body = self._route(request.method, request.url.path, form)
         if request.method == "POST" and key:
             self._replies[key] = (form, status, body)
@@ -81,6 +83,21 @@ class FakeStripe:
                 return 200, session
         if method == "POST" and path == "/v1/refunds":
             return self._create_refund(form)
+        if method == "GET" and path == "/v1/refunds":
+            listed = [r for r in self.refunds.values()
+                      if r["payment_intent"] == form.get("payment_intent")]
+            return 200, {"object": "list", "url": "/v1/refunds", "has_more": False,
+                         "data": listed}
+        if method == "GET" and parts[:2] == ["v1", "payment_intents"] and len(parts) == 3:
+            session = next((s for s in self.sessions.values()
+                            if s["payment_intent"] == parts[2]), None)
+            if session is None:
+                return self._error_body(404, "resource_missing",
+                                        f"No such payment_intent: {parts[2]}")
+            return 200, {"id": parts[2], "object": "payment_intent",
+                         "amount": session["amount_total"], "currency": session["currency"],
+                         "status": "succeeded" if session["payment_status"] == "paid"
+                         else "processing", "metadata": dict(session["metadata"])}
         return self._error_body(404, "resource_missing", f"Unrecognized request URL {path}")
 
     def _next(self, prefix: str) -> str:
@@ -152,12 +169,27 @@ class FakeStripe:
                 "currency": session["currency"], "refunded": refunded >= session["amount_total"],
                 "metadata": dict(session["metadata"])}
 
-    def refund_in_dashboard(self, session_id: str, amount: int) -> None:
-        """Someone refunds in Stripe's dashboard, not through the platform."""
+    def refund_in_dashboard(self, session_id: str, amount: int,
+                            status: str = "succeeded") -> dict[str, Any]:
+        """Someone refunds in Stripe's dashboard, not through the platform (no metadata)."""
         intent = self.sessions[session_id]["payment_intent"]
         refund_id = self._next("re")
-        self.refunds[refund_id] = {"id": refund_id, "object": "refund", "amount": amount,
-                                   "payment_intent": intent, "status": "succeeded"}
+        refund = {"id": refund_id, "object": "refund", "amount": amount,
+                  "currency": self.sessions[session_id]["currency"], "payment_intent": intent,
+                  "status": status, "metadata": {}}
+        self.refunds[refund_id] = refund
+        return dict(refund)
+
+    def start_delayed(self, session_id: str) -> dict[str, Any]:
+        """The customer chose a delayed method: the session completes unpaid."""
+        session = self.sessions[session_id]
+        session.update(status="complete", payment_status="unpaid",
+                       payment_intent=session.get("payment_intent") or self._next("pi"))
+        return dict(session)
+
+    def fail_delayed(self, session_id: str) -> dict[str, Any]:
+        """The delayed payment did not arrive."""
+        return dict(self.sessions[session_id])
 
 
 def event(event_id: str, event_type: str, obj: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from events.db.engine import Database
 from events.festivals.schemas import FestivalCreate
 from events.festivals.services import FestivalService
 from events.payments.services import PaymentPurpose, PaymentService
-from tests.conftest import FESTIVAL_BODY, Client, make_settings
+from tests.conftest import FESTIVAL_BODY, Client, make_settings, pay_path
 from tests.payments.conftest import RecordingHandler
 
 
@@ -33,9 +33,10 @@ async def test_start_pay_on_the_test_page_and_the_handler_hears_it(
         await database.dispose()
     assert (checkout.provider, checkout.status) == ("test", "pending")
 
-    page = await sqlite_client.get(f"/pay/test/{checkout.payment_id}")
-    paid = await sqlite_client.post(f"/api/v1/payments/{checkout.payment_id}/test-complete")
-    again = await sqlite_client.post(f"/api/v1/payments/{checkout.payment_id}/test-complete")
+    assert checkout.checkout_url is not None
+    page = await sqlite_client.get("/pay/test/" + checkout.checkout_url.split("/pay/test/")[1])
+    paid = await sqlite_client.post(pay_path(checkout.payment_id))
+    again = await sqlite_client.post(pay_path(checkout.payment_id))
 
     assert page.status_code == 200
     assert "¥300.00" in page.text

@@ -13,7 +13,7 @@ from events.db.base import utcnow
 from events.db.engine import Database
 from events.payments.models import Payment
 from events.payments.services import PaymentPurpose
-from tests.conftest import Client, make_settings, serve
+from tests.conftest import Client, make_settings, pay_path, serve
 from tests.payments.conftest import (
     BASE_URL,
     RecordingHandler,
@@ -31,8 +31,22 @@ def settings(pg_url: str) -> Settings:
     return make_settings(pg_url, public_base_url=BASE_URL)
 
 
-def complete_url(payment_id: uuid.UUID | str) -> str:
-    return f"/api/v1/payments/{payment_id}/test-complete"
+def complete_url(payment_id: uuid.UUID | str, action: str = "test-complete") -> str:
+    """With the payment's own pay_token (none for an id that is not a UUID)."""
+    try:
+        return pay_path(payment_id, action)
+    except ValueError:
+        return f"/api/v1/payments/{payment_id}/{action}"
+
+
+def cancel_url(payment_id: uuid.UUID | str) -> str:
+    return complete_url(payment_id, "test-cancel")
+
+
+def page_url(payment_id: uuid.UUID | str) -> str:
+    """The pay link: the test page with the payment's pay_token."""
+    _, _, query = complete_url(payment_id).partition("?")
+    return f"/pay/test/{payment_id}" + (f"?{query}" if query else "")
 
 
 async def test_start_complete_calls_the_handler(
@@ -42,9 +56,9 @@ async def test_start_complete_calls_the_handler(
                                    purpose=PaymentPurpose.TICKET_ORDER)
     assert checkout.provider == "test"
     assert checkout.status == "pending"
-    assert checkout.checkout_url == f"{BASE_URL}/pay/test/{checkout.payment_id}"
+    assert checkout.checkout_url == f"{BASE_URL}{page_url(checkout.payment_id)}"
 
-    page = await client.get(f"/pay/test/{checkout.payment_id}")
+    page = await client.get(page_url(checkout.payment_id))
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     for text in ("支付 / Pay", "取消 / Cancel", "¥600.00", "Entry fee: 10 km open, horse 追风",
@@ -84,7 +98,7 @@ async def test_cancel_releases_the_purchase(
         handler: RecordingHandler) -> None:
     checkout = await start_payment(db, settings, festival)
 
-    response = await client.post(f"/api/v1/payments/{checkout.payment_id}/test-cancel")
+    response = await client.post(cancel_url(checkout.payment_id))
     paid_after = await client.post(complete_url(checkout.payment_id))
 
     assert response.status_code == 200
@@ -100,7 +114,7 @@ async def test_a_cancelled_purchase_can_be_paid_with_a_new_payment(
         handler: RecordingHandler) -> None:
     reference = uuid.uuid4()
     first = await start_payment(db, settings, festival, reference_id=reference)
-    await client.post(f"/api/v1/payments/{first.payment_id}/test-cancel")
+    await client.post(cancel_url(first.payment_id))
 
     second = await start_payment(db, settings, festival, reference_id=reference)
 
@@ -127,8 +141,8 @@ async def test_unknown_or_malformed_ids_are_not_found(client: Client, db: Databa
     before = await table_snapshot(db)
     for payment_id in (uuid.uuid4(), "nope"):
         for response in (await client.post(complete_url(payment_id)),
-                         await client.post(f"/api/v1/payments/{payment_id}/test-cancel"),
-                         await client.get(f"/pay/test/{payment_id}")):
+                         await client.post(cancel_url(payment_id)),
+                         await client.get(page_url(payment_id))):
             assert response.status_code == 404
             assert response.json()["code"] == "payment_not_found"
     assert await table_snapshot(db) == before
@@ -154,8 +168,8 @@ async def test_with_stripe_configured_the_test_provider_is_off(
 
     async with serve(create_app(with_stripe)) as stripe_app:
         responses = [await stripe_app.post(complete_url(checkout.payment_id)),
-                     await stripe_app.post(f"/api/v1/payments/{checkout.payment_id}/test-cancel"),
-                     await stripe_app.get(f"/pay/test/{checkout.payment_id}")]
+                     await stripe_app.post(cancel_url(checkout.payment_id)),
+                     await stripe_app.get(page_url(checkout.payment_id))]
 
     assert [r.status_code for r in responses] == [404, 404, 404]
     assert {r.json()["code"] for r in responses} == {"test_provider_disabled"}
@@ -173,3 +187,28 @@ async def test_the_result_page_shows_the_status(
     assert page.status_code == 200
     assert "支付成功 / Paid" in page.text
     assert "owner@example.com" not in page.text
+
+
+async def test_pay_and_cancel_need_the_payments_own_pay_token(
+        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
+        handler: RecordingHandler) -> None:
+    """Issue 17 item 12: the test provider's routes took no credential at all."""
+    checkout = await start_payment(db, settings, festival)
+    other = await start_payment(db, settings, festival)
+    stolen = complete_url(other.payment_id).split("pay_token=")[1]
+    bare = f"/api/v1/payments/{checkout.payment_id}"
+    before = await table_snapshot(db)
+
+    refused = [await client.post(f"{bare}/test-complete"),
+               await client.post(f"{bare}/test-cancel"),
+               await client.post(f"{bare}/test-complete?pay_token={stolen}"),
+               await client.post(f"{bare}/test-cancel?pay_token={stolen}"),
+               await client.get(f"/pay/test/{checkout.payment_id}"),
+               await client.get(f"/pay/test/{checkout.payment_id}?pay_token={stolen}")]
+
+    assert [r.status_code for r in refused] == [401, 401, 403, 403, 401, 403]
+    assert [r.json()["code"] for r in refused[:4]] == [
+        "pay_token_required", "pay_token_required", "pay_token_invalid", "pay_token_invalid"]
+    assert await table_snapshot(db) == before
+    assert handler.calls == []
+    assert (await client.post(complete_url(checkout.payment_id))).status_code == 200

@@ -206,21 +206,43 @@ async def test_an_expired_or_failed_checkout_releases_the_purchase(
     assert handler.calls[0][1].status == status
 
 
-async def test_a_completion_arriving_after_the_expiry_changes_nothing(
+async def test_an_expiry_of_a_session_stripe_says_is_paid_confirms_the_payment(
         client: Client, db: Database, settings: Settings, festival: dict[str, Any],
         fake_stripe: FakeStripe, handler: RecordingHandler) -> None:
+    """Issue 17 item 4: events cross; Stripe's own state decides, not the first event."""
     payment_id, completed = await paid_event(db, settings, festival, fake_stripe)
     expired_obj = dict(json.loads(completed)["data"]["object"], status="expired",
                        payment_status="unpaid")
     expired = event("evt_expired_first", "checkout.session.expired", expired_obj)
+    first = await client.post(WEBHOOK, content=expired, headers=signed(expired))
+
+    late = await client.post(WEBHOOK, content=completed, headers=signed(completed))
+
+    assert first.json()["outcome"] == "ignored: paid in Stripe (succeeded)"
+    assert late.status_code == 200
+    assert late.json()["outcome"] == "ignored: payment succeeded"
+    assert (await load_payment(db, payment_id)).status == "succeeded"
+    assert handler.kinds() == ["succeeded"]
+
+
+async def test_a_completion_arriving_after_a_real_expiry_changes_nothing(
+        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
+        fake_stripe: FakeStripe, handler: RecordingHandler) -> None:
+    checkout = await start_payment(db, settings, festival)
+    session_id = (await load_payment(db, checkout.payment_id)).provider_session_id
+    assert session_id is not None
+    fake_stripe.sessions[session_id]["status"] = "expired"
+    expired = event("evt_expired", "checkout.session.expired", fake_stripe.sessions[session_id])
     assert (await client.post(WEBHOOK, content=expired, headers=signed(expired))
-            ).status_code == 200
+            ).json()["outcome"] == "expired"
+    forged = dict(fake_stripe.sessions[session_id], status="complete", payment_status="paid")
+    completed = event("evt_completed_late", "checkout.session.completed", forged)
 
     late = await client.post(WEBHOOK, content=completed, headers=signed(completed))
 
     assert late.status_code == 200
     assert late.json()["outcome"] == "ignored: payment expired"
-    assert (await load_payment(db, payment_id)).status == "expired"
+    assert (await load_payment(db, checkout.payment_id)).status == "expired"
     assert handler.kinds() == ["failed"]
 
 

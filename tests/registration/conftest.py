@@ -15,7 +15,7 @@ from sqlmodel import SQLModel, select
 from events.db.base import utcnow
 from events.db.engine import Database
 from events.registration.models import Horse, HorseSex, Owner, Rider
-from tests.conftest import Client
+from tests.conftest import Client, pay_path
 
 _numbers = itertools.count(1)
 
@@ -159,5 +159,5 @@ def entries_url(festival: dict[str, Any]) -> str:
 
 
 async def complete_payment(client: Client, payment_id: str) -> None:
-    response = await client.post(f"/api/v1/payments/{payment_id}/test-complete")
+    response = await client.post(pay_path(payment_id))
     assert response.status_code == 200, response.text

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from tests.conftest import FESTIVAL_BODY, Client
+from tests.conftest import FESTIVAL_BODY, Client, pay_path
 from tests.registration.conftest import horse_body, race_body, sign_up_body
 
 
@@ -38,7 +38,7 @@ async def test_sign_up_horse_race_entry_payment_withdrawal_and_summary_on_sqlite
     assert first.status_code == 201, first.text
     assert replay.json() == first.json()
     assert second.json()["status"] == "waiting"
-    paid = await sqlite_client.post(f"/api/v1/payments/{first.json()['payment_id']}/test-complete")
+    paid = await sqlite_client.post(pay_path(first.json()['payment_id']))
     assert paid.status_code == 200, paid.text
     withdrawn = await sqlite_client.post(f"/api/v1/entries/{first.json()['id']}/withdraw",
                                          headers=owner)

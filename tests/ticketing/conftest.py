@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from events.db.engine import Database
-from tests.conftest import Client
+from tests.conftest import Client, pay_path
 
 
 @dataclass
@@ -95,7 +95,7 @@ async def buy(client: Client, catalog: Catalog, items: list[tuple[dict[str, Any]
 
 
 async def pay(client: Client, order: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(f"/api/v1/payments/{order['payment_id']}/test-complete")
+    response = await client.post(pay_path(order['payment_id']))
     assert response.status_code == 200, response.text
     got = await client.get(f"/api/v1/orders/{order['order_id']}",
                            params={"access_token": order["access_token"]})

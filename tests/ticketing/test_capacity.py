@@ -11,7 +11,7 @@ from sqlalchemy import event
 from events.config import Settings
 from events.db.engine import Database
 from events.ticketing.services import OrderService
-from tests.conftest import Client
+from tests.conftest import Client, pay_path
 from tests.ticketing.conftest import (
     Catalog,
     buy,
@@ -107,7 +107,7 @@ async def test_held_capacity_counts_until_it_expires_then_is_free_again(
     assert got.json()["status"] == "expired"
 
     # The first buyer pays late: the places are taken, so the money goes back at once.
-    await client.post(f"/api/v1/payments/{first['payment_id']}/test-complete")
+    await client.post(pay_path(first['payment_id']))
     late = (await client.get(f"/api/v1/orders/{first['order_id']}",
                              params={"access_token": first["access_token"]})).json()
     assert late["status"] == "canceled"
@@ -143,7 +143,7 @@ async def test_a_failed_payment_releases_the_hold(
         client: Client, catalog: Catalog, db: Database) -> None:
     order = await buy(client, catalog, [(catalog.stand1, 4)])
     assert (await quota_counts(db, catalog.festival_id))["Grandstand day 1"] == (0, 4)
-    cancelled = await client.post(f"/api/v1/payments/{order['payment_id']}/test-cancel")
+    cancelled = await client.post(pay_path(order['payment_id'], "test-cancel"))
     assert cancelled.status_code == 200
     assert (await quota_counts(db, catalog.festival_id))["Grandstand day 1"] == (0, 0)
     got = await client.get(f"/api/v1/orders/{order['order_id']}",

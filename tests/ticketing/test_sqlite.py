@@ -5,7 +5,7 @@ import io
 import zxingcpp
 from PIL import Image
 
-from tests.conftest import FESTIVAL_BODY, Client
+from tests.conftest import FESTIVAL_BODY, Client, pay_path
 
 KEY = {"Idempotency-Key": "k1-0f5e6a52-6a0b-4c1e"}
 
@@ -38,7 +38,7 @@ async def test_buy_pay_scan_and_refund_on_sqlite(sqlite_client: Client,
                                              "quantity": 2}]})
     assert (too_many.status_code, too_many.json()["code"]) == (409, "sold_out")
 
-    paid = await sqlite_client.post(f"/api/v1/payments/{order['payment_id']}/test-complete")
+    paid = await sqlite_client.post(pay_path(order['payment_id']))
     assert paid.status_code == 200, paid.text
     got = (await sqlite_client.get(f"/api/v1/orders/{order['order_id']}",
                                    params={"access_token": order["access_token"]})).json()

@@ -16,10 +16,20 @@ from events.payments import schemas
 from events.payments.gateway import PaymentProviderError
 from events.payments.pages import result_page, test_checkout_page
 from events.payments.reconciliation import ReconciliationService, to_csv, to_xlsx
-from events.payments.services import PaymentPurpose, PaymentService, PaymentStatus, Provider
+from events.payments.services import (
+    PaymentPurpose,
+    PaymentService,
+    PaymentStatus,
+    Provider,
+    check_pay_token,
+)
 from events.payments.webhooks import BadWebhook, StripeWebhookService
 from events.problems import error_responses
 from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
+
+PayToken = Annotated[str | None, QueryParameter(
+    name="pay_token", min_length=1, max_length=64, required=False,
+    description="The payment's own token, from its pay link (checkout_url)")]
 
 
 def provide_payment_service(db_session: NamedDependency[AsyncSession],
@@ -133,24 +143,26 @@ class PaymentController(Controller):
         operation_id="CompleteTestPayment",
         summary="Test provider: pay, as Stripe's webhook would confirm it (404 when off)",
         status_code=200,
-        responses=error_responses(NotFound, Conflict),
+        responses=error_responses(NotFound, Conflict, Unauthorized, Forbidden),
     )
     async def test_complete(
-        self, payment_id: FromPath[str], payments: NamedDependency[PaymentService]
+        self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
+        pay_token: PayToken = None,
     ) -> schemas.PaymentState:
-        return _state(await payments.test_complete(payment_id))
+        return _state(await payments.test_complete(payment_id, pay_token))
 
     @post(
         "/{payment_id:str}/test-cancel",
         operation_id="CancelTestPayment",
         summary="Test provider: the payer cancels; what was held is released (404 when off)",
         status_code=200,
-        responses=error_responses(NotFound, Conflict),
+        responses=error_responses(NotFound, Conflict, Unauthorized, Forbidden),
     )
     async def test_cancel(
-        self, payment_id: FromPath[str], payments: NamedDependency[PaymentService]
+        self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
+        pay_token: PayToken = None,
     ) -> schemas.PaymentState:
-        return _state(await payments.test_cancel(payment_id))
+        return _state(await payments.test_cancel(payment_id, pay_token))
 
 
 ORGANISER_ERRORS = (NotFound, Unauthorized, Forbidden)
@@ -239,18 +251,19 @@ class PaymentPageController(Controller):
         operation_id="TestCheckoutPage",
         summary="Test provider's checkout page (HTML; 404 when the test provider is off)",
         media_type=MediaType.HTML,
-        responses=error_responses(NotFound),
+        responses=error_responses(NotFound, Unauthorized, Forbidden),
     )
     async def test_checkout(
         self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
-        settings: NamedDependency[Settings],
+        settings: NamedDependency[Settings], pay_token: PayToken = None,
     ) -> str:
         if not settings.test_payments_enabled:
             raise NotFound("The test payment provider is off.", code="test_provider_disabled")
         payment = await payments.get(payment_id)
         if payment.provider != Provider.TEST:
             raise NotFound(f"No test payment with id {payment_id!r}.", code="payment_not_found")
-        return test_checkout_page(payment)
+        check_pay_token(settings, payment.id, pay_token)
+        return test_checkout_page(payment, pay_token or "")
 
     @get(
         "/{payment_id:str}/result",

@@ -79,6 +79,22 @@ class CheckoutSession:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionState:
+    """A Checkout Session as Stripe holds it now (not as an event once described it)."""
+
+    id: str
+    status: str
+    payment_status: str
+    amount_total: int | None
+    currency: str
+    payment_intent: str | None
+
+
+REFUNDED_STATES = ("succeeded", "pending")
+"""A refund in these states counts as money given back (``failed``/``canceled`` do not)."""
+
+
+@dataclass(frozen=True, slots=True)
 class StripeRefund:
     id: str
     status: str
@@ -159,6 +175,43 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _provider_error("expire the checkout session", exc) from exc
         return str(session.status or "")
+
+    async def checkout_state(self, session_id: str) -> SessionState:
+        """What the session is now: webhooks may come in any order, Stripe's state does not."""
+        try:
+            session = await self.client.v1.checkout.sessions.retrieve_async(session_id)
+        except stripe.StripeError as exc:
+            raise _provider_error("read the checkout session", exc) from exc
+        intent = session.payment_intent
+        return SessionState(
+            id=session.id, status=str(session.status or ""),
+            payment_status=str(session.payment_status or ""),
+            amount_total=session.amount_total, currency=str(session.currency or "").upper(),
+            payment_intent=intent if isinstance(intent, str) else getattr(intent, "id", None))
+
+    async def intent_metadata(self, payment_intent: str) -> dict[str, str]:
+        """The metadata we put on a PaymentIntent (it names our payment)."""
+        try:
+            intent = await self.client.v1.payment_intents.retrieve_async(payment_intent)
+        except stripe.InvalidRequestError:
+            return {}
+        except stripe.StripeError as exc:
+            raise _provider_error("read the payment", exc) from exc
+        metadata = intent.metadata.to_dict() if intent.metadata else {}
+        return {str(k): str(v) for k, v in metadata.items()}
+
+    async def refunded_total(self, payment_intent: str) -> int:
+        """All that went back on a PaymentIntent, as Stripe counts it now."""
+        total = 0
+        try:
+            refunds = await self.client.v1.refunds.list_async(
+                {"payment_intent": payment_intent, "limit": 100})
+            async for refund in refunds.auto_paging_iter():
+                if str(refund.status or "") in REFUNDED_STATES:
+                    total += int(refund.amount)
+        except stripe.StripeError as exc:
+            raise _provider_error("read the refunds", exc) from exc
+        return total
 
     async def refund(self, *, payment_intent: str, amount: int, metadata: dict[str, str],
                      idempotency_key: str) -> StripeRefund:

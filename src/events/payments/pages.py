@@ -55,7 +55,8 @@ const labels = $labels;
 const message = document.getElementById("message");
 async function send(action) {
   document.querySelectorAll("button").forEach(b => b.disabled = true);
-  const response = await fetch("/api/v1/payments/$payment_id/" + action, {method: "POST"});
+  const response = await fetch("/api/v1/payments/$payment_id/" + action + "?pay_token=$pay_token",
+                                 {method: "POST"});
   const body = await response.json();
   if (response.ok) {
     const [zh, en] = labels[body.status] || [body.status, body.status];
@@ -90,7 +91,7 @@ def _labels_json() -> str:
     return json.dumps(STATUS_LABELS["payment"], ensure_ascii=False)
 
 
-def test_checkout_page(payment: Payment) -> str:
+def test_checkout_page(payment: Payment, pay_token: str) -> str:
     zh, en = _labels(payment.status)
     open_ = payment.status in ("created", "pending")
     body = _TEST_BODY.substitute(
@@ -98,7 +99,7 @@ def test_checkout_page(payment: Payment) -> str:
             format_money(payment.amount, payment.currency)),
         status=escape(payment.status), status_zh=zh, status_en=en,
         actions=_ACTIONS if open_ else "", labels=_labels_json(),
-        payment_id=escape(str(payment.id)),
+        payment_id=escape(str(payment.id)), pay_token=escape(pay_token),
         result_url=escape(f"/pay/{payment.id}/result"))
     return _PAGE.substitute(title_zh="测试支付", title_en="Test payment", refresh="", body=body)
 

@@ -16,7 +16,9 @@ Rules:
 Nothing here commits: the request (or ``Database.transaction()``) does.
 """
 
+import base64
 import hashlib
+import hmac
 import logging
 import uuid
 from collections.abc import Sequence
@@ -31,7 +33,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.config import Settings
 from events.db.base import utcnow
 from events.db.upsert import insert_once
-from events.errors import Conflict, FieldError, NotFound, ServiceUnavailable, ValidationFailed
+from events.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+)
 from events.festivals import services as festival_services
 from events.idempotency import fingerprint, same_request
 from events.ids import parse_id
@@ -138,8 +148,26 @@ def parse_payment_id(value: str | uuid.UUID) -> uuid.UUID:
     return parse_id(value, "payment", code="payment_not_found")
 
 
+def pay_token(settings: Settings, payment_id: uuid.UUID) -> str:
+    """The test provider's credential for one payment: only who holds its pay link (the
+    buyer) may pay or cancel it there."""
+    mac = hmac.new(settings.signing_key().encode(), f"test-pay:{payment_id}".encode(),
+                   hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:18]).decode()
+
+
+def check_pay_token(settings: Settings, payment_id: uuid.UUID, token: str | None) -> None:
+    """401 without the pay link's token, 403 with another one."""
+    if not token:
+        raise Unauthorized("Open the payment's own pay link (it carries its pay_token).",
+                           code="pay_token_required")
+    if not hmac.compare_digest(token.encode(), pay_token(settings, payment_id).encode()):
+        raise Forbidden("This pay_token is not this payment's.", code="pay_token_invalid")
+
+
 def test_checkout_url(settings: Settings, payment_id: uuid.UUID) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/pay/test/{payment_id}"
+    return (f"{settings.public_base_url.rstrip('/')}/pay/test/{payment_id}"
+            f"?pay_token={pay_token(settings, payment_id)}")
 
 
 def result_url(settings: Settings, payment_id: uuid.UUID) -> str:
@@ -469,21 +497,23 @@ class PaymentService:
         await self._succeed(payment, source="cash", detail=detail, actor_id=actor_id)
         return view_of(payment)
 
-    async def _test_payment(self, payment_id: str | uuid.UUID) -> Payment:
+    async def _test_payment(self, payment_id: str | uuid.UUID, token: str | None) -> Payment:
         if not self.settings.test_payments_enabled:
             raise NotFound("The test payment provider is off.", code="test_provider_disabled")
+        check_pay_token(self.settings, parse_payment_id(payment_id), token)
         payment = await self.lock(payment_id)
         if payment.provider != Provider.TEST:
             raise NotFound(f"No test payment with id {str(payment_id)!r}.",
                            code="payment_not_found")
         return payment
 
-    async def test_complete(self, payment_id: str | uuid.UUID) -> PaymentView:
+    async def test_complete(self, payment_id: str | uuid.UUID,
+                            token: str | None) -> PaymentView:
         """The test provider's 'Pay': what Stripe's ``checkout.session.completed`` does.
 
         Idempotent: a paid payment is returned as it is. Past its expiry it expires instead.
         """
-        payment = await self._test_payment(payment_id)
+        payment = await self._test_payment(payment_id, token)
         if payment.status in PAID_STATUSES:
             return view_of(payment)
         if payment.status not in OPEN_STATUSES:
@@ -494,9 +524,9 @@ class PaymentService:
             await self._succeed(payment, source="test", detail="paid on the test page")
         return view_of(payment)
 
-    async def test_cancel(self, payment_id: str | uuid.UUID) -> PaymentView:
+    async def test_cancel(self, payment_id: str | uuid.UUID, token: str | None) -> PaymentView:
         """The test provider's 'Cancel': the payer gave up; what was held is released."""
-        payment = await self._test_payment(payment_id)
+        payment = await self._test_payment(payment_id, token)
         if payment.status in (S.CANCELED, S.EXPIRED, S.FAILED):
             return view_of(payment)
         if payment.status not in OPEN_STATUSES:

@@ -4,6 +4,12 @@ The event id is inserted first (``INSERT ... ON CONFLICT DO NOTHING`` on a uniqu
 the request's transaction): a redelivery, even one arriving at the same instant, finds the
 id taken and changes nothing. When handling fails the whole transaction, event row
 included, is rolled back, so Stripe's retry is handled afresh.
+
+Stripe does not promise any order. An event that needs the payment in a state it is not in
+yet (a refund of a payment whose completion has not arrived, an expiry of a session the
+payer has in fact paid) is not dropped: the payment's state is read from Stripe first
+(the session, its PaymentIntent's refunds) and brought up to date, then the event applied.
+Every delivery order of one payment's events ends in the same stored state.
 """
 
 import json
@@ -20,7 +26,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.config import Settings
 from events.db.upsert import insert_once
 from events.errors import Conflict, DomainError, ServiceUnavailable
-from events.payments.models import Payment, PaymentProviderEvent
+from events.payments.gateway import stripe_gateway
+from events.payments.models import OPEN_STATUSES, Payment, PaymentProviderEvent
 from events.payments.services import (
     PAID_STATUSES,
     PaymentService,
@@ -37,6 +44,7 @@ HANDLED_EVENTS = frozenset({
     "checkout.session.async_payment_failed",
     "checkout.session.expired",
     "charge.refunded",
+    "charge.refund.updated",
 })
 """Everything else is answered 200 and ignored (not stored)."""
 
@@ -102,8 +110,8 @@ class StripeWebhookService:
         if not await insert_once(self.session, row):
             return WebhookOutcome(event_id, event_type, duplicate=True, outcome="duplicate")
         obj: dict[str, Any] = event["data"]["object"]
-        if event_type == "charge.refunded":
-            payment_id, outcome = await self._charge_refunded(event_id, obj)
+        if event_type in ("charge.refunded", "charge.refund.updated"):
+            payment_id, outcome = await self._refund_event(event_id, obj)
         else:
             payment_id, outcome = await self._checkout_session(event_id, event_type, obj)
         await self.session.exec(
@@ -125,6 +133,12 @@ class StripeWebhookService:
                 Payment.provider_payment_id == provider_payment_id))).first()
             if found is not None:
                 return await self.payments.lock(found)
+            # A refund made in Stripe's dashboard carries no metadata; its PaymentIntent
+            # does (ours), even before the session's completion has reached us.
+            named = (await stripe_gateway(self.settings).intent_metadata(
+                provider_payment_id)).get("payment_id")
+            if named:
+                return await self.payments.lock(parse_payment_id(named))
         return None
 
     async def _checkout_session(self, event_id: str, event_type: str,
@@ -135,30 +149,25 @@ class StripeWebhookService:
         if payment.provider_session_id not in (None, obj.get("id")):
             raise Conflict("This checkout session belongs to another payment.",
                            code="session_mismatch")
-        if event_type == "checkout.session.expired":
+        if event_type in ("checkout.session.expired", "checkout.session.async_payment_failed"):
+            if payment.status in OPEN_STATUSES and await self._paid_in_stripe(payment, event_id):
+                return payment.id, f"ignored: paid in Stripe ({payment.status})"
+            failed = event_type == "checkout.session.async_payment_failed"
             moved = await self.payments.mark_failed(
-                payment, PaymentStatus.EXPIRED, source="stripe", event_id=event_id,
-                detail="checkout session expired")
-            return payment.id, "expired" if moved else f"ignored: payment {payment.status}"
-        if event_type == "checkout.session.async_payment_failed":
-            moved = await self.payments.mark_failed(
-                payment, PaymentStatus.FAILED, source="stripe", event_id=event_id,
-                detail="delayed payment failed")
-            return payment.id, "failed" if moved else f"ignored: payment {payment.status}"
+                payment, PaymentStatus.FAILED if failed else PaymentStatus.EXPIRED,
+                source="stripe", event_id=event_id,
+                detail="delayed payment failed" if failed else "checkout session expired")
+            word = "failed" if failed else "expired"
+            return payment.id, word if moved else f"ignored: payment {payment.status}"
 
         # completed / async_payment_succeeded
-        amount, currency = obj.get("amount_total"), str(obj.get("currency") or "").upper()
-        if amount != payment.amount or currency != payment.currency:
-            log.error("Stripe session %s for payment %s: %s %s, expected %s %s", obj.get("id"),
-                      payment.id, amount, currency, payment.amount, payment.currency)
-            raise Conflict(f"Stripe reports {amount} {currency}; the payment is for "
-                           f"{payment.amount} {payment.currency}.", code="amount_mismatch")
-        if isinstance(obj.get("payment_intent"), str):
-            payment.provider_payment_id = obj["payment_intent"]
-        if obj.get("payment_status") not in PAID_SESSION_STATES:
+        paid = obj.get("payment_status") in PAID_SESSION_STATES
+        moved = await self._apply_session(
+            payment, amount=obj.get("amount_total"), currency=str(obj.get("currency") or ""),
+            intent=obj.get("payment_intent"), paid=paid, event_id=event_id,
+            detail=f"checkout session {obj.get('id')}")
+        if not paid:
             return payment.id, "awaiting delayed payment"
-        moved = await self.payments.mark_succeeded(payment, source="stripe", event_id=event_id,
-                                                   detail=f"checkout session {obj.get('id')}")
         if moved:
             return payment.id, "succeeded"
         if payment.status not in PAID_STATUSES:
@@ -166,17 +175,62 @@ class StripeWebhookService:
                       "reconcile by hand", payment.id, payment.status)
         return payment.id, f"ignored: payment {payment.status}"
 
-    async def _charge_refunded(self, event_id: str,
-                               obj: dict[str, Any]) -> tuple[uuid.UUID | None, str]:
+    async def _apply_session(self, payment: Payment, *, amount: Any, currency: str,
+                             intent: Any, paid: bool, event_id: str, detail: str) -> bool:
+        """A session Stripe reports as completed (paid or awaiting a delayed payment):
+        True when this moved the (locked) payment to succeeded."""
+        currency = currency.upper()
+        if amount != payment.amount or currency != payment.currency:
+            log.error("Stripe session for payment %s: %s %s, expected %s %s", payment.id,
+                      amount, currency, payment.amount, payment.currency)
+            raise Conflict(f"Stripe reports {amount} {currency}; the payment is for "
+                           f"{payment.amount} {payment.currency}.", code="amount_mismatch")
+        if isinstance(intent, str) and payment.provider_payment_id is None:
+            payment.provider_payment_id = intent
+        if not paid:
+            return False
+        return await self.payments.mark_succeeded(payment, source="stripe", event_id=event_id,
+                                                  detail=detail)
+
+    async def _paid_in_stripe(self, payment: Payment, event_id: str) -> bool:
+        """Read the open (locked) payment's session from Stripe and, if the payer has paid,
+        record it now (the completion event is late or lost): True when it is paid."""
+        if not payment.provider_session_id:
+            return False
+        state = await stripe_gateway(self.settings).checkout_state(payment.provider_session_id)
+        if state.status != "complete":
+            return False
+        await self._apply_session(
+            payment, amount=state.amount_total, currency=state.currency,
+            intent=state.payment_intent, paid=state.payment_status in PAID_SESSION_STATES,
+            event_id=event_id, detail=f"checkout session {state.id} (read from Stripe)")
+        return payment.status in PAID_STATUSES
+
+    async def _refund_event(self, event_id: str,
+                            obj: dict[str, Any]) -> tuple[uuid.UUID | None, str]:
+        """``charge.refunded`` (a charge) or ``charge.refund.updated`` (one refund, whose
+        status changed): record what went back that we did not know of."""
         intent = obj.get("payment_intent")
-        payment = await self._locked_payment(
-            obj, provider_payment_id=intent if isinstance(intent, str) else None)
+        intent = intent if isinstance(intent, str) else None
+        payment = await self._locked_payment(obj, provider_payment_id=intent)
         if payment is None:
             return None, "ignored: not ours"
-        refunded, currency = obj.get("amount_refunded"), str(obj.get("currency") or "").upper()
-        if not isinstance(refunded, int) or currency != payment.currency:
-            raise Conflict(f"Stripe reports {refunded} {currency} refunded on a "
-                           f"{payment.currency} payment.", code="amount_mismatch")
+        currency = str(obj.get("currency") or "").upper()
+        if currency != payment.currency:
+            raise Conflict(f"Stripe reports a refund in {currency} on a {payment.currency} "
+                           "payment.", code="amount_mismatch")
+        if payment.status in OPEN_STATUSES:
+            await self._paid_in_stripe(payment, event_id)
+        # The event's own figure is a snapshot of its moment; Stripe's count now is what
+        # went back, whichever of the events about it comes first.
+        intent = intent or payment.provider_payment_id
+        if intent is None:
+            return payment.id, f"ignored: payment {payment.status}"
+        refunded = await stripe_gateway(self.settings).refunded_total(intent)
+        if payment.status not in PAID_STATUSES:
+            log.error("Stripe refunded %s on payment %s, which is %s here: reconcile by hand",
+                      refunded, payment.id, payment.status)
+            return payment.id, f"ignored: payment {payment.status}"
         recorded = await self.payments.record_provider_refund(payment, refunded,
                                                               event_id=event_id)
         return payment.id, f"refunded {recorded}" if recorded else "already recorded"

@@ -36,7 +36,12 @@ from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
 owner_or_organiser = requires_role(Role.OWNER, Role.ORGANISER)
 owner_only = requires_role(Role.OWNER)
-inspectors = requires_role(Role.ORGANISER, Role.OFFICIAL)
+ENTRY_STAFF = (Role.ORGANISER, Role.OFFICIAL)
+"""Who sees every entry (``Actor.is_organiser``) and may act on any: the list, the detail
+and the inspect/scratch actions share this one rule (issue 17: officials acted on entries
+they could not list)."""
+inspectors = requires_role(*ENTRY_STAFF)
+entry_readers = requires_role(Role.OWNER, *ENTRY_STAFF)
 
 
 def actor_of(request: Request[Any, Any, Any]) -> Actor:
@@ -168,7 +173,7 @@ class HorseController(Controller):
     @get(
         operation_id="ListHorses",
         summary="Horses: an owner sees their own, organisers all (with filters)",
-        responses=error_responses(Unauthorized, Forbidden),
+        responses=error_responses(Unauthorized, Forbidden, NotFound),
     )
     async def list_horses(
         self,
@@ -295,7 +300,7 @@ class FestivalEntryController(Controller):
     @get(
         operation_id="ListEntries",
         summary="A festival's entries, filtered by province, race and status",
-        guards=[organiser_only],
+        guards=[inspectors],
         security=BEARER_SECURITY,
         responses=error_responses(NotFound),
     )
@@ -402,7 +407,7 @@ class EntryController(Controller):
         "/{entry_id:str}",
         operation_id="GetEntry",
         summary="An entry with its history",
-        guards=[owner_or_organiser],
+        guards=[entry_readers],
         responses=error_responses(Unauthorized, Forbidden, NotFound),
     )
     async def get_entry(

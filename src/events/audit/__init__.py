@@ -1,0 +1,1 @@
+"""Audit: who changed what, when; one entry per successful staff change, in its transaction."""

@@ -1,0 +1,110 @@
+"""Every route × every principal, against the table in ``role_matrix.py``.
+
+The routes come from the app itself: a new route without a row fails here first.
+"""
+
+import re
+from typing import Any
+
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+
+from events.access.models import Role
+from tests.conftest import FESTIVAL_BODY, Client, UserFactory, headers_of
+from tests.registration.conftest import horse_body, sign_up_body
+from tests.security.role_matrix import (
+    ANONYMOUS,
+    DEVICE_Y,
+    GATE,
+    MATRIX,
+    OFF,
+    ORG,
+    OWNER_A,
+    OWNER_B,
+    PRINCIPALS,
+)
+
+UNKNOWN = "00000000-0000-4000-8000-000000000001"
+PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def operations(app: Litestar) -> list[tuple[str, str, str]]:
+    """(operation id, method, path) of every route the app serves."""
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            if not isinstance(handler.operation_id, str):
+                continue  # static files and the OpenAPI pages
+            for method in sorted(set(handler.http_methods) - {"OPTIONS", "HEAD"}):
+                found.append((handler.operation_id, method, route.path))
+    return found
+
+
+def test_every_route_has_a_row(app: Litestar) -> None:
+    served = {op for op, _, _ in operations(app)}
+    assert sorted(served - set(MATRIX)) == [], "routes without a row in role_matrix.py"
+    assert sorted(set(MATRIX) - served) == [], "rows for routes that are gone"
+
+
+async def principals(
+    client: Client, make_user: UserFactory, festival: dict[str, Any]
+) -> tuple[dict[str, dict[str, str]], str]:
+    """Headers of each principal, and owner A's horse id."""
+    headers: dict[str, dict[str, str]] = {ANONYMOUS: {}}
+    for name, role in ((ORG, Role.ORGANISER), (OFF, Role.OFFICIAL), (GATE, Role.GATE)):
+        headers[name] = headers_of(await make_user(role))
+    for name in (OWNER_A, OWNER_B):
+        signed_up = await client.post("/api/v1/owners", json=sign_up_body())
+        assert signed_up.status_code == 201, signed_up.text
+        headers[name] = {"Authorization": f"Bearer {signed_up.json()['access_token']}"}
+    other = await client.post(
+        "/api/v1/festivals",
+        headers=headers[ORG],
+        json={**FESTIVAL_BODY, "slug": "another-festival"},
+    )
+    assert other.status_code == 201, other.text
+    device = await client.post(
+        f"/api/v1/festivals/{other.json()['id']}/devices",
+        headers=headers[ORG],
+        json={"gate_id": other.json()["gates"][0]["id"], "name": "Y"},
+    )
+    assert device.status_code == 201, device.text
+    headers[DEVICE_Y] = {"Authorization": f"Device {device.json()['token']}"}
+    horse = await client.post("/api/v1/horses", json=horse_body(), headers=headers[OWNER_A])
+    assert horse.status_code == 201, horse.text
+    return headers, horse.json()["id"]
+
+
+async def test_each_principal_gets_what_its_row_says(
+    app: Litestar, client: Client, make_user: UserFactory, festival: dict[str, Any]
+) -> None:
+    headers, horse_id = await principals(client, make_user, festival)
+    values = {"festival_id": festival["id"], "horse_id": horse_id}
+    wrong: list[str] = []
+    for operation_id, method, template in operations(app):
+        row = MATRIX[operation_id]
+        if not row.run:
+            continue
+        path = PARAM.sub(lambda m: values.get(m.group(1), UNKNOWN), template)
+        body = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+        for principal in PRINCIPALS:
+            response = await client.request(method, path, headers=headers[principal], **body)
+            status = response.status_code
+            if row.allows(principal):
+                ok = status < 500 and status not in (401, 403)
+            elif row.kind == "credential":
+                ok = status in (400, 401, 403, 404, 429, 503)
+            elif row.kind == "owned" and principal == OWNER_B:
+                ok = status in (403, 404)
+            elif principal == DEVICE_Y:
+                ok = status in (401, 403)  # a device is no user: some routes say 401
+            else:
+                ok = status == (401 if principal == ANONYMOUS else 403)
+            if not ok:
+                wrong.append(
+                    f"{operation_id} {method} {path} as {principal}: {status} "
+                    f"(row {row.kind} {sorted(row.allowed)})"
+                )
+    assert wrong == [], "\n".join(wrong)
