@@ -22,7 +22,10 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DSN = os.environ.get("EVENTS_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-BENCH_DB = "events_bench"
+BENCH_DB = os.environ.get("BENCH_DATABASE", "events_bench")
+PORTS = os.environ.get("LOAD_PORTS", "")
+"""``first-last``: the ports this run may listen on (a shared machine gives each engineer a
+range); empty: any free port."""
 SECRET_KEY = os.environ.get("EVENTS_SECRET_KEY") or secrets.token_urlsafe(48)
 """One signing key for every process of a run (the demo loader, the workers): without it
 each process of EVENTS_ENV=test would invent its own. Passed to the processes it starts,
@@ -65,17 +68,72 @@ def fresh_database(name: str = BENCH_DB) -> str:
     return url
 
 
+_taken: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free port on 127.0.0.1: in LOAD_PORTS when set, never one this run handed out."""
+    candidates = [0]
+    if PORTS:
+        first, last = (int(x) for x in PORTS.split("-"))
+        candidates = [p for p in range(first, last + 1) if p not in _taken]
+    for candidate in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            _taken.add(port)
+            return port
+    raise RuntimeError(f"no free port in LOAD_PORTS={PORTS}")
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return found
+    for child in map(int, children):
+        found += [child, *_descendants(child)]
+    return found
+
+
+def _status_kib(pid: int, field: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def worker_peaks(pid: int) -> dict[int, float]:
+    """Peak resident memory (VmHWM, MiB) of each process under ``pid`` that serves requests
+    (uvicorn's workers; the server itself when it has none)."""
+    processes = [p for p in _descendants(pid)
+                 if "multiprocessing.resource_tracker" not in _cmdline(p)]
+    return {p: kib / 1024 for p in processes or [pid]
+            if (kib := _status_kib(p, "VmHWM")) is not None}
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 @dataclass
 class Server:
     url: str
     pid: int
+
+    def worker_peaks(self) -> dict[int, float]:
+        """Peak resident MiB of each worker so far (read before the server stops)."""
+        return worker_peaks(self.pid)
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from events.access.controllers import AuthController, DeviceController, UserCont
 from events.access.middleware import AuthenticationMiddleware
 from events.access.throttle import LoginThrottle, login_store
 from events.awards.controllers import AwardController
-from events.checkin.baseline import hello, touch
+from events.checkin.baseline import batches, hello, touch
 from events.checkin.controllers import AttendanceController, CheckinController
 from events.checkin.pages import CheckinPageController
 from events.config import Settings, get_settings
@@ -147,7 +147,8 @@ def create_app(settings: Settings | None = None, *,
         return settings
 
     return Litestar(
-        route_handlers=[*ROUTE_HANDLERS, *([touch, hello] if settings.bench_endpoints else []),
+        route_handlers=[*ROUTE_HANDLERS,
+                        *([touch, hello, batches] if settings.bench_endpoints else []),
                         *extra_route_handlers],
         dependencies={
             "db_session": Provide(provide_db_session),
