@@ -5,6 +5,7 @@ migrated; nothing else on the machine is touched.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import secrets
@@ -160,11 +161,15 @@ def _status_kib(pid: int, field: str) -> int | None:
     return None
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The processes under ``pid`` that serve requests (uvicorn's workers)."""
+    return [p for p in _descendants(pid) if "multiprocessing.resource_tracker" not in _cmdline(p)]
+
+
 def worker_peaks(pid: int) -> dict[int, float]:
     """Peak resident memory (VmHWM, MiB) of each process under ``pid`` that serves requests
     (uvicorn's workers; the server itself when it has none)."""
-    processes = [p for p in _descendants(pid)
-                 if "multiprocessing.resource_tracker" not in _cmdline(p)]
+    processes = worker_pids(pid)
     return {p: kib / 1024 for p in processes or [pid]
             if (kib := _status_kib(p, "VmHWM")) is not None}
 
@@ -209,8 +214,11 @@ def running_server(database_url: str, *, workers: int, extra_env: dict[str, str]
             time.sleep(0.2)
         yield Server(url=url, pid=process.pid)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # killed already (make crash)
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
