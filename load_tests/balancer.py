@@ -61,7 +61,7 @@ def haproxy_config(port: int, backends: list[tuple[str, int]]) -> str:
     servers = "\n".join(f"    server app{i} {host}:{p} check inter 2s"
                         for i, (host, p) in enumerate(backends))
     return f"""global
-    maxconn 20000
+    maxconn 4000
 defaults
     mode http
     timeout connect 5s

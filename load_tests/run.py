@@ -130,10 +130,14 @@ def serving(url: str, *, workers: int, apps: int = 1,
         stack.callback(balancer.terminate)
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
+            if balancer.poll() is not None:
+                raise RuntimeError(f"the balancer ({command[0]}) exited: {balancer.returncode}")
             with suppress(httpx.HTTPError):
                 if httpx.get(base + "/health", timeout=1).status_code == 200:
                     break
             time.sleep(0.1)
+        else:
+            raise RuntimeError(f"the balancer on {base} does not answer")
         print(f"balancer: {Path(command[0]).name} on {base} → "
               + ", ".join(s.url for s in servers))
         yield base
