@@ -227,7 +227,7 @@ def run_day(*, database: str = DATABASE, visitors: int = VISITORS, workers: int 
         for key, value in json.loads(worker.read_text()).items():
             if key in ("sold", "admitted", "results_delivered", "results_not_modified"):
                 summary[key] = int(summary.get(key, 0)) + int(value)
-    passed = report.ok and returncode == 0
+    passed = report.ok and returncode == 0 and int(str(summary.get("requests", 0))) > 0
     sold_today = summary.get("sold", 0)
     line = (f"{'PASS' if passed else 'FAIL'}: {report.figures.get('admitted', 0)} visitors "
             f"admitted, {report.figures.get('tickets_valid', 0)} tickets sold "
