@@ -48,8 +48,8 @@ from load_tests.server import (
     ADMIN_DSN,
     BENCH_DB,
     ROOT,
+    cloned_database,
     events_env,
-    fresh_database,
     running_server,
 )
 from load_tests.sse_fanout import FanOut, measure
@@ -204,8 +204,7 @@ def _batch_stats(base: str) -> dict[str, Any] | None:
 
 def main() -> int:
     ensure_wrk()
-    url = fresh_database()
-    _create_organiser(url)
+    url = cloned_database(BENCH_DB, _create_organiser)  # migrated once per source tree
     results: dict[str, WrkResult] = {}
     purchases: dict[str, tuple[WrkResult, Sold]] = {}
     fanout: FanOut | None = None

@@ -28,7 +28,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, LoadTestShape, between, constant, events, task
+from locust import FastHttpUser, LoadTestShape, between, constant, events, runners, task
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
@@ -40,6 +40,10 @@ SPEEDUP = float(os.environ.get("LOAD_SPEEDUP", "1000"))
 MAX_SECONDS = float(os.environ.get("LOAD_MAX_SECONDS", "90"))
 SCALE = float(os.environ.get("LOAD_USER_SCALE", "1"))
 """Multiplies the number of concurrent users of every stage (the smoke uses less)."""
+
+# A worker on a busy machine (its gevent loop starved by the servers beside it) can miss
+# locust's 3 heartbeats; the master then drops it and, with the last one, stops the day.
+runners.HEARTBEAT_LIVENESS = 30
 
 _lock = threading.Lock()
 _to_scan: deque[str] = deque(CONFIG.get("presold", []))
