@@ -301,20 +301,25 @@ def run_crash(*, database: str = "events_crash", seconds: float = 8, scanners: i
             return thread
 
         for thread in map(guarded, threads):
+            thread.daemon = True  # never outlive a failed run
             thread.start()
-        time.sleep(seconds * 0.25)
-        victim = worker_pids(server.pid)[0]
-        os.kill(victim, signal.SIGKILL)
-        kills.append(f"worker {victim} (SIGKILL; uvicorn starts another)")
-        time.sleep(seconds * 0.35)
-        os.killpg(server.pid, signal.SIGKILL)  # every process of the server at once
-        kills.append(f"the whole server {server.pid} (SIGKILL), started again")
-        stack.close()  # reaps the dead server
-        server = stack.enter_context(running_server(url, workers=workers, extra_env=env))
-        target.base = server.url
-        target.stop = time.monotonic() + seconds * 0.4
-        for thread in threads:
-            thread.join()
+        try:
+            time.sleep(seconds * 0.25)
+            victim = worker_pids(server.pid)[0]
+            os.kill(victim, signal.SIGKILL)
+            kills.append(f"worker {victim} (SIGKILL; uvicorn starts another)")
+            time.sleep(seconds * 0.35)
+            os.killpg(server.pid, signal.SIGKILL)  # every process of the server at once
+            kills.append(f"the whole server {server.pid} (SIGKILL), started again")
+            stack.close()  # reaps the dead server
+            server = stack.enter_context(running_server(url, workers=workers, extra_env=env))
+            target.base = server.url
+            target.stop = time.monotonic() + seconds * 0.4
+            for thread in threads:
+                thread.join()
+        except BaseException:
+            target.stop = time.monotonic() - 60  # a failed run: the clients give up
+            raise
         if errors:
             raise errors[0]
         time.sleep(0.5)
