@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV = EVENTS_ENV=dev EVENTS_SECRET_KEY="$$(cat var/secret_key)"
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser assets run serve demo migrate test test-fast lint format bench load lock clean
+.PHONY: help install browser assets run serve demo migrate test test-fast lint format bench load load-distributed crash lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -82,6 +82,13 @@ bench: install ## Benchmarks: print throughput and latency figures
 
 load: install ## A bounded locust run against a local server
 	$(BIN)/python -m load_tests.run
+
+load-distributed: install ## The day with 2 app processes behind a balancer and locust master + 2 workers
+	LOAD_APPS=$${LOAD_APPS:-2} LOAD_WORKERS=$${LOAD_WORKERS:-1} LOAD_LOCUST_WORKERS=$${LOAD_LOCUST_WORKERS:-2} \
+	  LOAD_MAX_SECONDS=$${LOAD_MAX_SECONDS:-35} $(BIN)/python -m load_tests.run
+
+crash: install ## Kill a worker with SIGKILL during a burst of writes; prove nothing acknowledged is lost
+	$(BIN)/python -m load_tests.crash
 
 lock: ## Re-resolve requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

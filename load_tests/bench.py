@@ -35,6 +35,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -47,8 +48,8 @@ from load_tests.server import (
     ADMIN_DSN,
     BENCH_DB,
     ROOT,
+    cloned_database,
     events_env,
-    fresh_database,
     running_server,
 )
 from load_tests.sse_fanout import FanOut, measure
@@ -62,7 +63,7 @@ PARTS = set(os.environ.get("BENCH_PARTS", "scan,purchase,live,sse").replace(" ",
             .split(","))
 SSE_SUBSCRIBERS = int(os.environ.get("BENCH_SSE_SUBSCRIBERS", "10000"))
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-REDIS_PREFIX = f"events-bench-{os.getpid()}"
+REDIS_PREFIX = os.environ.get("BENCH_REDIS_PREFIX", "events-bench") + f"-{os.getpid()}"
 THREADS = 2
 PURCHASE_CONNECTIONS = (8, 64)
 PASSWORD = "bench-organiser-password"
@@ -184,36 +185,73 @@ async def _fan_out(database_url: str, base_url: str, festival_id: str) -> FanOut
         await database.dispose()
 
 
+def _batch_stats(base: str) -> dict[str, Any] | None:
+    """How the workers batched the scans (``GET /bench/batches``, one worker's answer per
+    request: asked a few times to hear from each)."""
+    seen: dict[int, dict[str, Any]] = {}
+    for _ in range(20):
+        try:
+            answer = httpx.get(base + "/bench/batches", timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        seen[answer["pid"]] = answer
+    batches = sum(a["batches"] for a in seen.values())
+    scans = sum(a["scans"] for a in seen.values())
+    return {"workers_heard": len(seen), "batches": batches, "scans": scans,
+            "mean_size": round(scans / batches, 2) if batches else 0,
+            "largest": max((a["largest"] for a in seen.values()), default=0)}
+
+
 def main() -> int:
     ensure_wrk()
-    url = fresh_database()
-    _create_organiser(url)
+    url = cloned_database(BENCH_DB, _create_organiser)  # migrated once per source tree
     results: dict[str, WrkResult] = {}
     purchases: dict[str, tuple[WrkResult, Sold]] = {}
     fanout: FanOut | None = None
-    with running_server(url, workers=WORKERS,
-                        extra_env={"EVENTS_BENCH_ENDPOINTS": "true", "EVENTS_REDIS_URL": REDIS_URL,
-                                   "EVENTS_REDIS_PREFIX": REDIS_PREFIX}) as server:
+    server_env = {"EVENTS_BENCH_ENDPOINTS": "true", "EVENTS_REDIS_URL": REDIS_URL,
+                  "EVENTS_REDIS_PREFIX": REDIS_PREFIX}
+    peaks: dict[str, dict[int, float]] = {}
+    batches: dict[str, Any] | None = None
+    with running_server(url, workers=WORKERS, extra_env=server_env) as server:
         seeded = _seed(server.url)
         tokens = seeded.tokens
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
-            handle.write("\n".join(tokens) + "\n")
-        env = {"BENCH_TOKENS": handle.name,
+        # Half the tickets for scans sent one statement each (batching off), half for
+        # scans batched per worker: the before and after of checkin.batch in one sitting.
+        alone_tokens, tokens = tokens[: len(tokens) // 2], tokens[len(tokens) // 2:]
+        files = {}
+        for name, chunk in (("alone", alone_tokens), ("batched", tokens)):
+            with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+                handle.write("\n".join(chunk) + "\n")
+            files[name] = handle.name
+        env = {"BENCH_TOKENS": files["batched"],
                "BENCH_DEVICE_TOKENS": ",".join(seeded.device_tokens),
                "BENCH_DEVICE_IDS": ",".join(seeded.device_ids), "BENCH_THREADS": str(THREADS),
                "BENCH_FESTIVAL": seeded.festival_id}
 
-        def load(script: str, run: str, connections: int = CONNECTIONS,
+        def load(script: str, run: str, connections: int = CONNECTIONS, base: str = "",
                  **extra: str) -> WrkResult:
             time.sleep(2)  # let the previous run's connections and autovacuum settle
-            return run_wrk(server.url, script, seconds=SECONDS, connections=connections,
+            return run_wrk(base or server.url, script, seconds=SECONDS, connections=connections,
                            threads=THREADS, env={**env, "BENCH_RUN": run, **extra})
 
+        if "scan" in PARTS:
+            # Interleaved, so that the other load on a shared machine falls on both alike.
+            with running_server(url, workers=WORKERS, extra_env={
+                    **server_env, "EVENTS_CHECKIN_BATCH_WAIT_MS": "0"}) as alone:
+                load("touch.lua", "warm-alone", base=alone.url)
+                load("touch.lua", "warm")
+                for kind in ("fresh", "repeat"):
+                    results[f"baseline before {kind} (off)"] = load(
+                        "touch.lua", f"touch-{kind}-alone", base=alone.url)
+                    results[f"scan {kind}, one per statement"] = load(
+                        "scan.lua", f"{kind}-alone", base=alone.url, BENCH_TOKENS=files["alone"])
+                    results[f"baseline before {kind} (batched)"] = load(
+                        "touch.lua", f"touch-{kind}")
+                    results[f"scan {kind}, batched"] = load("scan.lua", kind)
+                peaks["batching-off server"] = alone.worker_peaks()
+            batches = _batch_stats(server.url)
         load("touch.lua", "warm")  # warm-up: pools, caches, JIT-free but cold paths
         results["baseline: bare one-row UPDATE"] = load("touch.lua", "touch")
-        if "scan" in PARTS:
-            results["scan, fresh tickets"] = load("scan.lua", "fresh")
-            results["scan, repeated (already in)"] = load("scan.lua", "repeat")
         if "purchase" in PARTS:
             for code, type_id in seeded.rush_types.items():
                 _, kind, connections = code.split("-")
@@ -233,16 +271,32 @@ def main() -> int:
         if "sse" in PARTS:
             fanout = asyncio.run(_fan_out(url, server.url, seeded.festival_id))
         results["baseline again"] = load("touch.lua", "touch2")
-    Path(handle.name).unlink(missing_ok=True)
+        peaks["server"] = server.worker_peaks()
+    for name in files.values():
+        Path(name).unlink(missing_ok=True)
     baseline = results["baseline: bare one-row UPDATE"]
     print(f"\nPostgreSQL, {WORKERS} uvicorn workers, wrk -t{THREADS} -c{CONNECTIONS} "
           f"-d{SECONDS}s, {len(tokens)} tickets, 127.0.0.1")
     print(f"{'scenario':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>7}  vs base")
     for name, result in results.items():
         print(_row(name, result, None if name.startswith("baseline") else baseline))
-    if "scan" in PARTS and results["scan, fresh tickets"].requests > len(tokens):
-        print(f"note: the fresh run sent {results['scan, fresh tickets'].requests} scans for "
+    if "scan" in PARTS and results["scan fresh, batched"].requests > len(tokens):
+        print(f"note: the fresh run sent {results['scan fresh, batched'].requests} scans for "
               f"{len(tokens)} tickets; the excess were repeats (raise BENCH_TICKETS)")
+    if "scan" in PARTS:
+        touches = [r.rps for n, r in results.items() if n.startswith("baseline")]
+        mean = sum(touches) / len(touches)
+        print(f"scans / the mean of the {len(touches)} baseline runs of this sitting "
+              f"({mean:,.0f} req/s; each scan run follows its own baseline run):")
+        for kind in ("fresh", "repeat"):
+            for how in ("one per statement", "batched"):
+                scan = results[f"scan {kind}, {how}"]
+                before = results[f"baseline before {kind} "
+                                 f"({'off' if how == 'one per statement' else 'batched'})"]
+                print(f"  scan {kind:<6} {how:<18} {scan.rps / mean:5.0%} of the mean, "
+                      f"{scan.rps / before.rps:5.0%} of the run before; p99 {scan.p99_ms:.0f} ms")
+        if batches:
+            print(f"batches: {batches}")
     if "trivial GET /bench/hello" in results:
         trivial = results["trivial GET /bench/hello"].rps
         for name in ("live results, 200 from memory", "live results, 304 If-None-Match"):
@@ -256,6 +310,10 @@ def main() -> int:
               f"{'non-2xx':>7} vs base {'issued':>8} {'held':>6}  sold = issued")
         for name, (result, sold) in purchases.items():
             print(_purchase_row(name, result, sold, baseline))
+    print("\nPeak resident memory per worker (VmHWM after the run; target < 200 MiB):")
+    for name, per_worker in peaks.items():
+        print(f"  {name}: " + ", ".join(f"pid {pid} {mib:.0f} MiB"
+                                         for pid, mib in sorted(per_worker.items())))
     out = ROOT / "load_tests" / "results"
     out.mkdir(exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -266,7 +324,11 @@ def main() -> int:
                    "p99_ms": r.p99_ms, "non_2xx": r.non_2xx, "requests": r.requests,
                    "issued": sold.issued, "sold": sold.sold, "held": sold.held}
             for name, (r, sold) in purchases.items()}
-         | ({"sse fan-out": vars(fanout)} if fanout else {}), indent=2))
+         | ({"sse fan-out": vars(fanout)} if fanout else {})
+         | {"peak_rss_mib_per_worker": {name: {str(pid): round(mib, 1)
+                                                for pid, mib in per_worker.items()}
+                                         for name, per_worker in peaks.items()}}
+         | ({"scan batches": batches} if "scan" in PARTS and batches else {}), indent=2))
     return 0
 
 

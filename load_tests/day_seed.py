@@ -12,13 +12,17 @@ the locustfile and the invariant checks read.
 
 import datetime as dt
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
+
+SEED_THREADS = 4
 
 DEMO_SLUG = "dangjiren-2027"
 ORGANISER = ("organiser", "organiser-demo-2027")
@@ -134,10 +138,18 @@ def seed_day(base_url: str, out: Path, *, visitors: int, presale_share: float = 
     presold: list[str] = []
     orders: list[dict[str, Any]] = []
     target = int(visitors * presale_share)
-    while len(presold) < target:
-        order_id, tokens = _buy(client, fid, day_type["id"], min(100, target - len(presold)))
-        orders.append({"order_id": order_id, "tickets": len(tokens)})
-        presold += tokens
+    sizes = [min(100, target - start) for start in range(0, target, 100)]
+    clients = threading.local()
+
+    def buy(quantity: int) -> tuple[str, list[str]]:
+        if not hasattr(clients, "client"):  # one connection per thread
+            clients.client = httpx.Client(base_url=base_url, timeout=120)
+        return _buy(clients.client, fid, day_type["id"], quantity)
+
+    with ThreadPoolExecutor(max_workers=SEED_THREADS) as pool:  # both workers busy
+        for order_id, tokens in pool.map(buy, sizes):
+            orders.append({"order_id": order_id, "tickets": len(tokens)})
+            presold += tokens
     _, other_day = _buy(client, fid, other_type["id"], 50)
     made = [_ok(client.post(f"/api/v1/festivals/{fid}/devices", headers=org, json={
         "gate_id": festival["gates"][i % len(festival["gates"])]["id"], "name": f"gate-{i}"}))

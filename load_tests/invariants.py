@@ -150,3 +150,64 @@ async def check_async(dsn: str, acks: list[dict[str, object]]) -> Report:
 
 def check(dsn: str, ack_file: Path) -> Report:
     return asyncio.run(check_async(dsn, read_acks(ack_file)))
+
+
+# --- after a crash (load_tests/crash.py): stored exactly once, nothing half-stored -------
+
+async def check_exactly_once(dsn: str, answers: dict[str, dict[str, object]],
+                             webhook_events: list[str]) -> dict[str, list[str]]:
+    """``answers``: every scan nonce a gate got an answer for, with that answer;
+    ``webhook_events``: every Stripe event id answered 200.
+
+    - each answered scan is in the scan log once, with the answer the gate was given;
+    - each acknowledged webhook event is recorded once, and each payment reached
+      ``succeeded`` at most once;
+    - nothing is half-stored: no order has some but not all of its tickets, no unpaid
+      order has a valid ticket, no paid order lacks its succeeded payment, no scan row is
+      undecided."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        found: dict[str, list[asyncpg.Record]] = {}
+        for row in await conn.fetch("SELECT nonce, result, reason FROM checkin_scan"
+                                    " WHERE nonce = ANY($1::text[])", list(answers)):
+            found.setdefault(row["nonce"], []).append(row)
+        scans = []
+        for nonce, answer in answers.items():
+            rows = found.get(nonce, [])
+            expected = ("ok", None) if answer["status"] == "ok" else ("error", answer["reason"])
+            if [(r["result"], r["reason"]) for r in rows] != [expected]:
+                scans.append(f"scan {nonce} answered {expected}, stored "
+                             f"{[(r['result'], r['reason']) for r in rows]}")
+        events = await conn.fetch(
+            "SELECT e.event_id, count(x.id) AS stored FROM unnest($1::text[]) AS e(event_id)"
+            " LEFT JOIN payment_provider_event x ON x.event_id = e.event_id"
+            " AND x.provider = 'stripe' GROUP BY 1 HAVING count(x.id) <> 1", webhook_events)
+        twice = await conn.fetch(
+            "SELECT payment_id, count(*) AS moves FROM payment_status_change"
+            " WHERE to_status = 'succeeded' GROUP BY 1 HAVING count(*) > 1")
+        partial = await conn.fetch(
+            "SELECT o.id, o.status, (SELECT count(*) FROM ticket t WHERE t.order_id = o.id)"
+            " AS tickets, (SELECT coalesce(sum(l.quantity), 0) FROM ticket_order_line l"
+            " WHERE l.order_id = o.id) AS ordered FROM ticket_order o"
+            " WHERE (SELECT count(*) FROM ticket t WHERE t.order_id = o.id) NOT IN"
+            " (0, (SELECT coalesce(sum(l.quantity), 0) FROM ticket_order_line l"
+            "      WHERE l.order_id = o.id))")
+        unpaid = await conn.fetch(
+            "SELECT o.id, o.status FROM ticket_order o WHERE o.status <> 'paid' AND EXISTS"
+            " (SELECT 1 FROM ticket t WHERE t.order_id = o.id AND t.status = 'valid')")
+        unfunded = await conn.fetch(
+            "SELECT o.id FROM ticket_order o WHERE o.status = 'paid' AND o.total > 0"
+            " AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.reference_id = o.id"
+            " AND p.status = 'succeeded')")
+        undecided = await conn.fetch(
+            "SELECT id, nonce FROM checkin_scan WHERE result IS NULL"
+            " OR result NOT IN ('ok', 'error') OR (result = 'error' AND reason IS NULL)")
+        return {
+            "each answered scan stored once, as answered": scans[:5] + (
+                [f"... {len(scans) - 5} more"] if len(scans) > 5 else []),
+            "each acknowledged webhook stored once": _rows(events) + _rows(twice),
+            "nothing half-stored": (_rows(partial) + _rows(unpaid) + _rows(unfunded)
+                                    + _rows(undecided)),
+        }
+    finally:
+        await conn.close()

@@ -24,7 +24,7 @@ from events.access.throttle import LoginThrottle, login_store
 from events.audit.controllers import AuditController
 from events.audit.wiring import connect as connect_audit
 from events.awards.controllers import AwardController
-from events.checkin.baseline import hello, touch
+from events.checkin.baseline import batches, hello, touch
 from events.checkin.controllers import AttendanceController, CheckinController
 from events.checkin.pages import CheckinPageController
 from events.checkin.wiring import connect as connect_checkin
@@ -156,7 +156,8 @@ def create_app(settings: Settings | None = None, *,
         return settings
 
     app = Litestar(
-        route_handlers=[*ROUTE_HANDLERS, *([touch, hello] if settings.bench_endpoints else []),
+        route_handlers=[*ROUTE_HANDLERS,
+                        *([touch, hello, batches] if settings.bench_endpoints else []),
                         *extra_route_handlers],
         dependencies={
             "db_session": Provide(provide_db_session),

@@ -121,6 +121,13 @@ class Settings(BaseSettings):
     live_history: int = Field(default=500, ge=10, le=100_000)
     """Changes kept per festival for streams resuming with ``Last-Event-ID``."""
 
+    checkin_batch_wait_ms: float = Field(default=1.5, ge=0, le=20)
+    """How long a worker holds a gate scan for others to share its database round trip
+    (PostgreSQL; ``checkin.batch``). 0 sends each scan alone."""
+
+    checkin_batch_max: int = Field(default=64, ge=1, le=1000)
+    """The most scans decided in one statement."""
+
     live_max_streams: int = Field(default=20_000, ge=1, le=1_000_000)
     """Live results streams one worker holds; more get 503 with ``Retry-After``."""
 

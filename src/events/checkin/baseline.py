@@ -43,3 +43,21 @@ class Hello(msgspec.Struct):
      summary="A trivial endpoint of the same app (the framework's ceiling)")
 async def hello() -> Hello:
     return Hello(hello="world")
+
+
+class Batches(msgspec.Struct):
+    pid: int
+    batches: int
+    scans: int
+    largest: int
+
+
+@get("/bench/batches", operation_id="BenchBatches", include_in_schema=False,
+     summary="How this worker batched its scans (checkin.batch)")
+async def batches(state: State) -> Batches:
+    import os
+
+    service = state.get("checkin")
+    stats = service.batcher.stats if service is not None and service.batcher else None
+    return Batches(pid=os.getpid(), batches=stats.batches if stats else 0,
+                   scans=stats.scans if stats else 0, largest=stats.largest if stats else 0)

@@ -22,17 +22,18 @@ one round trip).
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import sqlalchemy as sa
 
 from events.checkin.models import PRESENCE, SCAN
 from events.db.base import UTCDateTime
 from events.db.engine import Database
-from events.db.fast import Statement, fetchrow
+from events.db.fast import Statement, fetch, fetchrow
 from events.db.upsert import insert
 
 # Verdicts before the presence check; "go" means the ticket may pass this gate now.
@@ -79,30 +80,39 @@ _TIME = UTCDateTime()
 
 SCAN_PG = Statement("""
 WITH
+i AS (
+  SELECT * FROM unnest(
+    CAST(:idx AS int[]), CAST(:device AS uuid[]), CAST(:nonce AS text[]),
+    CAST(:ticket AS uuid[]), CAST(:festival AS uuid[]), CAST(:serial AS int[]),
+    CAST(:today AS date[]), CAST(:gate AS uuid[]), CAST(:at AS timestamptz[]),
+    CAST(:now AS timestamptz[]), CAST(:kind AS text[]), CAST(:offline AS boolean[]),
+    CAST(:client_time AS timestamptz[]))
+    AS i (idx, s_device, s_nonce, s_ticket, s_festival, s_serial, s_today, s_gate, s_at,
+          s_now, s_kind, s_offline, s_client_time)
+),
 facts AS (
-  SELECT (SELECT revoked_at IS NULL FROM device WHERE id = CAST(:device AS uuid)) AS device_ok,
+  SELECT i.*, (SELECT revoked_at IS NULL FROM device WHERE id = i.s_device) AS device_ok,
          p.result AS prior_result, p.reason AS prior_reason, p.enclosure_id AS prior_enclosure,
          p.first_entry_at AS prior_first_entry_at,
          p.first_entry_gate_id AS prior_first_entry_gate_id, p.conflict AS prior_conflict,
          t.id AS ticket_id, t.status, t.serial,
          EXISTS (SELECT 1 FROM ticket_revocation r
-                 WHERE r.ticket_id = t.id AND r.serial = CAST(:serial AS int)) AS revoked,
+                 WHERE r.ticket_id = t.id AND r.serial = i.s_serial) AS revoked,
          EXISTS (SELECT 1 FROM ticket_day d
-                 WHERE d.ticket_id = t.id AND d.date = CAST(:today AS date)) AS today_ok,
-         l.id AS list_id, s.first_entry_at AS seen_at, s.first_gate_id AS seen_gate
-  FROM (VALUES (1)) AS one (x)
-  LEFT JOIN checkin_scan p ON p.device_id = CAST(:device AS uuid) AND p.nonce = CAST(:nonce AS text)
-  LEFT JOIN ticket t ON t.id = CAST(:ticket AS uuid) AND t.festival_id = CAST(:festival AS uuid)
+                 WHERE d.ticket_id = t.id AND d.date = i.s_today) AS today_ok,
+         l.id AS list_id, pr.first_entry_at AS seen_at, pr.first_gate_id AS seen_gate
+  FROM i
+  LEFT JOIN checkin_scan p ON p.device_id = i.s_device AND p.nonce = i.s_nonce
+  LEFT JOIN ticket t ON t.id = i.s_ticket AND t.festival_id = i.s_festival
   LEFT JOIN LATERAL (
     SELECT e.id FROM enclosure own JOIN enclosure e ON e.id = own.id OR e.id = own.parent_id
     WHERE own.id = t.enclosure_id
       AND (NOT EXISTS (SELECT 1 FROM enclosure_gate g WHERE g.enclosure_id = e.id)
            OR EXISTS (SELECT 1 FROM enclosure_gate g
-                      WHERE g.enclosure_id = e.id AND g.gate_id = CAST(:gate AS uuid)))
+                      WHERE g.enclosure_id = e.id AND g.gate_id = i.s_gate))
     ORDER BY (e.id = own.id) DESC LIMIT 1) AS l ON TRUE
-  LEFT JOIN checkin_presence s
-    ON s.ticket_id = CAST(:ticket AS uuid) AND s.enclosure_id = l.id
-       AND s.day = CAST(:today AS date)
+  LEFT JOIN checkin_presence pr
+    ON pr.ticket_id = i.s_ticket AND pr.enclosure_id = l.id AND pr.day = i.s_today
 ),
 v AS (
   SELECT f.*, CASE
@@ -110,8 +120,8 @@ v AS (
     WHEN f.prior_result IS NOT NULL THEN 'replay'
     WHEN f.ticket_id IS NULL THEN 'invalid'
     WHEN f.status <> 'valid' THEN 'canceled'
-    WHEN f.revoked OR f.serial <> CAST(:serial AS int) THEN 'revoked'
-    WHEN NOT f.today_ok AND CAST(:kind AS text) = 'entry' THEN 'wrong_day'
+    WHEN f.revoked OR f.serial <> f.s_serial THEN 'revoked'
+    WHEN NOT f.today_ok AND f.s_kind = 'entry' THEN 'wrong_day'
     WHEN f.list_id IS NULL THEN 'wrong_gate'
     ELSE 'go' END AS verdict
   FROM facts f
@@ -119,53 +129,86 @@ v AS (
 entered AS (
   INSERT INTO checkin_presence AS p (ticket_id, enclosure_id, day, first_entry_at,
       first_gate_id, first_device_id, inside, entries, last_change_at)
-  SELECT CAST(:ticket AS uuid), v.list_id, CAST(:today AS date), CAST(:at AS timestamptz),
-         CAST(:gate AS uuid),
-         CAST(:device AS uuid), TRUE, 1, CAST(:at AS timestamptz)
-  FROM v WHERE v.verdict = 'go' AND CAST(:kind AS text) = 'entry'
+  SELECT v.s_ticket, v.list_id, v.s_today, v.s_at, v.s_gate, v.s_device, TRUE, 1, v.s_at
+  FROM v WHERE v.verdict = 'go' AND v.s_kind = 'entry'
+  ORDER BY v.s_ticket
   ON CONFLICT (ticket_id, enclosure_id, day) DO UPDATE
      SET inside = TRUE, entries = p.entries + 1, last_change_at = EXCLUDED.last_change_at
      WHERE NOT p.inside
        AND (SELECT allow_reentry FROM enclosure WHERE id = EXCLUDED.enclosure_id)
-  RETURNING p.first_entry_at, p.first_gate_id
+  RETURNING p.ticket_id, p.first_entry_at, p.first_gate_id
 ),
 exited AS (
-  UPDATE checkin_presence p SET inside = FALSE, last_change_at = CAST(:at AS timestamptz)
+  UPDATE checkin_presence p SET inside = FALSE, last_change_at = v.s_at
   FROM v
-  WHERE CAST(:kind AS text) = 'exit' AND v.verdict = 'go' AND p.ticket_id = CAST(:ticket AS uuid)
-    AND p.enclosure_id = v.list_id AND p.inside AND p.last_change_at <= CAST(:at AS timestamptz)
-    AND p.day = (SELECT max(q.day) FROM checkin_presence q WHERE q.ticket_id = CAST(:ticket AS uuid)
-                 AND q.enclosure_id = v.list_id AND q.day <= CAST(:today AS date))
+  WHERE v.s_kind = 'exit' AND v.verdict = 'go' AND p.ticket_id = v.s_ticket
+    AND p.enclosure_id = v.list_id AND p.inside AND p.last_change_at <= v.s_at
+    AND p.day = (SELECT max(q.day) FROM checkin_presence q WHERE q.ticket_id = v.s_ticket
+                 AND q.enclosure_id = v.list_id AND q.day <= v.s_today)
   RETURNING p.ticket_id
 ),
 o AS (
   SELECT v.*, COALESCE(e.first_entry_at, v.seen_at) AS first_entry_at,
          COALESCE(e.first_gate_id, v.seen_gate) AS first_entry_gate_id,
-         v.verdict = 'go' AND (CAST(:kind AS text) = 'exit' OR e.first_entry_at IS NOT NULL) AS ok
-  FROM v LEFT JOIN entered e ON TRUE
+         v.verdict = 'go' AND (v.s_kind = 'exit' OR e.first_entry_at IS NOT NULL) AS ok
+  FROM v LEFT JOIN entered e ON e.ticket_id = v.s_ticket AND v.s_kind = 'entry'
 ),
 logged AS (
   INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, ticket_id, serial,
       enclosure_id, result, reason, offline, conflict, client_time, server_time,
       first_entry_at, first_entry_gate_id)
-  SELECT CAST(:festival AS uuid), CAST(:device AS uuid), CAST(:gate AS uuid), CAST(:nonce AS text),
-         CAST(:kind AS text),
-         CAST(:ticket AS uuid), CAST(:serial AS int), o.list_id,
-         CASE WHEN o.ok THEN 'ok' ELSE 'error' END,
+  SELECT o.s_festival, o.s_device, o.s_gate, o.s_nonce, o.s_kind, o.s_ticket, o.s_serial,
+         o.list_id, CASE WHEN o.ok THEN 'ok' ELSE 'error' END,
          CASE WHEN o.ok THEN NULL WHEN o.verdict = 'go' THEN 'already_redeemed'
               ELSE o.verdict END,
-         CAST(:offline AS boolean), CAST(:offline AS boolean) AND NOT o.ok AND o.verdict = 'go',
-         CAST(:client_time AS timestamptz), CAST(:now AS timestamptz), o.first_entry_at,
-         o.first_entry_gate_id
+         o.s_offline, o.s_offline AND NOT o.ok AND o.verdict = 'go',
+         o.s_client_time, o.s_now, o.first_entry_at, o.first_entry_gate_id
   FROM o WHERE o.verdict NOT IN ('replay', 'device_revoked')
+  ORDER BY o.s_device, o.s_nonce
   ON CONFLICT (device_id, nonce) DO NOTHING
-  RETURNING id
+  RETURNING device_id, nonce
 )
-SELECT o.verdict, o.ok, o.list_id AS enclosure_id, o.first_entry_at, o.first_entry_gate_id,
-       EXISTS (SELECT 1 FROM logged) AS logged, o.prior_result, o.prior_reason,
-       o.prior_enclosure, o.prior_first_entry_at, o.prior_first_entry_gate_id, o.prior_conflict
+SELECT o.idx, o.verdict, o.ok, o.list_id AS enclosure_id, o.first_entry_at,
+       o.first_entry_gate_id,
+       EXISTS (SELECT 1 FROM logged g WHERE g.device_id = o.s_device AND g.nonce = o.s_nonce)
+         AS logged,
+       o.prior_result, o.prior_reason, o.prior_enclosure, o.prior_first_entry_at,
+       o.prior_first_entry_gate_id, o.prior_conflict
 FROM o
 """)
+"""Decides N scans in one round trip (``checkin.batch`` gathers them; one scan is a batch
+of one). The scans of one batch must be of different tickets and different (device,
+nonce): each presence row and each log row is then written by at most one scan of the
+statement, and every scan is decided exactly as if it ran alone. Rows are written in
+ticket (and device, nonce) order, so two batches lock shared rows in the same order."""
+
+
+async def decide_many_pg(db: Database, scans: Sequence[ScanInput]) -> list[ScanOutcome]:
+    """Decide and record ``scans`` (distinct tickets and nonces) in one statement; the
+    outcomes in the order given. A deadlock between two concurrent batches (possible only
+    through exits, whose rows are updated in plan order) rolls the statement back whole,
+    so it is simply run again."""
+    params = {
+        "idx": list(range(len(scans))), "device": [s.device_id for s in scans],
+        "nonce": [s.nonce for s in scans], "ticket": [s.ticket_id for s in scans],
+        "festival": [s.festival_id for s in scans], "serial": [s.serial for s in scans],
+        "today": [s.today for s in scans], "gate": [s.gate_id for s in scans],
+        "at": [s.at for s in scans], "now": [s.now for s in scans],
+        "kind": [s.kind for s in scans], "offline": [s.offline for s in scans],
+        "client_time": [s.client_time for s in scans]}
+    for attempt in range(5):
+        try:
+            rows = await fetch(db, SCAN_PG, **params)
+            break
+        except asyncpg.DeadlockDetectedError:
+            if attempt == 4:
+                raise
+    outcomes: list[ScanOutcome | None] = [None] * len(scans)
+    for row in rows:
+        index = row["idx"]
+        outcomes[index] = _outcome_from_row(row, scans[index].offline)
+    assert all(o is not None for o in outcomes)  # one row per scan
+    return outcomes  # type: ignore[return-value]
 
 
 def _outcome_from_row(row: Mapping[str, Any], offline: bool) -> ScanOutcome:
@@ -207,18 +250,21 @@ async def stored_answer(db: Database, device_id: uuid.UUID, nonce: str) -> ScanO
                        conflict=bool(row["conflict"]))
 
 
-async def decide(db: Database, scan: ScanInput) -> ScanOutcome:
-    """Decide and record one scan of a genuine token."""
+class Batcher(Protocol):
+    """What gathers scans into one statement (``checkin.batch.ScanBatcher``)."""
+
+    async def decide(self, scan: ScanInput) -> "ScanOutcome": ...
+
+
+async def decide(db: Database, scan: ScanInput, batcher: "Batcher | None" = None
+                 ) -> ScanOutcome:
+    """Decide and record one scan of a genuine token: on PostgreSQL through ``batcher``
+    (with other scans arriving within a millisecond or two) when given, else alone."""
     if db.is_sqlite:
         outcome = await _decide_sqlite(db, scan)
     else:
-        row = await fetchrow(db, SCAN_PG, device=scan.device_id, nonce=scan.nonce,
-                             ticket=scan.ticket_id, festival=scan.festival_id,
-                             serial=scan.serial, today=scan.today, gate=scan.gate_id,
-                             at=scan.at, now=scan.now, kind=scan.kind, offline=scan.offline,
-                             client_time=scan.client_time)
-        assert row is not None  # the statement always returns its one row
-        outcome = _outcome_from_row(row, scan.offline)
+        outcome = (await batcher.decide(scan) if batcher is not None
+                   else (await decide_many_pg(db, [scan]))[0])
     if not outcome.logged and outcome.verdict not in (REPLAY, DEVICE_REVOKED):
         # A retry of this nonce, sent at the same moment, was logged first: its answer wins.
         stored = await stored_answer(db, scan.device_id, scan.nonce)

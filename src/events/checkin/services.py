@@ -1,7 +1,8 @@
 """Check-in rules: a scan is answered at once, decided once, and always recorded.
 
 ``scan`` is the hot path: the token is verified in memory (Ed25519, keys cached per
-worker), then one SQL statement decides and records (``decision.decide``). No ORM object
+worker), then one SQL statement decides and records (``decision.decide``; on PostgreSQL
+several concurrent scans share one statement, ``checkin.batch``). No ORM object
 is loaded and no request transaction is opened.
 
 Which answers are final: every answer to ``POST /checkin/scan`` is stored against the
@@ -23,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.principal import Principal
 from events.checkin import schemas
+from events.checkin.batch import ScanBatcher
 from events.checkin.context import ContextCache, FestivalContext
 from events.checkin.decision import (
     DEVICE_REVOKED,
@@ -74,6 +76,10 @@ class CheckinService:
         self.db = db
         self.settings = settings
         self.contexts = contexts
+        wait = settings.checkin_batch_wait_ms / 1000
+        self.batcher = (ScanBatcher(db, wait=wait, max_size=settings.checkin_batch_max)
+                        if not db.is_sqlite and wait > 0 else None)
+        """Live scans of this worker, several per round trip (``checkin.batch``)."""
 
     async def scan(self, device: Principal, request: schemas.ScanRequest) -> schemas.ScanAnswer:
         festival_id, _ = _device_scope(device)
@@ -88,7 +94,7 @@ class CheckinService:
                            kind=request.type, at=now,
                            client_time=_aware(request.scanned_at) if request.scanned_at else None,
                            offline=False)
-        claims, outcome = await self._decide(device, context, attempt, now)
+        claims, outcome = await self._decide(device, context, attempt, now, self.batcher)
         return _answer(context, claims, outcome, attempt.kind)
 
     async def sync(self, device: Principal, request: schemas.SyncRequest) -> schemas.SyncResult:
@@ -163,7 +169,8 @@ class CheckinService:
         return gate
 
     async def _decide(self, device: Principal, context: FestivalContext, attempt: _Attempt,
-                      now: dt.datetime) -> tuple[TokenClaims | None, ScanOutcome]:
+                      now: dt.datetime, batcher: ScanBatcher | None = None
+                      ) -> tuple[TokenClaims | None, ScanOutcome]:
         claims = verify_token(attempt.secret, context.keys)
         if claims is TokenInvalid.UNKNOWN_KEY and (kid := peek_kid(attempt.secret)) is not None:
             # Perhaps a key rotated since this worker loaded the festival's keys.
@@ -175,7 +182,8 @@ class CheckinService:
             festival_id=context.festival_id, device_id=device.id, gate_id=attempt.gate_id,
             nonce=attempt.nonce, kind=attempt.kind, ticket_id=claims.ticket_id,
             serial=claims.serial, today=attempt.at.astimezone(context.zone).date(),
-            at=attempt.at, now=now, client_time=attempt.client_time, offline=attempt.offline))
+            at=attempt.at, now=now, client_time=attempt.client_time, offline=attempt.offline),
+            batcher)
         if outcome.verdict == DEVICE_REVOKED:
             raise Unauthorized("This device was revoked.", code="device_revoked")
         return claims, outcome

