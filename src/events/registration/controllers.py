@@ -13,6 +13,7 @@ from events.access.models import Role
 from events.access.security import issue_access_token
 from events.config import Settings
 from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from events.links import Links
 from events.pagination import Limit, Offset
 from events.problems import error_responses
 from events.registration import exports, provinces, schemas
@@ -59,9 +60,10 @@ def provide_races(db_session: NamedDependency[AsyncSession]) -> RaceService:
     return RaceService(db_session)
 
 
-def provide_entries(db_session: NamedDependency[AsyncSession],
+def provide_entries(request: Request[Any, Any, Any],
+                    db_session: NamedDependency[AsyncSession],
                     settings: NamedDependency[Settings]) -> EntryService:
-    return EntryService(db_session, settings)
+    return EntryService(db_session, settings, Links.for_request(request, settings))
 
 
 def provide_import(db_session: NamedDependency[AsyncSession]) -> EntryImport:

@@ -10,6 +10,7 @@ is shown again, so nothing is ever half-saved.
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -27,6 +28,7 @@ from events.access.throttle import TooManyAttempts
 from events.config import Settings
 from events.db.base import utcnow
 from events.errors import DomainError, ValidationFailed
+from events.links import Links
 from events.registration import fees, identity, provinces, schemas
 from events.registration.models import EntryStatus, Owner
 from events.registration.services import (
@@ -89,17 +91,18 @@ class OwnerPages(Controller):
 
     @staticmethod
     def _login_redirect(request: Request[Any, Any, Any]) -> Redirect:
-        return Redirect(f"/owners/login?next={request.url.path}", status_code=303)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/owners/login?{urlencode({'next': here})}", status_code=303)
 
     @staticmethod
-    def _signed_in(response: Response[Any], user_id: uuid.UUID, settings: Settings
-                   ) -> Response[Any]:
+    def _signed_in(request: Request[Any, Any, Any], response: Response[Any], user_id: uuid.UUID,
+                   settings: Settings) -> Response[Any]:
         token, _ = security.issue_access_token(user_id=user_id, role=Role.OWNER,
                                                key=settings.signing_key(),
                                                ttl_seconds=settings.token_ttl_seconds)
         response.set_cookie(COOKIE, token, max_age=settings.token_ttl_seconds, httponly=True,
                             samesite="lax", path="/",
-                            secure=settings.public_base_url.startswith("https://"))
+                            secure=Links.for_request(request, settings).secure)
         return response
 
     def _page(self, request: Request[Any, Any, Any], template: str, status: int = 200,
@@ -137,7 +140,7 @@ class OwnerPages(Controller):
             form.pop("password", None)
             errors = {_SIGNUP_FIELDS.get(k, k): v for k, v in _errors_of(exc).items()}
             return self._page(request, "signup.html", status=422, form=form, errors=errors)
-        return self._signed_in(Redirect("/my", status_code=303), user.id, settings)
+        return self._signed_in(request, Redirect("/my", status_code=303), user.id, settings)
 
     @get("/owners/login", operation_id="OwnerLoginPage", summary="Log in (page)")
     async def login_form(self, request: Request[Any, Any, Any],
@@ -173,7 +176,7 @@ class OwnerPages(Controller):
         if user.role != Role.OWNER:
             return self._page(request, "login.html", status=403,
                               form={"login": login, "next": target}, error="login.not_owner")
-        return self._signed_in(Redirect(target, status_code=303), user.id, settings)
+        return self._signed_in(request, Redirect(target, status_code=303), user.id, settings)
 
     @post("/owners/logout", operation_id="OwnerLogout", summary="Log out (form)")
     async def logout(self) -> Redirect:
@@ -188,16 +191,20 @@ class OwnerPages(Controller):
                       db_session: NamedDependency[AsyncSession],
                       settings: NamedDependency[Settings],
                       entered: Annotated[str | None, QueryParameter(max_length=64)] = None,
+                      paid: Annotated[str | None, QueryParameter(max_length=64)] = None,
                       ) -> Response[Any]:
         signed_in = await self._owner(request, db_session, settings)
         if signed_in is None:
             return self._login_redirect(request)
         owner, actor = signed_in
-        entries = await EntryService(db_session, settings).mine(actor)
+        entries = await _entries(request, db_session, settings).mine(actor)
         horses, _ = await HorseService(db_session).search(actor, limit=200, offset=0)
         profile = await OwnerService(db_session).read(owner)
+        # Back from paying a fee (/pay/{id}/result): that entry, confirmed or being confirmed.
+        paid_entry = next((e for e in entries if paid and e.id == paid), None)
         return self._page(request, "my.html", owner=profile, entries=entries, horses=horses,
-                          entered=entered, due=sum(e.balance_due for e in entries))
+                          entered=entered, paid=paid, paid_entry=paid_entry,
+                          due=sum(e.balance_due for e in entries))
 
     @get("/my/horses/new", operation_id="NewHorsePage", summary="Add a horse (page)")
     async def horse_form(self, request: Request[Any, Any, Any],
@@ -291,7 +298,7 @@ class OwnerPages(Controller):
         form = {k: v.strip() for k, v in data.items()}
         try:
             race = await RaceService(db_session).get(form.get("race_id", ""))
-            created = await EntryService(db_session, settings).create(
+            created = await _entries(request, db_session, settings).create(
                 actor, str(race.festival_id),
                 _model(schemas.EntryIn, {k: form.get(k, "") for k in (
                     "race_id", "horse_id", "rider_id")}),
@@ -314,7 +321,7 @@ class OwnerPages(Controller):
         if signed_in is None:
             return self._login_redirect(request)
         try:
-            entry = await EntryService(db_session, settings).pay(signed_in[1], entry_id)
+            entry = await _entries(request, db_session, settings).pay(signed_in[1], entry_id)
         except DomainError:
             await db_session.rollback()
             return Redirect("/my", status_code=303)
@@ -329,11 +336,16 @@ class OwnerPages(Controller):
         if signed_in is None:
             return self._login_redirect(request)
         try:
-            await EntryService(db_session, settings).withdraw(signed_in[1], entry_id,
+            await _entries(request, db_session, settings).withdraw(signed_in[1], entry_id,
                                                               "withdrawn online")
         except DomainError:
             await db_session.rollback()
         return Redirect("/my", status_code=303)
+
+
+def _entries(request: Request[Any, Any, Any], session: AsyncSession,
+             settings: Settings) -> EntryService:
+    return EntryService(session, settings, Links.for_request(request, settings))
 
 
 _SIGNUP_FIELDS = {"riders.0.name": "rider_name", "riders.0.birth_date": "rider_birth_date",
@@ -417,6 +429,8 @@ register({
         "reg.full": "已满，将进入候补", "reg.submit_enter": "提交报名",
         "reg.ineligible": "不符合参赛条件：", "reg.late": "（含逾期报名费）",
         "reg.refund_policy": "退费规则", "reg.form_error": "请检查以下内容",
+        "reg.paid_ok": "报名费已付，{race}报名已确认。",
+        "reg.paid_waiting": "正在确认付款，请稍后刷新本页。",
     },
     "en": {
         "reg.signup": "Owner sign-up", "reg.login": "Owner log-in", "reg.logout": "Log out",
@@ -456,6 +470,8 @@ register({
         "reg.submit_enter": "Enter", "reg.ineligible": "Not eligible:",
         "reg.late": "(with the late fee)", "reg.refund_policy": "Refunds",
         "reg.form_error": "Please check the following",
+        "reg.paid_ok": "Fee paid: your entry in {race} is confirmed.",
+        "reg.paid_waiting": "Confirming your payment; reload this page in a moment.",
     },
 })
 register({"zh": {f"status.{k}": zh for k, (zh, _) in STATUS.items()},

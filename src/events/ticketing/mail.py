@@ -25,10 +25,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.config import Settings
 from events.db.base import utcnow
+from events.links import Links
 from events.ticketing import keys, schemas
 from events.ticketing.media import format_price
 from events.ticketing.models import MailStatus, TicketMail
-from events.ticketing.services import FESTIVAL, ORDER, OrderService, order_url
+from events.ticketing.services import FESTIVAL, ORDER, OrderService
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,10 @@ class DeliveryReport:
     sent: int
 
 
-async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 50
-                      ) -> DeliveryReport:
-    """Send the messages that are due; safe to run concurrently and repeatedly."""
+async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 50,
+                      links: Links | None = None) -> DeliveryReport:
+    """Send the messages that are due; safe to run concurrently and repeatedly. The links
+    in them start with ``links`` (default: the configured base, ``events.links``)."""
     if not settings.smtp_host:
         return DeliveryReport(0, 0)
     now = utcnow()
@@ -65,7 +67,8 @@ async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 5
     sent = 0
     for row in due:
         try:
-            message = await compose(engine, settings, row.order_id, row.to_address)
+            message = await compose(engine, settings, row.order_id, row.to_address,
+                                    links=links)
             await aiosmtplib.send(
                 message, hostname=settings.smtp_host, port=settings.smtp_port,
                 username=settings.smtp_username,
@@ -107,7 +110,7 @@ def _days(ticket: schemas.TicketRead, lang: str) -> str:
 
 
 async def compose(engine: AsyncEngine, settings: Settings, order_id: uuid.UUID,
-                  to_address: str) -> EmailMessage:
+                  to_address: str, *, links: Links | None = None) -> EmailMessage:
     """The confirmation: festival, tickets, and the link to the order (QR codes, PDFs)."""
     async with AsyncSession(engine) as session:
         conn = await session.connection()
@@ -118,7 +121,7 @@ async def compose(engine: AsyncEngine, settings: Settings, order_id: uuid.UUID,
             .where(ORDER.c.id == order_id))).one()
         order = await OrderService(session, settings).read_row(row)
     token = keys.unseal_access_token(settings, order_id, row.access_token_sealed)
-    link = order_url(settings, order_id, token)
+    link = (links or Links.for_settings(settings)).order(order_id, token)
     tickets = [t for t in order.tickets if t.status == "valid"]
     total = format_price(order.total, order.currency)
 
