@@ -47,15 +47,17 @@ class Links:
         return cls(configured_base(settings))
 
     @classmethod
-    def for_request(cls, connection: ASGIConnection[Any, Any, Any, Any],
-                    settings: Settings) -> "Links":
+    def for_request(
+        cls, connection: ASGIConnection[Any, Any, Any, Any], settings: Settings
+    ) -> "Links":
         if settings.public_base_url:
             return cls(settings.public_base_url.rstrip("/"))
         return cls(request_base(connection))
 
     @classmethod
-    def for_mail(cls, connection: ASGIConnection[Any, Any, Any, Any],
-                 settings: Settings) -> "Links":
+    def for_mail(
+        cls, connection: ASGIConnection[Any, Any, Any, Any], settings: Settings
+    ) -> "Links":
         """Links for mail sent to an address the caller only names: never a host the
         caller made up (outside dev and test, only the configured one or EVENTS_HOST)."""
         if settings.public_base_url:
@@ -106,8 +108,9 @@ class Links:
     def test_checkout(self, payment_id: uuid.UUID) -> str:
         return self.absolute(f"/pay/test/{payment_id}")
 
-    def payment_result(self, payment_id: uuid.UUID, *, cancelled: bool = False,
-                       stripe_session: bool = False) -> str:
+    def payment_result(
+        self, payment_id: uuid.UUID, *, cancelled: bool = False, stripe_session: bool = False
+    ) -> str:
         url = self.absolute(f"/pay/{payment_id}/result")
         if cancelled:
             return url + "?cancelled=1"
