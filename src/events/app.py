@@ -49,6 +49,11 @@ from events.results.controllers import ROUTES as RESULTS_ROUTES
 from events.results.pages import OfficialsPageController
 from events.textguard import TextGuardMiddleware
 from events.ticketing.controllers import TicketingController
+from events.ticketing.lookup import lookup_throttle
+from events.ticketing.lookup_controllers import (
+    TicketLookupController,
+    TicketLookupPageController,
+)
 from events.ticketing.pages import TicketPageController
 from events.web.controllers import HomeController
 from events.websecurity import WebSecurityMiddleware
@@ -69,6 +74,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
+    TicketLookupController, TicketLookupPageController,
     SponsorController, FundingController, FundingPageController,
     *RESULTS_ROUTES, OfficialsPageController,
     LiveResultsController, LiveResultsPageController,
@@ -139,9 +145,11 @@ def create_app(settings: Settings | None = None, *,
             yield
 
     login_throttle = LoginThrottle(login_store(settings.redis_url))
+    ticket_lookup_throttle = lookup_throttle(settings)
 
     async def close_stores() -> None:
         await login_throttle.store.__aexit__(None, None, None)
+        await ticket_lookup_throttle.aclose()
 
     def provide_settings() -> Settings:
         return settings
@@ -162,7 +170,8 @@ def create_app(settings: Settings | None = None, *,
         on_startup=[announce_signing_key],
         on_shutdown=[close_stores],
         state=State({"settings": settings, "db": database, "live": feed,
-                     "login_throttle": login_throttle}),
+                     "login_throttle": login_throttle,
+                     "lookup_throttle": ticket_lookup_throttle}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
                                              exclude_opt_key="skip_compression"),
         logging_config=LoggingConfig(
