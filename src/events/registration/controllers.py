@@ -16,7 +16,7 @@ from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Una
 from events.links import Links
 from events.pagination import Limit, Offset
 from events.problems import error_responses
-from events.registration import exports, provinces, schemas
+from events.registration import exports, provinces, schemas, withdrawal
 from events.registration.importing import EntryImport, ImportRejected
 from events.registration.models import EntryStatus
 from events.registration.pages import OwnerPages
@@ -432,6 +432,22 @@ class EntryController(Controller):
         data: JSONBody[schemas.WithdrawIn | None] = None,
     ) -> schemas.Withdrawal:
         return await entries.withdraw(actor_of(request), entry_id, data.reason if data else "")
+
+    @get(
+        "/{entry_id:str}/withdrawal",
+        operation_id="PreviewWithdrawal",
+        summary="The refund withdrawing this entry now would give (nothing changes)",
+        description="Computed by the same published rule as `WithdrawEntry`.",
+        guards=[owner_or_organiser],
+        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict),
+    )
+    async def preview_withdrawal(
+        self,
+        request: Request[Any, Any, Any],
+        entry_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+    ) -> schemas.RefundRead:
+        return await withdrawal.preview(db_session, actor_of(request), entry_id)
 
     @post(
         "/{entry_id:str}/pay",
