@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RapidocRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -105,6 +106,10 @@ def _openapi() -> OpenAPIConfig:
                     "with a stable `code` member.",
         tags=OPENAPI_TAGS,
         path="/schema",
+        # Served from static/vendor (make assets), so /schema works with no internet.
+        render_plugins=[RapidocRenderPlugin(
+            js_url="/static/vendor/rapidoc-min.js", path=["/", "/rapidoc"],
+            favicon='<link rel="icon" type="image/png" href="/favicon.ico">')],
         components=Components(security_schemes={
             "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",
                                           description="From POST /api/v1/auth/login"),
@@ -161,7 +166,8 @@ def create_app(settings: Settings | None = None, *,
             "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[RequestIdMiddleware(), WebSecurityMiddleware(),
+        middleware=[RequestIdMiddleware(log_requests=settings.log_requests),
+                    WebSecurityMiddleware(),
                     TextGuardMiddleware(max_body_bytes=settings.max_request_body_bytes),
                     AuthenticationMiddleware()],
         exception_handlers=exception_handlers,

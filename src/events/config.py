@@ -80,6 +80,8 @@ class Settings(BaseSettings):
 
     debug: bool = False
     log_level: str = "INFO"
+    log_requests: bool = True
+    """One log line per request (method, path, status, time; never the query string)."""
 
     max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     """Larger bodies are refused with 413 before they are parsed."""

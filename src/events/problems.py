@@ -128,8 +128,31 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         return problem(request, status=400, code="malformed_json", title="Malformed body",
                        detail="The request body is not valid JSON.")
     code, title = _CODES_BY_STATUS.get(status, ("error", "Error"))
+    if status in (404, 405) and wants_html(request):
+        return html_error(request, status, code)
     detail = exc.detail if exc.detail and exc.detail != title else title
     return problem(request, status=status, code=code, title=title, detail=detail)
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a page (not an API client): ``Accept`` names HTML before JSON,
+    outside ``/api``."""
+    if request.url.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("accept", "").lower()
+    html = accept.find("text/html")
+    json_at = accept.find("json")
+    return html >= 0 and (json_at < 0 or html < json_at)
+
+
+def html_error(request: Request[Any, Any, Any], status: int, code: str) -> Response[Any]:
+    """The page a browser shows for a missing page, in the visitor's language."""
+    from events.web.pages import page  # the pages import this module's neighbours
+
+    response = page(request, "error.html", code=code)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 DATABASE_RETRY_AFTER_SECONDS = 5

@@ -217,7 +217,7 @@ class FestivalPaymentController(Controller):
         self, festival_id: FromPath[str], reconciliation: NamedDependency[ReconciliationService]
     ) -> Response[bytes]:
         export = await reconciliation.export(festival_id)
-        return Response(to_csv(export), media_type="text/csv; charset=utf-8", headers={
+        return Response(to_csv(export), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{export.filename}.csv"'})
 
     @get(

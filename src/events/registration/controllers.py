@@ -347,7 +347,7 @@ class FestivalEntryController(Controller):
     ) -> Response[bytes]:
         festival, rows = await entries.rows_for_export(
             festival_id, EntryFilters(province=province, race_id=race_id, status=status))
-        return Response(exports.to_csv(rows), media_type="text/csv; charset=utf-8", headers={
+        return Response(exports.to_csv(rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{festival.slug}-entries.csv"'})
 
     @get(

@@ -43,7 +43,7 @@ class TicketPageController(Controller):
         except DomainError as exc:
             return self._error(request, exc)
         types = await CatalogService(db_session).types(festival.id)
-        days = [d for m in festival.meetings for d in m.days]
+        days = sorted((d for m in festival.meetings for d in m.days), key=lambda d: d.date)
         with_tickets = [d for d in days if any(d.id in {x.id for x in t.days} for t in types)]
         chosen = next((d for d in with_tickets if d.id == day), None) or next(
             iter(with_tickets), None)
