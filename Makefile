@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV = EVENTS_ENV=dev EVENTS_SECRET_KEY="$$(cat var/secret_key)"
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser assets run serve demo migrate test test-fast lint format bench load load-distributed crash lock clean
+.PHONY: help install browser assets font run serve demo migrate test test-fast lint format bench load load-distributed crash lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,12 +28,14 @@ browser: ## Install Chromium, a CJK font and poppler (PDF tickets decoded in tes
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null; \
 	fi
 
-# The pages' browser libraries (jsQR, @noble/ed25519, qrcode-generator), pinned in package-lock.json;
+# The pages' browser libraries (jsQR, @noble/ed25519, qrcode-generator, RapiDoc for /schema),
+# pinned in package-lock.json;
 # axe-core (accessibility checks in the browser tests) is pinned there too and read from node_modules.
 # npm runs only when the lock file is newer than the copies served from static/vendor/.
 JS := src/events/web/js
 VENDOR := src/events/web/static/vendor
-VENDOR_FILES := $(VENDOR)/jsQR.js $(VENDOR)/noble-ed25519.js $(VENDOR)/qrcode-generator.js
+VENDOR_FILES := $(VENDOR)/jsQR.js $(VENDOR)/noble-ed25519.js $(VENDOR)/qrcode-generator.js \
+                $(VENDOR)/rapidoc-min.js
 
 assets: $(VENDOR_FILES) ## Install the pinned browser libraries into static/vendor (npm)
 	@:
@@ -45,6 +47,7 @@ $(VENDOR_FILES) &: $(JS)/package-lock.json $(JS)/package.json
 	@cp $(JS)/node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js
 	@cp $(JS)/node_modules/@noble/ed25519/index.js $(VENDOR)/noble-ed25519.js
 	@cp $(JS)/node_modules/qrcode-generator/dist/qrcode.mjs $(VENDOR)/qrcode-generator.js
+	@cp $(JS)/node_modules/rapidoc/dist/rapidoc-min.js $(VENDOR)/rapidoc-min.js
 	@touch $(VENDOR_FILES)
 
 var/secret_key:
@@ -55,10 +58,20 @@ var/secret_key:
 migrate: install var/secret_key ## Apply database migrations
 	$(RUN_ENV) $(BIN)/events db upgrade
 
-demo: migrate ## Load the demo festival (idempotent)
+demo: migrate ## Load the demo festival and a rehearsal day dated today (idempotent)
 	$(RUN_ENV) $(BIN)/events demo
 
-run: assets demo ## Install, migrate, load the demo festival and serve on http://127.0.0.1:8000
+# The CJK font of PDF tickets (fonts-wqy-microhei), as the README says; apt only when missing.
+font:
+	@if fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+	  || echo "Could not install fonts-wqy-microhei: PDF tickets need a CJK font (EVENTS_TICKET_FONT_PATH)"; \
+	else echo "No apt-get: install a CJK font and set EVENTS_TICKET_FONT_PATH for PDF tickets"; fi
+
+# The demo prints the accounts, a gate scanner link and today's tickets (a rehearsal day).
+run: assets font demo ## Install, migrate, load the demo festival and serve on http://127.0.0.1:8000
 	$(RUN_ENV) $(BIN)/events serve
 
 lint: install ## ruff, mypy and the import contracts (pyproject.toml, docs/DEVELOPING.md)

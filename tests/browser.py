@@ -55,7 +55,9 @@ def _free_port() -> int:
 def live_server(settings: Settings, db: object) -> Iterator[LiveServer]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    live_settings = settings.model_copy(update={"public_base_url": url})
+    # No EVENTS_PUBLIC_BASE_URL (unless the test's settings say one): links are built from
+    # the address each request came to, this server's own port.
+    live_settings = settings.model_copy(update={"port": port})
     config = uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

@@ -11,13 +11,14 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RapidocRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from events import __version__
+from events import __version__, problems
 from events.access.controllers import AuthController, DeviceController, UserController
 from events.access.middleware import AuthenticationMiddleware
 from events.access.throttle import LoginThrottle, login_store
@@ -53,8 +54,14 @@ from events.results.controllers import ROUTES as RESULTS_ROUTES
 from events.results.pages import OfficialsPageController
 from events.textguard import TextGuardMiddleware
 from events.ticketing.controllers import TicketingController
+from events.ticketing.lookup import lookup_throttle
+from events.ticketing.lookup_controllers import (
+    TicketLookupController,
+    TicketLookupPageController,
+)
 from events.ticketing.pages import TicketPageController
 from events.ticketing.wiring import connect as connect_ticketing
+from events.web.pages import error_page
 from events.websecurity import WebSecurityMiddleware
 
 WEB = Path(__file__).parent / "web"
@@ -73,6 +80,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *REGISTRATION_ROUTES,
     PaymentController, FestivalPaymentController, PaymentPageController,
     TicketingController, TicketPageController,
+    TicketLookupController, TicketLookupPageController,
     SponsorController, FundingController, FundingPageController,
     *RESULTS_ROUTES, OfficialsPageController,
     LiveResultsController, LiveResultsPageController,
@@ -105,6 +113,10 @@ def _openapi() -> OpenAPIConfig:
                     "with a stable `code` member.",
         tags=OPENAPI_TAGS,
         path="/schema",
+        # Served from static/vendor (make assets), so /schema works with no internet.
+        render_plugins=[RapidocRenderPlugin(
+            js_url="/static/vendor/rapidoc-min.js", path=["/", "/rapidoc"],
+            favicon='<link rel="icon" type="image/png" href="/favicon.ico">')],
         components=Components(security_schemes={
             "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",
                                           description="From POST /api/v1/auth/login"),
@@ -124,6 +136,7 @@ def create_app(settings: Settings | None = None, *,
     connect_checkin()
     connect_funding()
     connect_audit()
+    problems.use_html_error_page(error_page)
     settings.signing_key()  # fail at start, not at the first login, when the key is missing
     database = Database.from_settings(settings)
     feed = create_feed(settings, database)
@@ -148,9 +161,11 @@ def create_app(settings: Settings | None = None, *,
             yield
 
     login_throttle = LoginThrottle(login_store(settings.redis_url))
+    ticket_lookup_throttle = lookup_throttle(settings)
 
     async def close_stores() -> None:
         await login_throttle.store.__aexit__(None, None, None)
+        await ticket_lookup_throttle.aclose()
 
     def provide_settings() -> Settings:
         return settings
@@ -163,7 +178,8 @@ def create_app(settings: Settings | None = None, *,
             "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[RequestIdMiddleware(), WebSecurityMiddleware(),
+        middleware=[RequestIdMiddleware(log_requests=settings.log_requests),
+                    WebSecurityMiddleware(),
                     TextGuardMiddleware(max_body_bytes=settings.max_request_body_bytes),
                     AuthenticationMiddleware()],
         exception_handlers=exception_handlers,
@@ -172,7 +188,8 @@ def create_app(settings: Settings | None = None, *,
         on_startup=[announce_signing_key],
         on_shutdown=[close_stores],
         state=State({"settings": settings, "db": database, "live": feed,
-                     "login_throttle": login_throttle}),
+                     "login_throttle": login_throttle,
+                     "lookup_throttle": ticket_lookup_throttle}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
                                              exclude_opt_key="skip_compression"),
         logging_config=LoggingConfig(

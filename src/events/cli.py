@@ -138,11 +138,17 @@ def users_create(username: str, role: str, password: str | None, display_name: s
 
 
 @main.command()
-def demo() -> None:
-    """Load the demo festival and one user per role; running it twice changes nothing."""
+@click.option("--allow-production", is_flag=True,
+              help="Load it although EVENTS_ENV is production (random passwords, printed once).")
+def demo(allow_production: bool) -> None:
+    """Load the demo festival, one user per role and a rehearsal day dated today; running it
+    twice changes nothing. Prints the accounts, a gate scanner link and today's tickets."""
     from events.demo import load_demo
 
-    report = _run(lambda: load_demo(get_settings()))
+    try:
+        report = _run(lambda: load_demo(get_settings(), allow_production=allow_production))
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
     for line in report:
         click.echo(line)
 

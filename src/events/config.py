@@ -80,12 +80,22 @@ class Settings(BaseSettings):
 
     debug: bool = False
     log_level: str = "INFO"
+    log_requests: bool = True
+    """One log line per request (method, path, status, time; never the query string)."""
 
     max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     """Larger bodies are refused with 413 before they are parsed."""
 
-    public_base_url: str = "http://127.0.0.1:8000"
-    """Where people reach the app; used for links in emails and checkout return URLs."""
+    public_base_url: str | None = None
+    """Where people reach the app (``https://tickets.example``), for links in answers, pages,
+    mail and checkout return addresses. Unset: the address each request came to (outside a
+    request: ``http://EVENTS_HOST:EVENTS_PORT``); see ``events.links``."""
+
+    stripe_payment_method_types: list[str] = Field(
+        default_factory=lambda: ["card", "alipay", "wechat_pay"])
+    """What Stripe Checkout offers (``EVENTS_STRIPE_PAYMENT_METHOD_TYPES='["card"]'``):
+    cards, Alipay and WeChat Pay by default (all take CNY); each must be enabled in the
+    Stripe dashboard."""
 
     bench_endpoints: bool = False
     """Serve ``POST /bench/touch`` (a bare one-row UPDATE) as `make bench`'s baseline."""

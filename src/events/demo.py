@@ -1,10 +1,16 @@
 """``events demo``: the Dangjiren festival with one user per role, through the services.
 
-Running it again changes nothing. Each domain adds a step to ``DEMO_STEPS``: an async
-function ``(session, festival) -> list of report lines`` that is idempotent itself.
+Running it again changes nothing (except, on a new date, a rehearsal day for that date:
+``events.rehearsal``). Each domain adds a step to ``DEMO_STEPS``: an async function
+``(session, festival) -> list of report lines`` that is idempotent itself.
+
+The demo accounts' published passwords (``<username>-demo-2027``) exist only in ``dev`` and
+``test``. In production ``events demo`` refuses unless told ``--allow-production``; then
+each new account gets a fresh random password, printed once.
 """
 
 import datetime as dt
+import secrets
 from collections.abc import Awaitable, Callable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,13 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access.models import Role
 from events.access.services import UserService
 from events.awards.demo import load_demo_awards
-from events.config import Settings
+from events.config import ConfigurationError, Settings
 from events.db.engine import Database
 from events.festivals import schemas as festival_schemas
 from events.festivals.models import Festival
 from events.festivals.services import FestivalService
 from events.funding.demo import demo_funding
+from events.links import Links
 from events.registration.demo import demo_entries
+from events.rehearsal import rehearse
 from events.results.demo import demo_results
 from events.ticketing.demo import demo_tickets
 
@@ -78,30 +86,47 @@ async def _ensure_festival(session: AsyncSession) -> tuple[Festival, bool]:
     return await festivals.create(DEMO_FESTIVAL), True
 
 
-async def _ensure_users(session: AsyncSession) -> list[str]:
+def demo_password(settings: Settings, username: str) -> str:
+    """The published demo password in dev and test; a fresh random one elsewhere."""
+    if settings.env in ("dev", "test"):
+        return username + DEMO_PASSWORD_SUFFIX
+    return secrets.token_urlsafe(12)
+
+
+async def _ensure_users(session: AsyncSession, settings: Settings) -> list[str]:
     users = UserService(session)
     lines = ["Demo users (username / password):"]
     for username, role, display in DEMO_USERS:
-        password = username + DEMO_PASSWORD_SUFFIX
         created = await users.get_by_username(username) is None
         if created:
+            password = demo_password(settings, username)
             await users.create(username=username, password=password, role=role,
                                display_name=display)
-        lines.append(f"  {role.value:<10} {username} / {password}"
-                     f"{'' if created else '  (already there)'}")
+            lines.append(f"  {role.value:<10} {username} / {password}")
+        elif settings.env in ("dev", "test"):
+            lines.append(f"  {role.value:<10} {username} / {username + DEMO_PASSWORD_SUFFIX}"
+                         "  (already there)")
+        else:
+            lines.append(f"  {role.value:<10} {username}  (already there; password unchanged)")
     return lines
 
 
-async def load_demo(settings: Settings) -> list[str]:
+async def load_demo(settings: Settings, *, allow_production: bool = False) -> list[str]:
+    if settings.env == "production" and not allow_production:
+        raise ConfigurationError(
+            "events demo loads demo accounts: it runs in EVENTS_ENV=dev or test. To load the "
+            "demo into a production database anyway, add --allow-production (the accounts "
+            "then get fresh random passwords, printed once).")
     database = Database.from_settings(settings)
     try:
         async with database.transaction() as session:
             festival, created = await _ensure_festival(session)
             report = [f"Festival {festival.name_en} ({festival.id}) "
                       f"{'created' if created else 'already loaded'}."]
-            report += await _ensure_users(session)
+            report += await _ensure_users(session, settings)
             for step in DEMO_STEPS:
                 report += await step(session, festival)
+            report += await rehearse(session, festival, settings, Links.for_settings(settings))
         return report
     finally:
         await database.dispose()

@@ -13,6 +13,7 @@ problem body, so an operator can find the line a user reports.
 import logging
 import re
 import secrets
+import time
 import traceback
 from contextvars import ContextVar
 from typing import Any
@@ -119,11 +120,21 @@ LOG_FORMAT = "%(levelname)s - %(asctime)s - %(name)s - [%(request_id)s] - %(mess
 LOG_FORMATTERS = {"standard": {"()": SafeFormatter, "format": LOG_FORMAT}}
 
 
+access_log = logging.getLogger("events.access")
+
+
 class RequestIdMiddleware(ASGIMiddleware):
     """Give each request an id: the client's ``X-Request-ID`` when it looks like one,
-    else a fresh one; echoed in the response's ``X-Request-ID``."""
+    else a fresh one; echoed in the response's ``X-Request-ID``.
+
+    With ``log_requests`` each request leaves one line on ``events.access``: method, path,
+    status and time (``GET /api/v1/festivals 200 3.1 ms``). The path only: never the query
+    string (order access tokens travel there) and no header."""
 
     scopes = (ScopeType.HTTP,)
+
+    def __init__(self, *, log_requests: bool = False) -> None:
+        self.log_requests = log_requests
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         given = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER.encode()), b"")
@@ -131,13 +142,26 @@ class RequestIdMiddleware(ASGIMiddleware):
         request_id = text if _CLIENT_ID.fullmatch(text) else secrets.token_hex(8)
         token = request_id_var.set(request_id)
         scope["events_request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        started = time.perf_counter()
+        status = 500  # what the server answers when nothing was sent
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         try:
             await next_app(scope, receive, send_with_id)
         finally:
+            if self.log_requests:
+                access_log.info("%s %s %d %.1f ms", scope.get("method", "-"),
+                                _printable(scope.get("path", "")), status,
+                                (time.perf_counter() - started) * 1000)
             request_id_var.reset(token)
+
+
+def _printable(path: str) -> str:
+    """The path as a log line may hold it: no control characters, bounded."""
+    return "".join(c if c.isprintable() else "?" for c in path[:300])

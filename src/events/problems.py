@@ -5,6 +5,7 @@ logged with their traceback and answered 500 ``internal_error``.
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -182,8 +183,40 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         return problem(request, status=400, code="malformed_json", title="Malformed body",
                        detail="The request body is not valid JSON.")
     code, title = _CODES_BY_STATUS.get(status, ("error", "Error"))
+    if status in (404, 405) and wants_html(request):
+        return html_error(request, status, code)
     detail = exc.detail if exc.detail and exc.detail != title else title
     return problem(request, status=status, code=code, title=title, detail=detail)
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a page (not an API client): ``Accept`` names HTML before JSON,
+    outside ``/api``."""
+    if request.url.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("accept", "").lower()
+    html = accept.find("text/html")
+    json_at = accept.find("json")
+    return html >= 0 and (json_at < 0 or html < json_at)
+
+
+HtmlErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
+_html_error_page: list[HtmlErrorPage] = []
+
+
+def use_html_error_page(render: HtmlErrorPage) -> None:
+    """The page a browser gets for a missing page (``events.web.pages.error_page``; the
+    pages stand above this module, so ``create_app`` registers it)."""
+    _html_error_page[:] = [render]
+
+
+def html_error(request: Request[Any, Any, Any], status: int, code: str) -> Response[Any]:
+    """The page a browser shows for a missing page, in the visitor's language (a problem
+    when no page is registered)."""
+    if not _html_error_page:
+        return problem(request, status=status, code=code, title=code.replace("_", " "),
+                       detail="")
+    return _html_error_page[0](request, status, code)
 
 
 DATABASE_RETRY_AFTER_SECONDS = 5

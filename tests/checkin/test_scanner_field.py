@@ -10,9 +10,10 @@ import pytest
 from playwright.async_api import Browser, Dialog, Page, async_playwright, expect
 
 from events.access.models import Role
+from events.db.engine import Database
 from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_path
 from tests.checkin.conftest import Gate, scan, tickets_of
-from tests.checkin.test_scanner_page import open_scanner, qr_video, read
+from tests.checkin.test_scanner_page import offline_scans, open_scanner, qr_video, read
 from tests.conftest import PASSWORD, Client, UserFactory
 from tests.ticketing.conftest import Catalog
 
@@ -100,7 +101,7 @@ async def test_the_camera_starts_offline_on_a_page_that_never_used_it_online(
 
 
 async def test_the_scanner_and_an_order_page_reload_without_network(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
+        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, db: Database,
         live_server: LiveServer, phone: Page) -> None:
     moment = on_day(catalog.days[0]["date"], 10)
     first = (await tickets_of(client, catalog, catalog.day1))[0]
@@ -115,8 +116,15 @@ async def test_the_scanner_and_an_order_page_reload_without_network(
     answer = phone.get_by_test_id("answer")
     await expect(answer).to_have_attribute("data-status", "ok")
     await expect(answer).to_have_attribute("data-offline", "true")
+    await expect(phone.get_by_test_id("queue-text")).to_have_attribute("data-count", "1")
+    assert await offline_scans(db) == []
     await phone.context.set_offline(False)
     await expect(phone.get_by_test_id("offline-banner")).to_be_hidden(timeout=15_000)
+    # Back online, the scan queued after the offline reload is uploaded and stored.
+    await expect(phone.get_by_test_id("scanner")).to_have_attribute("data-queue", "0",
+                                                                     timeout=15_000)
+    [uploaded] = await offline_scans(db)
+    assert (uploaded.ticket_id, uploaded.result) == (first["id"], "ok")
 
     # A spectator's order page, opened once with signal, shows its QR codes without.
     spectator = await phone.context.new_page()

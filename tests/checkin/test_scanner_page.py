@@ -337,6 +337,8 @@ async def test_the_attendance_page_signs_in_and_shows_the_figures(
     await expect(page.get_by_test_id("refused")).to_have_text("1")
     await expect(page.get_by_test_id("conflicts")).to_have_text("0")
     await expect(page.get_by_test_id("scans")).to_have_text("5")
+    shown = dt.date.fromisoformat(day)
+    await expect(page.get_by_test_id("shown-day")).to_contain_text(f"{shown.month}/{shown.day}")
     names = {g["id"]: g["name_zh"] for g in festival["gates"]}
     await expect(page.get_by_test_id("by-gate").locator("tr")).to_have_text(
         [f"{names[gates[1].id]}2", f"{names[gates[0].id]}1"])
@@ -365,9 +367,12 @@ async def test_the_pages_render_and_an_unknown_festival_is_a_404(client: Client)
     assert "找不到该活动" in missing.text
 
 
-def test_the_default_day_is_today_else_the_last_day_before_else_the_first() -> None:
+def test_the_default_day_is_today_else_the_nearest_festival_day() -> None:
     days = [dt.date(2027, 4, 28), dt.date(2027, 4, 29), dt.date(2027, 7, 20)]
     assert default_day(days, dt.date(2027, 4, 29)) == dt.date(2027, 4, 29)
     assert default_day(days, dt.date(2027, 5, 10)) == dt.date(2027, 4, 29)
+    assert default_day(days, dt.date(2027, 7, 15)) == dt.date(2027, 7, 20)  # 5 days ahead
     assert default_day(days, dt.date(2027, 1, 1)) == dt.date(2027, 4, 28)
+    assert default_day([dt.date(2027, 7, 1), dt.date(2027, 7, 3)], dt.date(2027, 7, 2)) == (
+        dt.date(2027, 7, 1))  # as near either way: the earlier
     assert default_day([], dt.date(2027, 1, 1)) is None

@@ -158,6 +158,20 @@ class FakeStripe:
                        payment_intent=session.get("payment_intent") or self._next("pi"))
         return dict(session)
 
+    def complete_awaiting(self, session_id: str) -> dict[str, Any]:
+        """Paid with a wallet (Alipay, WeChat Pay): the session completes unpaid; the money
+        is confirmed later (``checkout.session.async_payment_succeeded`` or ``_failed``)."""
+        session = self.sessions[session_id]
+        session.update(status="complete", payment_status="unpaid",
+                       payment_intent=session.get("payment_intent") or self._next("pi"))
+        return dict(session)
+
+    def settle(self, session_id: str, *, paid: bool) -> dict[str, Any]:
+        """The wallet's money arrives (or does not)."""
+        session = self.sessions[session_id]
+        session.update(payment_status="paid" if paid else "unpaid")
+        return dict(session)
+
     def charge(self, session_id: str) -> dict[str, Any]:
         """The charge of a paid session, as ``charge.refunded`` carries it."""
         session = self.sessions[session_id]

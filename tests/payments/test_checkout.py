@@ -11,6 +11,7 @@ from events.config import Settings
 from events.db.base import utcnow
 from events.db.engine import Database
 from events.errors import Conflict, DomainError, ValidationFailed
+from events.payments.gateway import StripeGateway, close_stripe_gateway, use_stripe_gateway
 from events.payments.models import Payment, PaymentStatusChange
 from events.payments.services import PaymentPurpose
 from tests.payments.conftest import BASE_URL, count, history, load_payment, start_payment
@@ -45,6 +46,11 @@ async def test_stripe_receives_the_exact_checkout_parameters(
         "cancel_url": f"{BASE_URL}/pay/{payment_id}/result?canceled=1",
         "locale": "auto",
         "customer_email": "owner@example.com",
+        # Cards, Alipay and WeChat Pay for CNY; WeChat Pay in Checkout needs client=web.
+        "payment_method_types[0]": "card",
+        "payment_method_types[1]": "alipay",
+        "payment_method_types[2]": "wechat_pay",
+        "payment_method_options[wechat_pay][client]": "web",
     }
     assert before + 30 * 60 <= expires_at <= int(time.time()) + 30 * 60
     assert sent.headers["Idempotency-Key"] == f"checkout-{payment_id}"
@@ -64,6 +70,31 @@ async def test_stripe_receives_the_exact_checkout_parameters(
         "entry_fee", reference, 0)
     assert await history(db, checkout.payment_id) == [
         (None, "created", "api"), ("created", "pending", "stripe")]
+
+
+async def test_the_payment_methods_come_from_the_setting(
+        db: Database, settings: Settings, festival: dict[str, Any],
+        fake_stripe: FakeStripe) -> None:
+    cards_only = settings.model_copy(update={"stripe_payment_method_types": ["card", "alipay"]})
+    use_stripe_gateway(cards_only, StripeGateway(cards_only, transport=fake_stripe.transport))
+    try:
+        await start_payment(db, cards_only, festival, amount=8000, reference_id=uuid.uuid4())
+    finally:
+        await close_stripe_gateway(cards_only)
+    [sent] = fake_stripe.posts("/v1/checkout/sessions")
+    methods = {k: v for k, v in sent.form.items() if k.startswith("payment_method")}
+    assert methods == {"payment_method_types[0]": "card", "payment_method_types[1]": "alipay"}
+
+
+def test_wallets_are_offered_only_in_currencies_they_take() -> None:
+    from events.payments.gateway import payment_method_params
+
+    methods = ["card", "alipay", "wechat_pay"]
+    assert payment_method_params(methods, "CNY") == {
+        "payment_method_types": ["card", "alipay", "wechat_pay"],
+        "payment_method_options": {"wechat_pay": {"client": "web"}}}
+    assert payment_method_params(methods, "INR") == {"payment_method_types": ["card"]}
+    assert payment_method_params([], "CNY") == {}
 
 
 async def test_the_same_idempotency_key_returns_the_same_checkout(

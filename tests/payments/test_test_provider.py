@@ -184,9 +184,17 @@ async def test_the_result_page_shows_the_status(
 
     page = await client.get(f"/pay/{checkout.payment_id}/result")
 
-    assert page.status_code == 200
-    assert "支付成功 / Paid" in page.text
-    assert "owner@example.com" not in page.text
+    # Paid: on to what was paid for (an entry fee: the owner's entry), no secret in it.
+    assert page.status_code == 303
+    reference = (await load_payment(db, checkout.payment_id)).reference_id
+    assert page.headers["location"] == f"/my?paid={reference}#entry-{reference}"
+    canceled = await start_payment(db, settings, festival)
+    await client.post(cancel_url(canceled.payment_id))
+    shown = await client.get(f"/pay/{canceled.payment_id}/result")
+    assert shown.status_code == 200
+    assert "已取消 / Cancelled" in shown.text
+    assert 'data-testid="back"' in shown.text
+    assert "owner@example.com" not in shown.text
 
 
 async def test_pay_and_cancel_need_the_payments_own_pay_token(

@@ -301,3 +301,40 @@ def serve_app(settings: Settings) -> Any:
     from events.app import create_app
 
     return serve(create_app(settings))
+
+
+@pytest.mark.parametrize(("paid", "event_type", "status", "calls"), [
+    (True, "checkout.session.async_payment_succeeded", "succeeded", ["succeeded"]),
+    (False, "checkout.session.async_payment_failed", "failed", ["failed"]),
+])
+async def test_a_wallet_payment_is_settled_by_the_asynchronous_event_once(
+        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
+        fake_stripe: FakeStripe, handler: RecordingHandler, paid: bool, event_type: str,
+        status: str, calls: list[str]) -> None:
+    """Alipay / WeChat Pay: the session completes unpaid, then the delayed outcome comes
+    (each event possibly several times, concurrently)."""
+    checkout = await start_payment(db, settings, festival)
+    session_id = (await load_payment(db, checkout.payment_id)).provider_session_id
+    assert session_id is not None
+    completed = event("evt_wallet_completed", "checkout.session.completed",
+                      fake_stripe.complete_awaiting(session_id))
+
+    first = await client.post(WEBHOOK, content=completed, headers=signed(completed))
+
+    assert first.status_code == 200
+    assert first.json()["outcome"] == "awaiting delayed payment"
+    stored = await load_payment(db, checkout.payment_id)
+    assert stored.status == "pending"
+    assert stored.provider_payment_id == fake_stripe.sessions[session_id]["payment_intent"]
+    assert handler.calls == []
+
+    settled = event("evt_wallet_settled", event_type, fake_stripe.settle(session_id, paid=paid))
+    responses = await asyncio.gather(*(client.post(WEBHOOK, content=settled,
+                                                   headers=signed(settled)) for _ in range(3)))
+
+    assert {r.status_code for r in responses} == {200}
+    assert sorted(r.json()["duplicate"] for r in responses) == [False, True, True]
+    assert (await load_payment(db, checkout.payment_id)).status == status
+    assert handler.kinds() == calls
+    assert await history(db, checkout.payment_id) == [
+        (None, "created", "api"), ("created", "pending", "stripe"), ("pending", status, "stripe")]

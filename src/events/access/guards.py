@@ -48,10 +48,15 @@ def requires_role(*roles: Role) -> Guard:
 
 async def requires_device(connection: ASGIConnection[Any, Any, Any, Any],
                           _: BaseRouteHandler) -> None:
-    """Only a gate device (``Authorization: Device <token>``)."""
+    """Only a gate device (``Authorization: Device <token>``). A person's login token (a
+    ``gate`` account's too) is told what to use instead."""
     principal = current_principal(connection)
     if not principal.is_device:
-        raise Forbidden("This needs a gate device token: 'Authorization: Device <token>'.")
+        raise Forbidden(
+            "Scanning needs a gate device token ('Authorization: Device <token>'), not a "
+            "login token: an organiser registers the phone as a gate device and gives it its "
+            "scanner link (/scan#token=...); open that link on the phone.",
+            code="device_token_required")
 
 
 organiser_only = requires_role(Role.ORGANISER)

@@ -101,10 +101,12 @@ class DeviceService:
         self.session = session
 
     async def create(self, *, festival_id: uuid.UUID, gate_id: uuid.UUID, name: str,
-                     created_by: uuid.UUID | None) -> tuple[Device, str]:
+                     created_by: uuid.UUID | None, token: str | None = None
+                     ) -> tuple[Device, str]:
         """A device for a gate the caller has found (festivals owns gates: its route looks the
-        gate up, then registers the device here)."""
-        token = security.new_device_token()
+        gate up, then registers the device here), with a fresh token (``token``: one derived
+        elsewhere, the demo's)."""
+        token = token or security.new_device_token()
         device = Device(festival_id=festival_id, gate_id=gate_id, name=name,
                         token_hash=security.hash_device_token(token), created_by=created_by)
         self.session.add(device)

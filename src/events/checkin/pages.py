@@ -47,9 +47,9 @@ def scanner_texts() -> dict[str, list[str]]:
 
 
 def default_day(days: list[dt.date], today: dt.date) -> dt.date | None:
-    """Today if it is a festival day, else the last day before it, else the first day."""
-    past = [d for d in days if d <= today]
-    return max(past) if past else min(days, default=None)
+    """Today if it is a festival day, else the festival day nearest to it (the earlier of
+    two as near)."""
+    return min(days, key=lambda d: (abs((d - today).days), d > today), default=None)
 
 
 
@@ -83,9 +83,12 @@ class CheckinPageController(Controller):
         days = [d for m in festival.meetings for d in m.days]
         today = utcnow().astimezone(ZoneInfo(festival.timezone)).date()
         chosen = default_day([d.date for d in days], today)
+        days = sorted(days, key=lambda d: d.date)
         response = page(request, "checkin/attendance.html", festival=festival, days=days,
+                        chosen=chosen, today=today,
                         config={"festival_id": festival.id, "timezone": festival.timezone,
-                                "day": chosen.isoformat() if chosen else None})
+                                "day": chosen.isoformat() if chosen else None,
+                                "today": today.isoformat()})
         response.headers.update(NO_STORE)
         return response
 
@@ -137,6 +140,8 @@ register({
         "organiser.network": "无法连接服务器，请稍后再试。",
         "att.title": "入场统计",
         "att.day": "日期",
+        "att.showing": "当前显示：",
+        "att.today": "（今天）",
         "att.inside_now": "当前场内",
         "att.admitted": "今日入场",
         "att.refused": "拒绝",
@@ -220,6 +225,8 @@ register({
         "organiser.network": "Cannot reach the server; try again shortly.",
         "att.title": "Attendance",
         "att.day": "Day",
+        "att.showing": "Showing:",
+        "att.today": "(today)",
         "att.inside_now": "Inside now",
         "att.admitted": "Admitted",
         "att.refused": "Refused",

@@ -1,9 +1,10 @@
 """The home page (festivals, each with its dates and venue), and a festival for other
 domains' pages."""
 
+from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,6 +13,8 @@ from events.errors import DomainError
 from events.festivals.schemas import FestivalRead
 from events.festivals.services import FestivalService
 from events.web.pages import page
+
+FAVICON = Path(__file__).parent / "static" / "icons" / "scanner-192.png"
 
 
 async def festival_or_error(request: Request[Any, Any, Any], session: AsyncSession,
@@ -33,3 +36,9 @@ class HomeController(Controller):
                    db_session: NamedDependency[AsyncSession]) -> Template:
         festivals, _ = await FestivalService(db_session).list(limit=50, offset=0)
         return page(request, "home.html", festivals=festivals)
+
+    @get("/favicon.ico", operation_id="Favicon", summary="The site's icon",
+         media_type="image/png")
+    async def favicon(self) -> Response[bytes]:
+        return Response(FAVICON.read_bytes(), media_type="image/png",
+                        headers={"Cache-Control": "public, max-age=86400"})

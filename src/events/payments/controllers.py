@@ -5,12 +5,14 @@ from typing import Annotated, Any
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter, RawBody
+from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.guards import BEARER_SECURITY, current_principal, organiser_only
 from events.config import Settings
 from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from events.idempotency import IdempotencyKey
+from events.links import Links
 from events.pagination import Limit, Offset, Page
 from events.payments import schemas
 from events.payments.gateway import PaymentProviderError
@@ -32,9 +34,10 @@ PayToken = Annotated[str | None, QueryParameter(
     description="The payment's own token, from its pay link (checkout_url)")]
 
 
-def provide_payment_service(db_session: NamedDependency[AsyncSession],
+def provide_payment_service(request: Request[Any, Any, Any],
+                            db_session: NamedDependency[AsyncSession],
                             settings: NamedDependency[Settings]) -> PaymentService:
-    return PaymentService(db_session, settings)
+    return PaymentService(db_session, settings, Links.for_request(request, settings))
 
 
 def provide_webhook_service(db_session: NamedDependency[AsyncSession],
@@ -223,7 +226,7 @@ class FestivalPaymentController(Controller):
         self, festival_id: FromPath[str], reconciliation: NamedDependency[ReconciliationService]
     ) -> Response[bytes]:
         export = await reconciliation.export(festival_id)
-        return Response(to_csv(export), media_type="text/csv; charset=utf-8", headers={
+        return Response(to_csv(export), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{export.filename}.csv"'})
 
     @get(
@@ -268,7 +271,8 @@ class PaymentPageController(Controller):
     @get(
         "/{payment_id:str}/result",
         operation_id="PaymentResultPage",
-        summary="Where the payer lands after checkout (HTML)",
+        summary="Where the payer lands after checkout (HTML): paid or being confirmed, on "
+                "to the order or entry page; otherwise the outcome and a link back to it",
         media_type=MediaType.HTML,
         responses=error_responses(NotFound),
     )
@@ -276,5 +280,16 @@ class PaymentPageController(Controller):
         self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
         canceled: Annotated[int, QueryParameter(ge=0, le=1, description="1: came back from "
                                                  "cancelling")] = 0,
-    ) -> str:
-        return result_page(await payments.get(payment_id), canceled=bool(canceled))
+    ) -> Response[Any]:
+        payment = await payments.get(payment_id)
+        back = Links.return_path(payment.purpose, payment.reference_id)
+        if back is not None and not canceled and payment.status in RETURNING:
+            # The order (or entry) page shows the tickets, or waits for the confirmation.
+            # It opens on the payer's phone with the cookie its first visit left; the
+            # link carries no access token (Stripe sees this address).
+            return Redirect(back, status_code=303)
+        return Response(result_page(payment, canceled=bool(canceled), back=back),
+                        media_type=MediaType.HTML)
+
+
+RETURNING = frozenset({PaymentStatus.CREATED, PaymentStatus.PENDING, PaymentStatus.SUCCEEDED})

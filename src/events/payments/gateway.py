@@ -101,6 +101,36 @@ class StripeRefund:
     amount: int
 
 
+WALLET_CURRENCIES = {
+    "alipay": frozenset({"cny", "aud", "cad", "eur", "gbp", "hkd", "jpy", "myr", "nzd", "sgd",
+                         "usd"}),
+    "wechat_pay": frozenset({"cny", "aud", "cad", "eur", "gbp", "hkd", "jpy", "sgd", "usd",
+                             "dkk", "nok", "sek", "chf"}),
+}
+"""The currencies Stripe takes Alipay and WeChat Pay in (its payment method pages); a
+checkout in another currency offers the other configured methods."""
+
+
+def payment_method_params(methods: list[str], currency: str) -> dict[str, Any]:
+    """``payment_method_types`` (and the options they need) for a checkout in ``currency``.
+
+    WeChat Pay in Checkout needs ``payment_method_options[wechat_pay][client]=web`` (the
+    payer scans a QR code, or is handed to the WeChat app on a phone); Alipay and cards
+    need nothing more. Both wallets pay asynchronously: the session completes with
+    ``payment_status=unpaid`` and ``checkout.session.async_payment_succeeded`` (or
+    ``_failed``) follows (``events.payments.webhooks``).
+    """
+    currency = currency.lower()
+    chosen = [m for m in dict.fromkeys(methods)
+              if m not in WALLET_CURRENCIES or currency in WALLET_CURRENCIES[m]]
+    if not chosen:
+        return {}
+    params: dict[str, Any] = {"payment_method_types": chosen}
+    if "wechat_pay" in chosen:
+        params["payment_method_options"] = {"wechat_pay": {"client": "web"}}
+    return params
+
+
 def checkout_idempotency_key(payment_id: uuid.UUID) -> str:
     return f"checkout-{payment_id}"
 
@@ -150,6 +180,8 @@ class StripeGateway:
             "cancel_url": request.cancel_url,
             "expires_at": int(request.expires_at.timestamp()),
             "locale": self.settings.stripe_checkout_locale,
+            **payment_method_params(self.settings.stripe_payment_method_types,
+                                    request.currency),
         }
         if request.customer_email:
             params["customer_email"] = request.customer_email

@@ -80,7 +80,8 @@ _ACTIONS = """<div class="actions">
 _RESULT_BODY = Template("""<h1>$description</h1>
 <p class="amount">$amount</p>
 <p class="status" data-status="$status">$status_zh / $status_en</p>
-<p>$hint</p>""")
+<p>$hint</p>
+$back""")
 
 
 def _labels(status: str) -> tuple[str, str]:
@@ -104,7 +105,7 @@ def test_checkout_page(payment: Payment, pay_token: str) -> str:
     return _PAGE.substitute(title_zh="测试支付", title_en="Test payment", refresh="", body=body)
 
 
-def result_page(payment: Payment, *, canceled: bool = False) -> str:
+def result_page(payment: Payment, *, canceled: bool = False, back: str | None = None) -> str:
     zh, en = _labels(payment.status)
     waiting = payment.status in ("created", "pending")
     if waiting and canceled:
@@ -116,6 +117,8 @@ def result_page(payment: Payment, *, canceled: bool = False) -> str:
     body = _RESULT_BODY.substitute(
         description=escape(payment.description),
         amount=escape(format_money(payment.amount, payment.currency)),
-        status=escape(payment.status), status_zh=zh, status_en=en, hint=hint)
+        status=escape(payment.status), status_zh=zh, status_en=en, hint=hint,
+        back=(f'<p><a class="back" data-testid="back" href="{escape(back)}">'
+              "返回订单 / Back to your order</a></p>" if back else ""))
     refresh = '<meta http-equiv="refresh" content="3">\n' if waiting and not canceled else ""
     return _PAGE.substitute(title_zh="支付结果", title_en="Payment", refresh=refresh, body=body)

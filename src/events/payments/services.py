@@ -45,6 +45,7 @@ from events.errors import (
 from events.festivals import services as festival_services
 from events.idempotency import fingerprint, same_request
 from events.ids import parse_id
+from events.links import Links
 from events.payments import fulfilment
 from events.payments.fulfilment import PaymentView
 from events.payments.gateway import CheckoutRequest, payment_metadata, stripe_gateway
@@ -165,19 +166,13 @@ def check_pay_token(settings: Settings, payment_id: uuid.UUID, token: str | None
         raise Forbidden("This pay_token is not this payment's.", code="pay_token_invalid")
 
 
-def test_checkout_url(settings: Settings, payment_id: uuid.UUID) -> str:
-    return (f"{settings.public_base_url.rstrip('/')}/pay/test/{payment_id}"
-            f"?pay_token={pay_token(settings, payment_id)}")
-
-
-def result_url(settings: Settings, payment_id: uuid.UUID) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/pay/{payment_id}/result"
-
-
 class PaymentService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings,
+                 links: Links | None = None) -> None:
         self.session = session
         self.settings = settings
+        self.links = links or Links.for_settings(settings)
+        """Where the checkout pages and the return address point (``events.links``)."""
 
     # --- reading ------------------------------------------------------------------------
 
@@ -311,18 +306,18 @@ class PaymentService:
         if chosen is Provider.CASH:
             await self._succeed(payment, source="cash", detail="cash taken at the office")
         elif chosen is Provider.TEST:
-            payment.checkout_url = test_checkout_url(self.settings, payment.id)
+            payment.checkout_url = self.links.test_checkout(
+                payment.id, pay_token(self.settings, payment.id))
             await self._move(payment, S.PENDING, source="test", detail="test checkout page")
         else:
             assert payment.expires_at is not None
-            base = result_url(self.settings, payment.id)
             session = await stripe_gateway(self.settings).create_checkout(CheckoutRequest(
                 payment_id=payment.id, festival_id=payment.festival_id, purpose=payment.purpose,
                 reference_id=payment.reference_id, amount=payment.amount,
                 currency=payment.currency, description=payment.description,
                 customer_email=customer_email, expires_at=payment.expires_at,
-                success_url=base + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=base + "?canceled=1"))
+                success_url=self.links.payment_result(payment.id, stripe_session=True),
+                cancel_url=self.links.payment_result(payment.id, canceled=True)))
             payment.provider_session_id = session.id
             payment.checkout_url = session.url
             await self._move(payment, S.PENDING, source="stripe",

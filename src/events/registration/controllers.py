@@ -14,9 +14,10 @@ from events.access.security import issue_access_token
 from events.config import Settings
 from events.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from events.idempotency import IdempotencyKey
+from events.links import Links
 from events.pagination import Limit, Offset, Page, page_of
 from events.problems import error_responses
-from events.registration import exports, provinces, schemas
+from events.registration import exports, provinces, schemas, withdrawal
 from events.registration.importing import EntryImport, ImportRejected
 from events.registration.models import EntryStatus
 from events.registration.pages import OwnerPages
@@ -61,9 +62,10 @@ def provide_races(db_session: NamedDependency[AsyncSession]) -> RaceService:
     return RaceService(db_session)
 
 
-def provide_entries(db_session: NamedDependency[AsyncSession],
+def provide_entries(request: Request[Any, Any, Any],
+                    db_session: NamedDependency[AsyncSession],
                     settings: NamedDependency[Settings]) -> EntryService:
-    return EntryService(db_session, settings)
+    return EntryService(db_session, settings, Links.for_request(request, settings))
 
 
 def provide_import(db_session: NamedDependency[AsyncSession]) -> EntryImport:
@@ -350,7 +352,7 @@ class FestivalEntryController(Controller):
     ) -> Response[bytes]:
         festival, rows = await entries.rows_for_export(
             festival_id, EntryFilters(province=province, race_id=race_id, status=status))
-        return Response(exports.to_csv(rows), media_type="text/csv; charset=utf-8", headers={
+        return Response(exports.to_csv(rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{festival.slug}-entries.csv"'})
 
     @get(
@@ -435,6 +437,22 @@ class EntryController(Controller):
         data: JSONBody[schemas.WithdrawIn | None] = None,
     ) -> schemas.Withdrawal:
         return await entries.withdraw(actor_of(request), entry_id, data.reason if data else "")
+
+    @get(
+        "/{entry_id:str}/withdrawal",
+        operation_id="PreviewWithdrawal",
+        summary="The refund withdrawing this entry now would give (nothing changes)",
+        description="Computed by the same published rule as `WithdrawEntry`.",
+        guards=[owner_or_organiser],
+        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict),
+    )
+    async def preview_withdrawal(
+        self,
+        request: Request[Any, Any, Any],
+        entry_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+    ) -> schemas.RefundRead:
+        return await withdrawal.preview(db_session, actor_of(request), entry_id)
 
     @post(
         "/{entry_id:str}/pay",

@@ -10,6 +10,7 @@ is shown again, so nothing is ever half-saved.
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -27,9 +28,11 @@ from events.access.throttle import TooManyAttempts
 from events.config import Settings
 from events.db.base import utcnow
 from events.errors import DomainError, ValidationFailed
+from events.links import Links
 from events.money import format_money
-from events.registration import fees, identity, provinces, schemas
-from events.registration.models import Owner
+from events.registration import fees, identity, provinces, schemas, withdrawal
+from events.registration.choices import RaceChoice, race_choices
+from events.registration.models import Horse, Owner
 from events.registration.services import (
     Actor,
     EntryService,
@@ -86,17 +89,19 @@ class OwnerPages(Controller):
 
     @staticmethod
     def _login_redirect(request: Request[Any, Any, Any]) -> Redirect:
-        return Redirect(f"/owners/login?next={request.url.path}", status_code=303)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        next_page = urlencode({"next": here}, safe="/")
+        return Redirect(f"/owners/login?{next_page}", status_code=303)
 
     @staticmethod
-    def _signed_in(response: Response[Any], user_id: uuid.UUID, settings: Settings
-                   ) -> Response[Any]:
+    def _signed_in(request: Request[Any, Any, Any], response: Response[Any], user_id: uuid.UUID,
+                   settings: Settings) -> Response[Any]:
         token, _ = security.issue_access_token(user_id=user_id, role=Role.OWNER,
                                                key=settings.signing_key(),
                                                ttl_seconds=settings.token_ttl_seconds)
         response.set_cookie(COOKIE, token, max_age=settings.token_ttl_seconds, httponly=True,
                             samesite="lax", path="/",
-                            secure=settings.public_base_url.startswith("https://"))
+                            secure=Links.for_request(request, settings).secure)
         return response
 
     def _page(self, request: Request[Any, Any, Any], template: str, status: int = 200,
@@ -134,7 +139,7 @@ class OwnerPages(Controller):
             form.pop("password", None)
             errors = {_SIGNUP_FIELDS.get(k, k): v for k, v in _errors_of(exc).items()}
             return self._page(request, "signup.html", status=422, form=form, errors=errors)
-        return self._signed_in(Redirect("/my", status_code=303), user.id, settings)
+        return self._signed_in(request, Redirect("/my", status_code=303), user.id, settings)
 
     @get("/owners/login", operation_id="OwnerLoginPage", summary="Log in (page)")
     async def login_form(self, request: Request[Any, Any, Any],
@@ -170,7 +175,7 @@ class OwnerPages(Controller):
         if user.role != Role.OWNER:
             return self._page(request, "login.html", status=403,
                               form={"login": login, "next": target}, error="login.not_owner")
-        return self._signed_in(Redirect(target, status_code=303), user.id, settings)
+        return self._signed_in(request, Redirect(target, status_code=303), user.id, settings)
 
     @post("/owners/logout", operation_id="OwnerLogout", summary="Log out (form)")
     async def logout(self) -> Redirect:
@@ -185,16 +190,24 @@ class OwnerPages(Controller):
                       db_session: NamedDependency[AsyncSession],
                       settings: NamedDependency[Settings],
                       entered: Annotated[str | None, QueryParameter(max_length=64)] = None,
+                      paid: Annotated[str | None, QueryParameter(max_length=64)] = None,
+                      withdrawn: Annotated[str | None, QueryParameter(max_length=64)] = None,
+                      refund: Annotated[int | None, QueryParameter(ge=0)] = None,
                       ) -> Response[Any]:
         signed_in = await self._owner(request, db_session, settings)
         if signed_in is None:
             return self._login_redirect(request)
         owner, actor = signed_in
-        entries = await EntryService(db_session, settings).mine(actor)
+        entries = await _entries(request, db_session, settings).mine(actor)
         horses, _ = await HorseService(db_session).search(actor, limit=200, offset=0)
         profile = await OwnerService(db_session).read(owner)
+        # Back from paying a fee (/pay/{id}/result): that entry, confirmed or being confirmed.
+        paid_entry = next((e for e in entries if paid and e.id == paid), None)
         return self._page(request, "my.html", owner=profile, entries=entries, horses=horses,
-                          entered=entered, due=sum(e.balance_due for e in entries))
+                          entered=entered, paid=paid, paid_entry=paid_entry,
+                          withdrawn=next((e for e in entries if e.id == withdrawn), None),
+                          withdrawn_refund=refund,
+                          due=sum(e.balance_due for e in entries))
 
     @get("/my/horses/new", operation_id="NewHorsePage", summary="Add a horse (page)")
     async def horse_form(self, request: Request[Any, Any, Any],
@@ -258,24 +271,44 @@ class OwnerPages(Controller):
     async def _enter_page(self, request: Request[Any, Any, Any], session: AsyncSession,
                           owner: Owner, actor: Actor, status: int = 200, **context: Any
                           ) -> Template:
-        races = await RaceService(session).open_for_entries(utcnow())
         horses, _ = await HorseService(session).search(actor, limit=200, offset=0)
         riders = await OwnerService(session).riders(owner.id)
         context.setdefault("form", {})
         context.setdefault("failures", [])
         context.setdefault("error", None)
-        return self._page(request, "enter.html", status=status, races=races, horses=horses,
-                          riders=riders, request_key=str(uuid.uuid4()),
+        form = context["form"]
+        # The races for the chosen (else the first) horse and rider: those they may enter
+        # first, then the others with the reasons they may not.
+        horse = next((h for h in horses if h.id == form.get("horse_id")), None) or next(
+            iter(horses), None)
+        rider = next((r for r in riders if str(r.id) == form.get("rider_id")), None) or next(
+            iter(riders), None)
+        choices: list[RaceChoice] = []
+        if horse is not None and rider is not None:
+            horse_row = await session.get_one(Horse, uuid.UUID(horse.id))
+            choices = await race_choices(session, owner, horse_row, rider, utcnow())
+        form = {**form, "horse_id": horse.id if horse else "",
+                "rider_id": str(rider.id) if rider else ""}
+        context["form"] = form
+        return self._page(request, "enter.html", status=status,
+                          races=[(c.race, c.festival) for c in choices if c.eligible],
+                          closed_to_pair=[c for c in choices if not c.eligible],
+                          horses=horses, riders=riders, request_key=str(uuid.uuid4()),
                           refund_policy=fees.REFUND_POLICY, **context)
 
     @get("/my/enter", operation_id="EnterRacePage", summary="Enter a race (page)")
     async def enter_form(self, request: Request[Any, Any, Any],
                          db_session: NamedDependency[AsyncSession],
-                         settings: NamedDependency[Settings]) -> Response[Any]:
+                         settings: NamedDependency[Settings],
+                         horse_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+                         rider_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+                         ) -> Response[Any]:
         signed_in = await self._owner(request, db_session, settings)
         if signed_in is None:
             return self._login_redirect(request)
-        return await self._enter_page(request, db_session, *signed_in)
+        return await self._enter_page(request, db_session, *signed_in,
+                                      form={"horse_id": horse_id or "",
+                                            "rider_id": rider_id or ""})
 
     @post("/my/enter", operation_id="EnterRaceSubmit", summary="Enter a race (form)")
     async def enter(self, request: Request[Any, Any, Any], data: Form,
@@ -288,7 +321,7 @@ class OwnerPages(Controller):
         form = {k: v.strip() for k, v in data.items()}
         try:
             race = await RaceService(db_session).get(form.get("race_id", ""))
-            created = await EntryService(db_session, settings).create(
+            created = await _entries(request, db_session, settings).create(
                 actor, str(race.festival_id),
                 _model(schemas.EntryIn, {k: form.get(k, "") for k in (
                     "race_id", "horse_id", "rider_id")}),
@@ -311,11 +344,26 @@ class OwnerPages(Controller):
         if signed_in is None:
             return self._login_redirect(request)
         try:
-            entry = await EntryService(db_session, settings).pay(signed_in[1], entry_id)
+            entry = await _entries(request, db_session, settings).pay(signed_in[1], entry_id)
         except DomainError:
             await db_session.rollback()
             return Redirect("/my", status_code=303)
         return Redirect(entry.checkout_url or "/my", status_code=303)
+
+    @get("/my/entries/{entry_id:str}/withdraw", operation_id="WithdrawEntryPage",
+         summary="Withdraw an entry: the refund first, then confirm (page)")
+    async def withdraw_form(self, request: Request[Any, Any, Any], entry_id: FromPath[str],
+                            db_session: NamedDependency[AsyncSession],
+                            settings: NamedDependency[Settings]) -> Response[Any]:
+        signed_in = await self._owner(request, db_session, settings)
+        if signed_in is None:
+            return self._login_redirect(request)
+        try:
+            refund = await withdrawal.preview(db_session, signed_in[1], entry_id)
+            entry = await _entries(request, db_session, settings).detail(signed_in[1], entry_id)
+        except DomainError:
+            return Redirect("/my", status_code=303)
+        return self._page(request, "withdraw.html", entry=entry, refund=refund)
 
     @post("/my/entries/{entry_id:str}/withdraw", operation_id="WithdrawEntrySubmit",
           summary="Withdraw an entry (form)")
@@ -326,11 +374,18 @@ class OwnerPages(Controller):
         if signed_in is None:
             return self._login_redirect(request)
         try:
-            await EntryService(db_session, settings).withdraw(signed_in[1], entry_id,
-                                                              "withdrawn online")
+            done = await _entries(request, db_session, settings).withdraw(
+                signed_in[1], entry_id, "withdrawn online")
         except DomainError:
             await db_session.rollback()
-        return Redirect("/my", status_code=303)
+            return Redirect("/my", status_code=303)
+        return Redirect(f"/my?withdrawn={done.entry.id}&refund={done.refund.amount}",
+                        status_code=303)
+
+
+def _entries(request: Request[Any, Any, Any], session: AsyncSession,
+             settings: Settings) -> EntryService:
+    return EntryService(session, settings, Links.for_request(request, settings))
 
 
 _SIGNUP_FIELDS = {"riders.0.name": "rider_name", "riders.0.birth_date": "rider_birth_date",
@@ -405,6 +460,22 @@ register({
         "reg.full": "已满，将进入候补", "reg.submit_enter": "提交报名",
         "reg.ineligible": "不符合参赛条件：", "reg.late": "（含逾期报名费）",
         "reg.refund_policy": "退费规则", "reg.form_error": "请检查以下内容",
+        "reg.paid_ok": "报名费已付，{race}报名已确认。",
+        "reg.show_races": "查看这匹马和骑手可报的比赛",
+        "reg.closed_to_pair": "这匹马和骑手不能报名的比赛：",
+        "reg.withdraw_title": "确认退赛",
+        "reg.withdraw_refund": "现在退赛将退还 {amount}",
+        "reg.withdraw_no_refund": "现在退赛不退费",
+        "reg.withdraw_rule": "依据退费规则：",
+        "reg.withdraw_confirm": "确认退赛",
+        "reg.withdraw_keep": "不退赛，返回",
+        "reg.withdrawn_ok": "已退赛：{race}。退还 {amount}。",
+        "refund.nothing_paid": "尚未付款，无需退费。",
+        "refund.before_close": "报名截止前退赛：退还除报名费外的已付费用。",
+        "refund.after_close": "报名截止后退赛：不退费。",
+        "refund.after_close_refilled": "报名截止后退赛，名额由候补递补：退还除报名费外的已付费用。",
+        "refund.scratched": "组委会取消参赛：退还除报名费外的已付费用。",
+        "reg.paid_waiting": "正在确认付款，请稍后刷新本页。",
     },
     "en": {
         "reg.signup": "Owner sign-up", "reg.login": "Owner log-in", "reg.logout": "Log out",
@@ -444,6 +515,24 @@ register({
         "reg.submit_enter": "Enter", "reg.ineligible": "Not eligible:",
         "reg.late": "(with the late fee)", "reg.refund_policy": "Refunds",
         "reg.form_error": "Please check the following",
+        "reg.paid_ok": "Fee paid: your entry in {race} is confirmed.",
+        "reg.show_races": "Show the races this horse and rider may enter",
+        "reg.closed_to_pair": "Races this horse and rider may not enter:",
+        "reg.withdraw_title": "Withdraw this entry?",
+        "reg.withdraw_refund": "Withdrawing now refunds {amount}",
+        "reg.withdraw_no_refund": "Withdrawing now refunds nothing",
+        "reg.withdraw_rule": "By the published rule:",
+        "reg.withdraw_confirm": "Yes, withdraw",
+        "reg.withdraw_keep": "No, keep the entry",
+        "reg.withdrawn_ok": "Withdrawn: {race}. Refund: {amount}.",
+        "refund.nothing_paid": "Nothing paid yet: nothing to refund.",
+        "refund.before_close": "Before the entries close: everything paid back except the "
+                               "registration fee.",
+        "refund.after_close": "After the entries close: nothing is refunded.",
+        "refund.after_close_refilled": "After the close, but the place is refilled from the "
+                                       "waiting list: everything but the registration fee.",
+        "refund.scratched": "Scratched by the organiser: everything but the registration fee.",
+        "reg.paid_waiting": "Confirming your payment; reload this page in a moment.",
     },
 })
 

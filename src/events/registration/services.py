@@ -47,6 +47,7 @@ from events.festivals import services as festival_services
 from events.festivals.models import Festival, FestivalDay
 from events.idempotency import fingerprint, same_request
 from events.ids import field_id, parse_id
+from events.links import Links
 from events.payments import fulfilment
 from events.payments import services as payment_services
 from events.payments.fulfilment import PaymentView
@@ -526,14 +527,16 @@ class EntryService:
     the payment handler, which has none, only moves entries.
     """
 
-    def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings | None = None,
+                 links: Links | None = None) -> None:
         self.session = session
         self.settings = settings
+        self.links = links
 
     def _payments(self) -> payment_services.PaymentService:
         if self.settings is None:
             raise RuntimeError("EntryService needs settings to talk to payments")
-        return payment_services.PaymentService(self.session, self.settings)
+        return payment_services.PaymentService(self.session, self.settings, self.links)
 
     # --- locks and places ---------------------------------------------------------------
 

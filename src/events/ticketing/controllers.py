@@ -23,6 +23,7 @@ from events.errors import (
 from events.festivals import services as festival_services
 from events.idempotency import IdempotencyKey
 from events.ids import parse_id
+from events.links import Links
 from events.pagination import Limit, Offset, Page, page_of
 from events.problems import error_responses
 from events.ticketing import media, schemas
@@ -45,9 +46,9 @@ def provide_catalog(db_session: NamedDependency[AsyncSession]) -> CatalogService
     return CatalogService(db_session)
 
 
-def provide_orders(db_session: NamedDependency[AsyncSession],
+def provide_orders(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
                    settings: NamedDependency[Settings], state: State) -> OrderService:
-    return OrderService(db_session, settings, state.db)
+    return OrderService(db_session, settings, state.db, Links.for_request(request, settings))
 
 
 def provide_tickets(db_session: NamedDependency[AsyncSession],

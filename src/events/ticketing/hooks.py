@@ -10,14 +10,21 @@ it never quietly answers "nobody entered".
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.config import Settings
+from events.links import Links
 
 FirstEntries = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, datetime]]]
-MailSender = Callable[[AsyncEngine, Settings], Awaitable[object]]
+
+
+class MailSender(Protocol):
+    def __call__(self, engine: AsyncEngine, settings: Settings, *,
+                 links: Links | None = None) -> Awaitable[object]: ...
+
 
 _first_entries: list[FirstEntries] = []
 _mail_sender: list[MailSender] = []
@@ -42,8 +49,9 @@ async def first_entries(
     return await _first_entries[0](session, ticket_ids)
 
 
-async def send_due_mail(engine: AsyncEngine, settings: Settings) -> None:
-    """Send what is due in the outbox now."""
+async def send_due_mail(engine: AsyncEngine, settings: Settings, *,
+                        links: Links | None = None) -> None:
+    """Send what is due in the outbox now (its links start with ``links``)."""
     if not _mail_sender:
         raise RuntimeError("the mail sender is not connected (events.ticketing.wiring.connect)")
-    await _mail_sender[0](engine, settings)
+    await _mail_sender[0](engine, settings, links=links)

@@ -25,10 +25,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.config import Settings
 from events.db.base import utcnow
 from events.festivals.models import FESTIVAL
+from events.links import Links
 from events.money import format_money
 from events.ticketing import keys, schemas
 from events.ticketing.models import MAIL, ORDER, MailStatus
-from events.ticketing.services import OrderService, order_url
+from events.ticketing.services import OrderService
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,10 @@ class DeliveryReport:
     sent: int
 
 
-async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 50
-                      ) -> DeliveryReport:
-    """Send the messages that are due; safe to run concurrently and repeatedly."""
+async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 50,
+                      links: Links | None = None) -> DeliveryReport:
+    """Send the messages that are due; safe to run concurrently and repeatedly. The links
+    in them start with ``links`` (default: the configured base, ``events.links``)."""
     if not settings.smtp_host:
         return DeliveryReport(0, 0)
     now = utcnow()
@@ -64,7 +66,8 @@ async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 5
     sent = 0
     for row in due:
         try:
-            message = await compose(engine, settings, row.order_id, row.to_address)
+            message = await compose(engine, settings, row.order_id, row.to_address,
+                                    links=links)
             await aiosmtplib.send(
                 message, hostname=settings.smtp_host, port=settings.smtp_port,
                 username=settings.smtp_username,
@@ -106,7 +109,7 @@ def _days(ticket: schemas.TicketRead, lang: str) -> str:
 
 
 async def compose(engine: AsyncEngine, settings: Settings, order_id: uuid.UUID,
-                  to_address: str) -> EmailMessage:
+                  to_address: str, *, links: Links | None = None) -> EmailMessage:
     """The confirmation: festival, tickets, and the link to the order (QR codes, PDFs)."""
     async with AsyncSession(engine) as session:
         conn = await session.connection()
@@ -117,7 +120,7 @@ async def compose(engine: AsyncEngine, settings: Settings, order_id: uuid.UUID,
             .where(ORDER.c.id == order_id))).one()
         order = await OrderService(session, settings).read_row(row)
     token = keys.unseal_access_token(settings, order_id, row.access_token_sealed)
-    link = order_url(settings, order_id, token)
+    link = (links or Links.for_settings(settings)).order(order_id, token)
     tickets = [t for t in order.tickets if t.status == "valid"]
     total = format_money(order.total, order.currency)
 

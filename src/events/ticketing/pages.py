@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.config import Settings
 from events.errors import DomainError
 from events.festivals import services as festival_services
+from events.links import Links
 from events.money import format_money
 from events.ticketing.catalog import CatalogService
 from events.ticketing.services import OrderService
@@ -42,7 +43,7 @@ class TicketPageController(Controller):
         except DomainError as exc:
             return self._error(request, exc)
         types = await CatalogService(db_session).types(festival.id)
-        days = [d for m in festival.meetings for d in m.days]
+        days = sorted((d for m in festival.meetings for d in m.days), key=lambda d: d.date)
         with_tickets = [d for d in days if any(d.id in {x.id for x in t.days} for t in types)]
         chosen = next((d for d in with_tickets if d.id == day), None) or next(
             iter(with_tickets), None)
@@ -59,7 +60,8 @@ class TicketPageController(Controller):
                     settings: NamedDependency[Settings],
                     access_token: Annotated[str | None, QueryParameter(max_length=200)] = None,
                     ) -> Template:
-        orders = OrderService(db_session, settings)
+        links = Links.for_request(request, settings)
+        orders = OrderService(db_session, settings, links=links)
         # Opened once with its link, the order is remembered on this device (a cookie for
         # this order's path), so the language switch and a bookmark keep working.
         remembered = request.cookies.get(ORDER_COOKIE)
@@ -77,7 +79,7 @@ class TicketPageController(Controller):
         if token != remembered:
             response.set_cookie(ORDER_COOKIE, token, path=f"/orders/{order.id}",
                                 max_age=180 * 24 * 3600, httponly=True, samesite="lax",
-                                secure=settings.public_base_url.startswith("https://"))
+                                secure=links.secure)
         return response
 
     @staticmethod

@@ -43,6 +43,7 @@ from events.festivals import services as festival_services
 from events.festivals.models import FESTIVAL, FESTIVAL_DAY
 from events.idempotency import fingerprint, same_request
 from events.ids import parse_id
+from events.links import Links
 from events.payments import fulfilment
 from events.payments import services as payment_services
 from events.payments.fulfilment import PaymentView
@@ -80,8 +81,6 @@ PURPOSE = payment_services.PaymentPurpose.TICKET_ORDER
 
 # --- small helpers ----------------------------------------------------------------------
 
-def order_url(settings: Settings, order_id: uuid.UUID, access_token: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/orders/{order_id}?access_token={access_token}"
 
 
 def effective_status(status: str, expires_at: datetime | None, now: datetime) -> str:
@@ -388,11 +387,12 @@ async def _write_tickets(conn: AsyncConnection, order_id: uuid.UUID,
 
 class OrderService:
     def __init__(self, session: AsyncSession, settings: Settings,
-                 db: Database | None = None) -> None:
+                 db: Database | None = None, links: Links | None = None) -> None:
         self.session = session
         self.settings = settings
         self.db = db
         """Given (the app's database) on PostgreSQL, the purchase runs on the raw pool."""
+        self.links = links or Links.for_settings(settings)
 
     @property
     def _fast(self) -> bool:
@@ -501,7 +501,8 @@ class OrderService:
                              currency: str, festival_name: str, data: schemas.OrderCreate,
                              now: datetime) -> payment_services.Checkout:
         """Start (or, for a retry, find) the order's payment and note it on the order."""
-        checkout = await payment_services.PaymentService(self.session, self.settings).start(
+        checkout = await payment_services.PaymentService(self.session, self.settings,
+                                                         self.links).start(
             festival_id=festival_id, purpose=PURPOSE, reference_id=order_id, amount=total,
             currency=currency, description=f"{festival_name} 门票 / tickets",
             customer_email=data.email, provider=data.payment_provider,
@@ -663,7 +664,7 @@ class OrderService:
         if self.db is None:
             return
         task = asyncio.get_running_loop().create_task(
-            hooks.send_due_mail(self.db.engine, self.settings))
+            hooks.send_due_mail(self.db.engine, self.settings, links=self.links))
         _background.add(task)
         task.add_done_callback(_background.discard)
 
@@ -675,7 +676,7 @@ class OrderService:
             payment_id=str(payment_id) if payment_id else None,
             checkout_url=checkout_url if status == OrderStatus.PENDING else None,
             access_token=access_token, total=total, currency=currency, expires_at=expires_at,
-            order_url=order_url(self.settings, order_id, access_token))
+            order_url=self.links.order(order_id, access_token))
 
     async def _replay(self, key: str, asked: str, data: schemas.OrderCreate,
                       ) -> schemas.OrderPlaced | None:

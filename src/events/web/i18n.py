@@ -56,6 +56,9 @@ register({
         "home.owners": "马主注册",
         "home.scanner": "检票（门岗）",
         "common.back": "返回",
+        "page.not_found": "找不到该页面",
+        "page.not_found_hint": "链接可能有误或已失效。",
+        "page.home": "返回首页",
     },
     "en": {
         "site.name": "Horse-racing festivals",
@@ -71,5 +74,8 @@ register({
         "home.owners": "Owners: sign up",
         "home.scanner": "Gate scanner",
         "common.back": "Back",
+        "page.not_found": "Page not found",
+        "page.not_found_hint": "The link may be mistyped or out of date.",
+        "page.home": "Home",
     },
 })

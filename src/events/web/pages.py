@@ -36,3 +36,11 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
     if request.query_params.get("lang") in LANGS:
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     return response
+
+
+def error_page(request: Request[Any, Any, Any], status: int, code: str) -> Template:
+    """The page a browser shows for a missing page, in the visitor's language."""
+    response = page(request, "error.html", code=code)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response

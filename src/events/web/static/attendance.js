@@ -87,6 +87,8 @@ function render(data) {
   }));
   $("updated").textContent = config.text.updated.replace("{time}", clock(Date.now(), true));
   $("attendance").dataset.shownDay = data.day;
+  const shown = document.querySelector(`[data-day="${data.day}"]`);
+  if (shown && $("shown-day")) $("shown-day").textContent = shown.dataset.label;
   $("attendance").dataset.loaded = String(Date.now());
 }
 
