@@ -28,7 +28,7 @@ from events.config import Settings
 from events.db.base import utcnow
 from events.errors import DomainError, ValidationFailed
 from events.registration import fees, identity, provinces, schemas
-from events.registration.models import EntryStatus, Owner
+from events.registration.models import Owner
 from events.registration.services import (
     Actor,
     EntryService,
@@ -37,7 +37,7 @@ from events.registration.services import (
     OwnerService,
     RaceService,
 )
-from events.web.i18n import register
+from events.web.i18n import N_
 from events.web.pages import page
 
 COOKIE = "owner_session"
@@ -344,124 +344,44 @@ def _model(model: type[BaseModel], values: dict[str, Any]) -> Any:
     return model(**values)
 
 
-STATUS = {
-    EntryStatus.WAITING: ("候补", "Waiting list"),
-    EntryStatus.PENDING_PAYMENT: ("待付款", "Fee due"),
-    EntryStatus.CONFIRMED: ("已确认", "Confirmed"),
-    EntryStatus.INSPECTED: ("已验马", "Inspected"),
-    EntryStatus.WITHDRAWN: ("已退赛", "Withdrawn"),
-    EntryStatus.SCRATCHED: ("已取消参赛", "Scratched"),
-    EntryStatus.CANCELLED: ("未付款已取消", "Cancelled (unpaid)"),
-}
-RULES = {
-    "wrong_species": ("畜种不符合本项比赛", "This race is for another species"),
-    "horse_too_young": ("马龄不足", "The horse is too young"),
-    "horse_too_old": ("马龄超出", "The horse is too old"),
-    "horse_too_small": ("肩高低于本组下限", "Below the height class"),
-    "horse_too_tall": ("肩高超出本组上限", "Above the height class"),
-    "not_local_horse": ("仅限本地马（{allowed}）", "Local horses only ({allowed})"),
-    "not_local_county": ("仅限本地县（{allowed}）", "Local counties only ({allowed})"),
-    "county_cap_reached": ("{county}报名已达每县{max}匹上限", "{county} has reached {max} horses"),
-    "rider_too_young": ("骑手年龄不足", "The rider is too young"),
-    "rider_too_old": ("骑手年龄超出", "The rider is too old"),
-    "guardian_consent_missing": ("未满18岁骑手需监护人同意", "Riders under 18 need consent"),
-    "horse_already_entered": ("这匹马已报名本项比赛", "This horse is already entered"),
-    "rider_already_entered": ("这位骑手已在本项比赛骑乘另一匹马",
-                              "This rider already rides in this race"),
-}
-ERRORS = {
-    "username_taken": ("用户名已被使用", "This username is taken"),
-    "mobile_taken": ("该手机号已注册，请登录", "This mobile number is registered; log in"),
-    "microchip_taken": ("该芯片号已登记在另一匹马名下", "This microchip belongs to another horse"),
-    "possible_duplicate": ("您已有同名同年出生的马。确认是另一匹马请勾选下方选项",
-                           "You have a horse of this name and birth year. Tick the box below "
-                           "if this is another horse"),
-    "rider_exists": ("这位骑手已登记", "This rider is already registered"),
-    "entries_closed": ("本项比赛报名已截止", "Entries for this race are closed"),
-    "entries_not_open": ("本项比赛尚未开始报名", "Entries for this race are not open yet"),
-    "not_found": ("未找到", "Not found"),
-    "idempotency_key_reused": ("请刷新页面后重试", "Please reload the page and try again"),
-    "race_busy": ("报名人数较多，请稍后再试", "Busy; try again in a moment"),
-}
-
-register({
-    "zh": {
-        "reg.signup": "马主注册", "reg.login": "马主登录", "reg.logout": "退出",
-        "reg.name": "姓名", "reg.mobile": "手机号", "reg.province": "省（自治区、直辖市）",
-        "reg.county": "县（区）", "reg.township": "乡镇",
-        "reg.username": "用户名（可不填，默认手机号）",
-        "reg.password": "密码（至少8位）", "reg.rider": "骑手", "reg.rider_name": "骑手姓名",
-        "reg.birth_date": "出生日期", "reg.guardian_name": "监护人姓名",
-        "reg.guardian_consent": "监护人同意（未满18岁必填）", "reg.submit_signup": "注册",
-        "reg.login_name": "手机号或用户名", "reg.submit_login": "登录",
-        "reg.no_account": "还没有账号？注册", "reg.have_account": "已有账号？登录",
-        "login.failed": "手机号/用户名或密码错误", "login.not_owner": "此账号不是马主账号",
-        "reg.my": "我的报名", "reg.hello": "{name}，您好", "reg.entries": "报名",
-        "reg.no_entries": "还没有报名。", "reg.horses": "我的马匹",
-        "reg.no_horses": "还没有登记马匹。",
-        "reg.riders": "骑手", "reg.add_horse": "登记马匹", "reg.add_rider": "添加骑手",
-        "reg.enter": "报名参赛", "reg.status": "状态", "reg.fee": "报名费",
-        "reg.fee_due": "应付", "reg.pay": "去支付 {amount}", "reg.paid": "已付 {amount}",
-        "reg.refunded": "已退 {amount}", "reg.waiting_no": "候补 {n} 号",
-        "reg.withdraw": "退赛", "reg.total_due": "共需支付 {amount}",
-        "reg.entered_ok": "报名成功！", "reg.horse_name_zh": "马名（中文）",
-        "reg.horse_name_bo": "马名（藏文）", "reg.horse_name_en": "马名（英文）",
-        "reg.species": "畜种", "reg.species.horse": "马", "reg.species.yak": "牦牛",
-        "reg.sex": "性别", "reg.sex.stallion": "公马", "reg.sex.gelding": "骟马",
-        "reg.sex.mare": "母马", "reg.birth_year": "出生年份", "reg.colour": "毛色",
-        "reg.markings": "特征（别征）", "reg.breed": "品种", "reg.height_cm": "肩高（厘米）",
-        "reg.microchip": "芯片号（15位数字，可不填）", "reg.passport": "马匹护照号（可不填）",
-        "reg.origin_province": "马匹产地", "reg.confirm_duplicate": "确认这是另一匹马",
-        "reg.save": "保存", "reg.race": "比赛", "reg.horse": "马匹", "reg.choose": "请选择",
-        "reg.no_races": "目前没有开放报名的比赛。", "reg.places_left": "剩余 {n} 个名额",
-        "reg.full": "已满，将进入候补", "reg.submit_enter": "提交报名",
-        "reg.ineligible": "不符合参赛条件：", "reg.late": "（含逾期报名费）",
-        "reg.refund_policy": "退费规则", "reg.form_error": "请检查以下内容",
-    },
-    "en": {
-        "reg.signup": "Owner sign-up", "reg.login": "Owner log-in", "reg.logout": "Log out",
-        "reg.name": "Name", "reg.mobile": "Mobile number", "reg.province": "Province",
-        "reg.county": "County", "reg.township": "Township",
-        "reg.username": "Username (optional; your mobile number by default)",
-        "reg.password": "Password (8 characters or more)", "reg.rider": "Rider",
-        "reg.rider_name": "Rider's name", "reg.birth_date": "Birth date",
-        "reg.guardian_name": "Guardian's name",
-        "reg.guardian_consent": "Guardian consents (needed under 18)",
-        "reg.submit_signup": "Sign up", "reg.login_name": "Mobile number or username",
-        "reg.submit_login": "Log in", "reg.no_account": "No account yet? Sign up",
-        "reg.have_account": "Have an account? Log in",
-        "login.failed": "Wrong mobile number/username or password",
-        "login.not_owner": "This is not an owner account",
-        "reg.my": "My entries", "reg.hello": "Hello, {name}", "reg.entries": "Entries",
-        "reg.no_entries": "No entries yet.", "reg.horses": "My horses",
-        "reg.no_horses": "No horses registered yet.", "reg.riders": "Riders",
-        "reg.add_horse": "Add a horse", "reg.add_rider": "Add a rider",
-        "reg.enter": "Enter a race", "reg.status": "Status", "reg.fee": "Entry fee",
-        "reg.fee_due": "Due", "reg.pay": "Pay {amount}", "reg.paid": "Paid {amount}",
-        "reg.refunded": "Refunded {amount}", "reg.waiting_no": "Waiting list no. {n}",
-        "reg.withdraw": "Withdraw", "reg.total_due": "{amount} due in all",
-        "reg.entered_ok": "Entered!", "reg.horse_name_zh": "Name (Chinese)",
-        "reg.horse_name_bo": "Name (Tibetan)", "reg.horse_name_en": "Name (English)",
-        "reg.species": "Species", "reg.species.horse": "Horse", "reg.species.yak": "Yak",
-        "reg.sex": "Sex", "reg.sex.stallion": "Stallion", "reg.sex.gelding": "Gelding",
-        "reg.sex.mare": "Mare", "reg.birth_year": "Birth year", "reg.colour": "Colour",
-        "reg.markings": "Markings", "reg.breed": "Breed",
-        "reg.height_cm": "Shoulder height (cm)",
-        "reg.microchip": "Microchip (15 digits, optional)",
-        "reg.passport": "Passport number (optional)", "reg.origin_province": "Province of origin",
-        "reg.confirm_duplicate": "Yes, this is another horse", "reg.save": "Save",
-        "reg.race": "Race", "reg.horse": "Horse", "reg.choose": "Choose",
-        "reg.no_races": "No race is open for entries now.",
-        "reg.places_left": "{n} places left", "reg.full": "Full: you join the waiting list",
-        "reg.submit_enter": "Enter", "reg.ineligible": "Not eligible:",
-        "reg.late": "(with the late fee)", "reg.refund_policy": "Refunds",
-        "reg.form_error": "Please check the following",
-    },
-})
-register({"zh": {f"status.{k}": zh for k, (zh, _) in STATUS.items()},
-          "en": {f"status.{k}": en for k, (_, en) in STATUS.items()}})
-register({"zh": {f"rule.{k}": zh for k, (zh, _) in RULES.items()},
-          "en": {f"rule.{k}": en for k, (_, en) in RULES.items()}})
-register({"zh": {f"error.{k}": zh for k, (zh, _) in ERRORS.items()},
-          "en": {f"error.{k}": en for k, (_, en) in ERRORS.items()}})
-
+# Keys used under computed names (texts: src/events/locale, docs/translations.md).
+_MESSAGE_KEYS = (
+    N_("error.entries_closed"),
+    N_("error.entries_not_open"),
+    N_("error.idempotency_key_reused"),
+    N_("error.microchip_taken"),
+    N_("error.mobile_taken"),
+    N_("error.possible_duplicate"),
+    N_("error.race_busy"),
+    N_("error.rider_exists"),
+    N_("error.username_taken"),
+    N_("login.failed"),
+    N_("login.not_owner"),
+    N_("reg.fee_due"),
+    N_("reg.sex.gelding"),
+    N_("reg.sex.mare"),
+    N_("reg.sex.stallion"),
+    N_("reg.species.horse"),
+    N_("reg.species.yak"),
+    N_("reg.status"),
+    N_("rule.county_cap_reached"),
+    N_("rule.guardian_consent_missing"),
+    N_("rule.horse_already_entered"),
+    N_("rule.horse_too_old"),
+    N_("rule.horse_too_small"),
+    N_("rule.horse_too_tall"),
+    N_("rule.horse_too_young"),
+    N_("rule.not_local_county"),
+    N_("rule.not_local_horse"),
+    N_("rule.rider_already_entered"),
+    N_("rule.rider_too_old"),
+    N_("rule.rider_too_young"),
+    N_("rule.wrong_species"),
+    N_("status.cancelled"),
+    N_("status.confirmed"),
+    N_("status.inspected"),
+    N_("status.pending_payment"),
+    N_("status.scratched"),
+    N_("status.waiting"),
+    N_("status.withdrawn"),
+)
