@@ -53,8 +53,9 @@ def write_catalog(path: Path, catalog: Catalog) -> None:
         write_po(fileobj, catalog, width=76)
 
 
-def extracted_keys(source_dir: Path = SOURCE_DIR) -> set[str]:
+def extracted_keys(source_dir: Path | None = None) -> set[str]:
     """Every key ``pybabel extract`` finds in the code and templates (babel.cfg)."""
+    source_dir = source_dir or SOURCE_DIR
     with BABEL_CFG.open() as fileobj:
         method_map, options_map = parse_mapping_cfg(  # type: ignore[no-untyped-call]
             fileobj, str(BABEL_CFG))
@@ -138,8 +139,11 @@ def absorb(module_name: str) -> list[str]:
                     report.append(f"{lang} {key}: {message.string!r} replaced by {text!r}")
                 message.string = text
         write_catalog(path, catalog)
-    unextracted = sorted(set(zh) - extracted_keys())
     assert module.__file__ is not None
+    found = extracted_keys()
+    if not Path(module.__file__).resolve().is_relative_to(SOURCE_DIR.resolve()):
+        found |= extracted_keys(Path(module.__file__).parent)
+    unextracted = sorted(set(zh) - found)
     removed = rewrite_module(Path(module.__file__), unextracted)
     report.append(f"{module_name}: {len(zh)} keys into zh, en (and bo, untranslated); "
                   f"{removed} register() call(s) removed; {len(unextracted)} N_() marker(s)")
