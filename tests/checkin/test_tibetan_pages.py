@@ -8,6 +8,7 @@ test's temporary directory.
 """
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,16 @@ async def test_the_shop_and_the_scanner_in_tibetan_show_shaped_tibetan_text(
     await expect(page.get_by_test_id("lang-switch")).to_have_text("中文")
     await assert_shaped(page, page.locator("h1"), "h1", tmp_path, "shop")
     await page.screenshot(path=tmp_path / "shop-page.png", full_page=True)
+    # Buying in Tibetan works and lands on the tickets in Tibetan.
+    child = page.locator('[data-testid="ticket-type"][data-code="child-d1"]')
+    await child.get_by_test_id("quantity").fill("1")
+    await page.get_by_test_id("phone").fill("13800138000")
+    await expect(page.get_by_test_id("buy")).to_have_text("འཛུལ་ཤོག་ལེན།")
+    await page.get_by_test_id("buy").click()
+    await page.wait_for_url(re.compile(r"/orders/"))
+    await expect(page.locator("h1")).to_have_text("ངའི་འཛུལ་ཤོག")
+    await expect(page.get_by_test_id("order-status")).to_have_text("དངུལ་སྤྲོད་ཟིན།")
+    await expect(page.get_by_test_id("ticket")).to_have_count(1)
 
     # The gate phone, in Tibetan (the cookie set above keeps the language).
     moment = on_day(catalog.days[0]["date"], 10)

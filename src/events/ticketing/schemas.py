@@ -17,7 +17,8 @@ Fen = Annotated[int, Field(ge=0, le=100_000_000, description="minor units (fen)"
 Phone = Annotated[str, Field(min_length=6, max_length=32, pattern=r"^\+?[0-9][0-9 -]{4,30}$")]
 Reason = Annotated[str, Field(min_length=1, max_length=200)]
 Audience = Literal["adult", "child"]
-Locale = Literal["zh", "en"]
+Locale = Literal["zh", "en", "bo"]
+"""The buyer's page language; mail in Tibetan is not written yet: it comes in Chinese first."""
 
 
 # --- enclosures -----------------------------------------------------------------------
