@@ -31,8 +31,9 @@ async def fonts_used(page: Page, selector: str) -> dict[str, int]:
     await cdp.send("DOM.enable")
     await cdp.send("CSS.enable")
     root = await cdp.send("DOM.getDocument", {"depth": -1})
-    found = await cdp.send("DOM.querySelector",
-                           {"nodeId": root["root"]["nodeId"], "selector": selector})
+    found = await cdp.send(
+        "DOM.querySelector", {"nodeId": root["root"]["nodeId"], "selector": selector}
+    )
     assert found["nodeId"], selector
     fonts = await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": found["nodeId"]})
     await cdp.detach()
@@ -47,8 +48,7 @@ def ink(shot: bytes) -> tuple[int, int]:
     return box[2] - box[0], box[3] - box[1]
 
 
-async def assert_shaped(page: Page, text: Locator, selector: str, shots: Path, name: str
-                        ) -> None:
+async def assert_shaped(page: Page, text: Locator, selector: str, shots: Path, name: str) -> None:
     """The Tibetan ``text`` is drawn with a Tibetan font, and that font stacks letters."""
     await text.screenshot(path=shots / f"{name}.png")
     used = await fonts_used(page, selector)
@@ -67,21 +67,31 @@ async def assert_shaped(page: Page, text: Locator, selector: str, shots: Path, n
         }
         document.body.prepend(box);
     }""")
-    one, stack, two = [ink(await page.locator(f"#probe-{p}").screenshot(
-        path=shots / f"{name}-probe-{p}.png")) for p in ("one", "stack", "two")]
-    assert stack[0] < 1.3 * one[0], (one, stack)   # ཏ went under ར, not beside it
-    assert stack[1] > 1.3 * one[1], (one, stack)   # ...so the stack is taller
-    assert two[0] > 1.6 * one[0], (one, two)       # two letters side by side are wider
+    one, stack, two = [
+        ink(await page.locator(f"#probe-{p}").screenshot(path=shots / f"{name}-probe-{p}.png"))
+        for p in ("one", "stack", "two")
+    ]
+    assert stack[0] < 1.3 * one[0], (one, stack)  # ཏ went under ར, not beside it
+    assert stack[1] > 1.3 * one[1], (one, stack)  # ...so the stack is taller
+    assert two[0] > 1.6 * one[0], (one, two)  # two letters side by side are wider
     await page.evaluate("() => document.getElementById('probe-box').remove()")
 
 
 async def test_the_shop_and_the_scanner_in_tibetan_show_shaped_tibetan_text(
-        client: Client, catalog: Catalog, gates: list[Gate], organiser: dict[str, str],
-        on_day: Any, live_server: LiveServer, page: Page, tmp_path: Path) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    organiser: dict[str, str],
+    on_day: Any,
+    live_server: LiveServer,
+    page: Page,
+    tmp_path: Path,
+) -> None:
     fid = catalog.festival_id
-    for url, body in ((f"/api/v1/festivals/{fid}", {"name_bo": FESTIVAL_BO}),
-                      (f"/api/v1/festivals/{fid}/ticket-types/{catalog.day1['id']}",
-                       {"name_bo": DAY_TICKET_BO})):
+    for url, body in (
+        (f"/api/v1/festivals/{fid}", {"name_bo": FESTIVAL_BO}),
+        (f"/api/v1/festivals/{fid}/ticket-types/{catalog.day1['id']}", {"name_bo": DAY_TICKET_BO}),
+    ):
         assert (await client.patch(url, json=body, headers=organiser)).status_code == 200
 
     # A spectator on a Chinese page picks བོད་ཡིག from the language links.
@@ -95,7 +105,8 @@ async def test_the_shop_and_the_scanner_in_tibetan_show_shaped_tibetan_text(
     await expect(day_ticket).to_contain_text(DAY_TICKET_BO)
     # A ticket type without a Tibetan name shows its Chinese one.
     await expect(page.locator('[data-testid="ticket-type"][data-code="pass"]')).to_contain_text(
-        "通票")
+        "通票"
+    )
     await expect(page.locator("header .brand")).to_have_text("རྟ་རྒྱུགས་དུས་ཆེན།")
     await expect(page.get_by_test_id("lang-switch")).to_have_text("中文")
     await assert_shaped(page, page.locator("h1"), "h1", tmp_path, "shop")
@@ -137,11 +148,11 @@ async def test_the_shop_and_the_scanner_in_tibetan_show_shaped_tibetan_text(
     await page.screenshot(path=tmp_path / "scanner-answer-page.png")
     await answer.click()
     await expect(answer).to_be_hidden()
-    await assert_shaped(page, page.get_by_test_id("kind-entry"), '[data-testid="kind-entry"]',
-                        tmp_path, "scanner")
+    await assert_shaped(
+        page, page.get_by_test_id("kind-entry"), '[data-testid="kind-entry"]', tmp_path, "scanner"
+    )
     await page.keyboard.type(ticket["token"])  # the same ticket again: refused, in Tibetan
     await page.keyboard.press("Enter")
     await expect(answer).to_have_attribute("data-reason", "already_redeemed")
     await expect(page.get_by_test_id("answer-local")).to_have_text("འཛུལ་ཤོག་འདི་དེ་རིང་འཛུལ་ཟིན།")
-    await expect(page.get_by_test_id("recent-item").first).to_contain_text(
-        "འཛུལ་ཤོག་འདི་དེ་རིང་འཛུལ་ཟིན།")
+    await expect(page.get_by_test_id("recent-item").first).to_contain_text("འཛུལ་ཤོག་འདི་དེ་རིང་འཛུལ་ཟིན།")

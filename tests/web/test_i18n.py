@@ -18,8 +18,21 @@ from tests.conftest import Client
 
 # The public pages (ticket shop, order and ticket pages, owner pages, scanner, results):
 # their text must exist in Tibetan too.
-PUBLIC = ("site.", "home.", "common.", "tickets.", "order.", "error.", "reg.", "login.",
-          "status.", "rule.", "scan.", "scanner.", "live.")
+PUBLIC = (
+    "site.",
+    "home.",
+    "common.",
+    "tickets.",
+    "order.",
+    "error.",
+    "reg.",
+    "login.",
+    "status.",
+    "rule.",
+    "scan.",
+    "scanner.",
+    "live.",
+)
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -74,7 +87,8 @@ def test_the_committed_mo_files_are_compiled_from_the_po_files(lang: str) -> Non
     with po_path(lang).with_suffix(".mo").open("rb") as committed:
         expected = {(m.id, m.string) for m in read_mo(compiled) if m.id}
         assert {(m.id, m.string) for m in read_mo(committed) if m.id} == expected, (
-            "run `make translations`")
+            "run `make translations`"
+        )
 
 
 def test_tibetan_falls_back_to_chinese_and_an_unknown_key_to_itself() -> None:
@@ -84,22 +98,23 @@ def test_tibetan_falls_back_to_chinese_and_an_unknown_key_to_itself() -> None:
     assert translate("bo", "no.such.key") == "no.such.key"
 
 
-@pytest.mark.parametrize(("header", "lang"), [
-    ("bo-CN,bo;q=0.9,zh;q=0.8", "bo"),
-    ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
-    ("fr-FR,fr;q=0.9,en;q=0.5", "en"),
-    ("en;q=0.2,bo;q=0.7", "bo"),
-    ("fr", None),
-    ("bo;q=0", None),
-    ("", None),
-])
-def test_accept_language_picks_our_language_by_preference(header: str, lang: str | None
-                                                          ) -> None:
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("bo-CN,bo;q=0.9,zh;q=0.8", "bo"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        ("fr-FR,fr;q=0.9,en;q=0.5", "en"),
+        ("en;q=0.2,bo;q=0.7", "bo"),
+        ("fr", None),
+        ("bo;q=0", None),
+        ("", None),
+    ],
+)
+def test_accept_language_picks_our_language_by_preference(header: str, lang: str | None) -> None:
     assert parse_accept_language(header) == lang
 
 
-async def test_pages_come_in_tibetan_by_query_cookie_or_accept_language(
-        client: Client) -> None:
+async def test_pages_come_in_tibetan_by_query_cookie_or_accept_language(client: Client) -> None:
     asked = await client.get("/?lang=bo")
     assert asked.status_code == 200
     assert '<html lang="bo">' in asked.text
@@ -119,8 +134,12 @@ async def test_pages_come_in_tibetan_by_query_cookie_or_accept_language(
 
 def test_register_still_works_but_is_deprecated_and_the_catalogs_win() -> None:
     with pytest.warns(DeprecationWarning, match="i18n_tools absorb"):
-        i18n.register({"zh": {"late.title": "迟到", "tickets.title": "别的"},
-                       "en": {"late.title": "Late", "tickets.title": "Other"}})
+        i18n.register(
+            {
+                "zh": {"late.title": "迟到", "tickets.title": "别的"},
+                "en": {"late.title": "Late", "tickets.title": "Other"},
+            }
+        )
     try:
         assert translate("en", "late.title") == "Late"
         assert translate("bo", "late.title") == "迟到"  # no Tibetan: the Chinese
@@ -148,7 +167,8 @@ register({
 
 
 def test_absorb_moves_a_modules_register_texts_into_the_catalogs(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     locale = tmp_path / "locale"
     shutil.copytree(i18n.LOCALE_DIR, locale)
     monkeypatch.setattr(i18n_tools, "LOCALE_DIR", locale)

@@ -58,10 +58,12 @@ def extracted_keys(source_dir: Path | None = None) -> set[str]:
     source_dir = source_dir or SOURCE_DIR
     with BABEL_CFG.open() as fileobj:
         method_map, options_map = parse_mapping_cfg(  # type: ignore[no-untyped-call]
-            fileobj, str(BABEL_CFG))
+            fileobj, str(BABEL_CFG)
+        )
     keys: set[str] = set()
-    for _, _, message, _, _ in extract_from_dir(str(source_dir), method_map, options_map,
-                                                keywords=KEYWORDS):
+    for _, _, message, _, _ in extract_from_dir(
+        str(source_dir), method_map, options_map, keywords=KEYWORDS
+    ):
         keys.add(message if isinstance(message, str) else message[0])
     return keys
 
@@ -72,15 +74,21 @@ def _register_statements(tree: ast.Module) -> list[ast.stmt]:
             return False
         func = node.value.func
         return (isinstance(func, ast.Name) and func.id == "register") or (
-            isinstance(func, ast.Attribute) and func.attr == "register"
-            and isinstance(func.value, ast.Name) and func.value.id == "i18n")
+            isinstance(func, ast.Attribute)
+            and func.attr == "register"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "i18n"
+        )
+
     return [node for node in tree.body if is_register(node)]
 
 
 def _import_line(names: Iterable[str]) -> str:
     """``from events.web.i18n import ...`` in the order ruff's isort keeps."""
+
     def order(name: str) -> tuple[int, str]:
         return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
     return f"from events.web.i18n import {', '.join(sorted(set(names), key=order))}\n"
 
 
@@ -95,9 +103,12 @@ def rewrite_module(path: Path, unextracted: Sequence[str]) -> int:
         return 0
     marker = ""
     if unextracted:
-        marker = ("# Keys used under computed names (texts: src/events/locale, "
-                  "docs/translations.md).\n_MESSAGE_KEYS = (\n"
-                  + "".join(f'    N_("{key}"),\n' for key in unextracted) + ")\n")
+        marker = (
+            "# Keys used under computed names (texts: src/events/locale, "
+            "docs/translations.md).\n_MESSAGE_KEYS = (\n"
+            + "".join(f'    N_("{key}"),\n' for key in unextracted)
+            + ")\n"
+        )
     edits: list[tuple[int, int, str]] = []  # (first line, last line, replacement), 1-based
     for index, node in enumerate(statements):
         assert node.end_lineno is not None
@@ -110,7 +121,7 @@ def rewrite_module(path: Path, unextracted: Sequence[str]) -> int:
             assert node.end_lineno is not None
             edits.append((node.lineno, node.end_lineno, _import_line(names) if names else ""))
     for first, last, replacement in sorted(edits, reverse=True):
-        lines[first - 1:last] = [replacement] if replacement else []
+        lines[first - 1 : last] = [replacement] if replacement else []
     path.write_text("".join(lines).rstrip("\n") + "\n", encoding="utf-8")
     return len(statements)
 
@@ -145,8 +156,10 @@ def absorb(module_name: str) -> list[str]:
         found |= extracted_keys(Path(module.__file__).parent)
     unextracted = sorted(set(zh) - found)
     removed = rewrite_module(Path(module.__file__), unextracted)
-    report.append(f"{module_name}: {len(zh)} keys into zh, en (and bo, untranslated); "
-                  f"{removed} register() call(s) removed; {len(unextracted)} N_() marker(s)")
+    report.append(
+        f"{module_name}: {len(zh)} keys into zh, en (and bo, untranslated); "
+        f"{removed} register() call(s) removed; {len(unextracted)} N_() marker(s)"
+    )
     report.append(f"next: make translations && .venv/bin/ruff check --fix {module.__file__}")
     return report
 
@@ -158,8 +171,7 @@ def annotate(pot: Path) -> None:
     for message in template:
         if not message.id:
             continue
-        comments = [c for c in message.auto_comments
-                    if not c.startswith(("zh: ", "en: "))]
+        comments = [c for c in message.auto_comments if not c.startswith(("zh: ", "en: "))]
         for lang, catalog in sources.items():
             found = catalog.get(message.id)
             if found is not None and found.string:
