@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV = EVENTS_ENV=dev EVENTS_SECRET_KEY="$$(cat var/secret_key)"
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser assets font run serve demo migrate test test-fast lint format bench load load-distributed crash lock clean
+.PHONY: help install browser assets font translations run serve demo migrate test test-fast lint format bench load load-distributed crash lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,9 +23,9 @@ install: $(STAMP) ## Create .venv and install the locked dependencies
 
 # Browser tests drive Debian's Chromium; tickets and pages need a CJK font.
 browser: ## Install Chromium, a CJK font and poppler (PDF tickets decoded in tests) (apt)
-	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then :; else \
+	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" && fc-list 2>/dev/null | grep -qi "Tibetan Machine Uni"; then :; else \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei fonts-tibetan-machine poppler-utils >/dev/null; \
 	fi
 
 # The pages' browser libraries (jsQR, @noble/ed25519, qrcode-generator, RapiDoc for /schema),
@@ -49,6 +49,16 @@ $(VENDOR_FILES) &: $(JS)/package-lock.json $(JS)/package.json
 	@cp $(JS)/node_modules/qrcode-generator/dist/qrcode.mjs $(VENDOR)/qrcode-generator.js
 	@cp $(JS)/node_modules/rapidoc/dist/rapidoc-min.js $(VENDOR)/rapidoc-min.js
 	@touch $(VENDOR_FILES)
+
+# Page text: src/events/locale/{zh,en,bo}/LC_MESSAGES/messages.po (docs/translations.md).
+# The compiled .mo files are committed, so a fresh clone runs without this step.
+LOCALE := src/events/locale
+translations: install ## Extract the page text keys, update the zh/en/bo catalogs and compile them (pybabel)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k translate:2 -k N_ \
+	  --no-location --sort-output --project events -o $(LOCALE)/messages.pot src/events
+	$(BIN)/python -m events.web.i18n_tools annotate $(LOCALE)/messages.pot
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(LOCALE) --statistics
 
 var/secret_key:
 	@mkdir -p var

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     ticket_font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
     """A CJK font for PDF tickets (Debian ``fonts-wqy-microhei``; ``make browser``)."""
 
+    ticket_tibetan_font_path: Path = Path(
+        "/usr/share/fonts/truetype/tibetan-machine/TibetanMachineUni.ttf")
+    """A font that shapes Tibetan script, for Tibetan names on PDF tickets (Debian
+    ``fonts-tibetan-machine``; ``make browser``). Without it those lines are left out."""
+
     smtp_host: str | None = None
     """Mail server for ticket confirmations; unset: no mail is sent."""
 

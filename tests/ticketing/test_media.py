@@ -101,3 +101,48 @@ async def test_without_the_cjk_font_the_pdf_is_refused_clearly(
     assert response.status_code == 503
     assert response.json()["code"] == "ticket_font_missing"
     assert "fonts-wqy-microhei" in response.json()["detail"]
+
+
+FESTIVAL_BO = "འདམ་གཞུང་རྟ་རྒྱུགས་དུས་ཆེན།"
+PASS_BO = "ཡོངས་ཁྱབ་འཛུལ་ཤོག"
+
+
+async def test_tibetan_names_are_printed_shaped_on_the_pdf_and_the_qr_still_decodes(
+        client: Client, catalog: Catalog, organiser: dict[str, str], settings: Settings,
+        tmp_path: Path) -> None:
+    if not settings.ticket_tibetan_font_path.is_file():
+        message = "fonts-tibetan-machine is missing: make browser installs it"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    festival = await client.patch(f"/api/v1/festivals/{catalog.festival_id}",
+                                  json={"name_bo": FESTIVAL_BO}, headers=organiser)
+    assert festival.status_code == 200, festival.text
+    assert festival.json()["name_bo"] == FESTIVAL_BO
+    changed = await client.patch(
+        f"/api/v1/festivals/{catalog.festival_id}/ticket-types/{catalog.pass_['id']}",
+        json={"name_bo": PASS_BO}, headers=organiser)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["name_bo"] == PASS_BO
+    ticket, access = await _paid_ticket(client, catalog)
+    assert ticket["name_bo"] == PASS_BO
+
+    response = await client.get(f"/api/v1/tickets/{ticket['id']}/ticket.pdf",
+                                params={"access_token": access})
+    assert response.status_code == 200, response.text
+    assert b"TibetanMachineUni" in response.content  # the Tibetan font is embedded
+    text = pdf_text(response.content, tmp_path)
+    assert text is not None, "pdftotext (poppler-utils) is needed: make browser"
+    # Shaped glyphs decode back to the very same letters (the font's ToUnicode map).
+    assert FESTIVAL_BO in text
+    assert PASS_BO in text
+    assert "测试赛马节" in text
+    assert decode(rasterise(response.content, tmp_path)) == [ticket["token"]]
+
+
+async def test_a_tibetan_name_longer_than_allowed_is_a_422(
+        client: Client, catalog: Catalog, organiser: dict[str, str]) -> None:
+    response = await client.patch(f"/api/v1/festivals/{catalog.festival_id}",
+                                  json={"name_bo": "ཀ" * 201}, headers=organiser)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "name_bo"

@@ -13,10 +13,13 @@ class Festival(IdMixin, TimestampMixin, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
+    name_bo: str = Field(default="", max_length=200)
+    """Tibetan, shown on the pages in Tibetan when set (else the Chinese)."""
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     currency: str = Field(default="CNY", max_length=3)
     venue_zh: str = Field(default="", max_length=200)
     venue_en: str = Field(default="", max_length=200)
+    venue_bo: str = Field(default="", max_length=200)
     description_zh: str = Field(default="", sa_type=sa.Text)
     description_en: str = Field(default="", sa_type=sa.Text)
 

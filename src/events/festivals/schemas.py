@@ -41,10 +41,12 @@ class FestivalCreate(Input):
     slug: Slug
     name_zh: Name
     name_en: Name
+    name_bo: OptionalName = ""
     timezone: TimeZone = "Asia/Shanghai"
     currency: Currency = "CNY"
     venue_zh: OptionalName = ""
     venue_en: OptionalName = ""
+    venue_bo: OptionalName = ""
     description_zh: Text = ""
     description_en: Text = ""
     meetings: Annotated[list[MeetingIn], Field(max_length=20)] = []
@@ -56,10 +58,12 @@ class FestivalUpdate(Input):
 
     name_zh: Name | None = None
     name_en: Name | None = None
+    name_bo: OptionalName | None = None
     timezone: TimeZone | None = None
     currency: Currency | None = None
     venue_zh: OptionalName | None = None
     venue_en: OptionalName | None = None
+    venue_bo: OptionalName | None = None
     description_zh: Text | None = None
     description_en: Text | None = None
 
@@ -104,6 +108,8 @@ class FestivalSummary(msgspec.Struct):
     venue_en: str
     starts_on: dt.date | None
     ends_on: dt.date | None
+    name_bo: str = ""
+    venue_bo: str = ""
 
 
 class FestivalRead(msgspec.Struct):
@@ -123,4 +129,6 @@ class FestivalRead(msgspec.Struct):
     gates: list[GateRead]
     created_at: dt.datetime
     updated_at: dt.datetime
+    name_bo: str = ""
+    venue_bo: str = ""
 

@@ -60,7 +60,8 @@ class FestivalService:
         spans = await self._date_spans([f.id for f in festivals])
         items = [schemas.FestivalSummary(
             id=str(f.id), slug=f.slug, name_zh=f.name_zh, name_en=f.name_en, timezone=f.timezone,
-            currency=f.currency, venue_zh=f.venue_zh, venue_en=f.venue_en,
+            currency=f.currency, venue_zh=f.venue_zh, venue_en=f.venue_en, name_bo=f.name_bo,
+            venue_bo=f.venue_bo,
             starts_on=spans.get(f.id, (None, None))[0], ends_on=spans.get(f.id, (None, None))[1])
             for f in festivals]
         return items, total
@@ -95,8 +96,8 @@ class FestivalService:
             raise Conflict(f"A festival with the slug {data.slug!r} exists.", code="slug_taken")
 
         festival = Festival(**{k: getattr(data, k) for k in (
-            "slug", "name_zh", "name_en", "timezone", "currency", "venue_zh", "venue_en",
-            "description_zh", "description_en")})
+            "slug", "name_zh", "name_en", "name_bo", "timezone", "currency", "venue_zh",
+            "venue_en", "venue_bo", "description_zh", "description_en")})
         self.session.add(festival)
         await self._flush(f"A festival with the slug {data.slug!r} exists.", "slug_taken")
         for position, meeting in enumerate(data.meetings, start=1):
@@ -223,7 +224,8 @@ class FestivalService:
             starts_on=all_days[0].date if all_days else None,
             ends_on=all_days[-1].date if all_days else None,
             meetings=meeting_reads, gates=gates,
-            created_at=festival.created_at, updated_at=festival.updated_at)
+            created_at=festival.created_at, updated_at=festival.updated_at,
+            name_bo=festival.name_bo, venue_bo=festival.venue_bo)
 
 
 def gate_read(gate: Gate) -> schemas.GateRead:

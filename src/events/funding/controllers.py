@@ -2,7 +2,7 @@
 the summary with its coverage warning, exports and the two charts."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
@@ -20,12 +20,12 @@ from events.funding.services import FundingService, RecordFilters
 from events.pagination import Limit, Offset, Page
 from events.problems import error_responses
 from events.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
-from events.web.i18n import Lang
 
 ERRORS = (NotFound, Unauthorized, Forbidden)
 PDF = "application/pdf"
 SVG = "image/svg+xml"
-LangQuery = Annotated[Lang, QueryParameter(description="zh (default) or en")]
+# Organisers' documents come in Chinese and English (page text also has Tibetan).
+LangQuery = Annotated[Literal["zh", "en"], QueryParameter(description="zh (default) or en")]
 
 
 def provide_funding(db_session: NamedDependency[AsyncSession]) -> FundingService:

@@ -120,6 +120,8 @@ class Race(IdMixin, TimestampMixin, table=True):
     code: str = Field(max_length=32)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
+    name_bo: str = Field(default="", max_length=200)
+    """Tibetan, shown on the owners' pages in Tibetan when set."""
     species: Species = Field(default=Species.HORSE, sa_type=sa.String(8))
     distance_m: int
     field_size: int

@@ -16,6 +16,7 @@ from events.schemas import Input
 PersonName = Annotated[str, Field(min_length=1, max_length=100)]
 Place = Annotated[str, Field(min_length=1, max_length=100)]
 OptionalText100 = Annotated[str, Field(max_length=100)]
+OptionalText200 = Annotated[str, Field(max_length=200)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Fen = Annotated[int, Field(ge=0, le=100_000_000, description="Minor units (fen)")]
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -171,6 +172,7 @@ class RaceIn(RaceRules):
     code: Code
     name_zh: Name
     name_en: Name
+    name_bo: OptionalText200 = ""
     award_category_id: Id | None = None
     species: Species = Species.HORSE
     distance_m: Annotated[int, Field(ge=50, le=100_000)]
@@ -190,6 +192,7 @@ class RaceUpdate(Input):
     day_id: Id | None = None
     name_zh: Name | None = None
     name_en: Name | None = None
+    name_bo: OptionalText200 | None = None
     award_category_id: Id | None = None
     distance_m: Annotated[int, Field(ge=50, le=100_000)] | None = None
     field_size: Annotated[int, Field(ge=1, le=500)] | None = None
@@ -348,6 +351,7 @@ class RaceRead(msgspec.Struct):
     rules: RulesRead
     conditions: list[str]
     refund_policy: dict[str, str]
+    name_bo: str = ""
 
 
 class FeeRead(msgspec.Struct):

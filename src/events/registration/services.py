@@ -454,6 +454,7 @@ def race_read(race: Race, date: dt.date, waiting: int, now: dt.datetime) -> sche
         places_left=max(0, race.field_size - race.entered), waiting=waiting,
         window=fees.window(race, now), entries_open_at=race.entries_open_at,
         entries_close_at=race.entries_close_at, late_close_at=race.late_close_at,
+        name_bo=race.name_bo,
         fees=schemas.FeesRead(currency=race.currency, registration=race.registration_fee,
                               start=race.start_fee, late=race.late_fee),
         fee_now=fees.fee_for(race, now).total,

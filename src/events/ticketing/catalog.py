@@ -201,7 +201,8 @@ class CatalogService:
                            code="ticket_type_code_taken")
         ticket_type = TicketType(
             festival_id=festival.id, enclosure_id=enclosure.id, code=data.code,
-            name_zh=data.name_zh, name_en=data.name_en, description_zh=data.description_zh,
+            name_zh=data.name_zh, name_en=data.name_en, name_bo=data.name_bo,
+            description_zh=data.description_zh,
             description_en=data.description_en, audience=data.audience, price=data.price,
             currency=festival.currency, sales_start=data.sales_start, sales_end=data.sales_end,
             max_per_order=data.max_per_order, is_active=data.is_active, position=data.position)
@@ -317,7 +318,7 @@ class CatalogService:
                 enclosure=enclosure_brief(enclosures[t.enclosure_id]), days=days[t.id],
                 price=t.price, currency=t.currency, sales_start=t.sales_start,
                 sales_end=t.sales_end, max_per_order=t.max_per_order, is_active=t.is_active,
-                on_sale=on_sale(t, now), remaining=remaining))
+                on_sale=on_sale(t, now), remaining=remaining, name_bo=t.name_bo))
         return items
 
     # --- quotas -----------------------------------------------------------------------

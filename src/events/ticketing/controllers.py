@@ -292,7 +292,8 @@ class TicketingController(Controller):
                          access_token: AccessToken = None) -> Response[bytes]:
         found = await tickets.authorised(ticket_id, access_token,
                                          is_organiser=is_organiser(request))
-        pdf = await anyio.to_thread.run_sync(media.ticket_pdf, found, settings.ticket_font_path)
+        pdf = await anyio.to_thread.run_sync(media.ticket_pdf, found, settings.ticket_font_path,
+                                             settings.ticket_tibetan_font_path)
         return Response(pdf, media_type="application/pdf", headers={
             **NO_STORE,
             "Content-Disposition": f'inline; filename="ticket-{found.ticket.id}.pdf"'})

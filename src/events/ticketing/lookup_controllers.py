@@ -20,7 +20,6 @@ from events.problems import error_responses
 from events.schemas import Email, Input
 from events.ticketing.lookup import Address, LookupThrottled, send_order_links
 from events.ticketing.schemas import Phone
-from events.web.i18n import register
 from events.web.pages import page
 
 ACCEPTED = (
@@ -100,40 +99,3 @@ class TicketLookupPageController(Controller):
         response = page(request, "tickets/find.html")
         response.headers.update({"Cache-Control": "no-store"})
         return response
-
-
-register(
-    {
-        "zh": {
-            "find.title": "找回门票",
-            "find.intro": "找不到订单链接？填写下单时使用的电子邮箱或手机号码，"
-            "我们会把每个已支付订单的链接发给您。",
-            "find.email": "电子邮箱",
-            "find.phone": "手机号码",
-            "find.or": "或",
-            "find.submit": "发送订单链接",
-            "find.sent": "如果有用这个地址支付的订单，订单链接已经发出，请查收。",
-            "find.sms_note": "短信通知即将开通；目前请优先使用电子邮箱。",
-            "find.throttled": "请求过于频繁，请稍后再试。",
-            "find.invalid": "请填写电子邮箱或手机号码（二者之一）。",
-            "find.error": "出错了，请重试。",
-            "find.link": "找不到门票？找回订单链接",
-        },
-        "en": {
-            "find.title": "Find my tickets",
-            "find.intro": "Lost the order link? Enter the email address or mobile number you "
-            "ordered with and we send you a link to each paid order.",
-            "find.email": "Email",
-            "find.phone": "Mobile number",
-            "find.or": "or",
-            "find.submit": "Send my order links",
-            "find.sent": "If paid orders were placed with this address, their links are on "
-            "their way.",
-            "find.sms_note": "Text messages are coming soon; an email address works best now.",
-            "find.throttled": "Too many requests; please try again later.",
-            "find.invalid": "Enter an email address or a mobile number (one of them).",
-            "find.error": "Something went wrong; please try again.",
-            "find.link": "Lost your tickets? Find your order links",
-        },
-    }
-)

@@ -4,6 +4,9 @@ The QR holds the signed token in alphanumeric mode (base32 upper case), error co
 M: a day ticket is a version 6 symbol (41 modules). The PDF uses a CJK font from the
 settings (``ticket_font_path``, Debian ``fonts-wqy-microhei``); without it a PDF is
 refused with ``503 ticket_font_missing`` rather than printed with missing glyphs.
+Tibetan names (``name_bo``) are printed in a Tibetan font (``ticket_tibetan_font_path``,
+Debian ``fonts-tibetan-machine``) through HarfBuzz (uharfbuzz), which stacks the letters;
+without that font the Tibetan lines are left out rather than printed as boxes.
 """
 
 import io
@@ -43,7 +46,8 @@ def qr_svg(token: str) -> bytes:
     return buffer.getvalue()
 
 
-def ticket_pdf(media: TicketMedia, font_path: Path) -> bytes:
+def ticket_pdf(media: TicketMedia, font_path: Path, tibetan_font_path: Path | None = None
+               ) -> bytes:
     """One A6 page: festival, ticket type, enclosure, day(s), price, and a large QR."""
     if not font_path.is_file():
         raise ServiceUnavailable(
@@ -58,6 +62,9 @@ def ticket_pdf(media: TicketMedia, font_path: Path) -> bytes:
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(8, 8, 8)
     pdf.add_font("cjk", fname=str(font_path), collection_font_number=0)
+    tibetan = tibetan_font_path is not None and tibetan_font_path.is_file()
+    if tibetan:
+        pdf.add_font("tibetan", fname=str(tibetan_font_path))
     pdf.set_title(f"{media.festival_name_en} ticket")
     pdf.set_creator("events")
     pdf.add_page()
@@ -67,9 +74,20 @@ def ticket_pdf(media: TicketMedia, font_path: Path) -> bytes:
         pdf.set_font("cjk", size=size)
         pdf.multi_cell(width, height, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    def tibetan_line(text: str, size: float, height: float) -> None:
+        """Tibetan, shaped (stacked consonants, vowel signs) by HarfBuzz."""
+        if not (tibetan and text):
+            return
+        pdf.set_text_shaping(use_shaping_engine=True, script="tibt", language="bod")
+        pdf.set_font("tibetan", size=size)
+        pdf.multi_cell(width, height, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_shaping(use_shaping_engine=False)
+
+    tibetan_line(media.festival_name_bo, 12, 6.5)
     line(media.festival_name_zh, 12, 6)
     line(media.festival_name_en, 7.5, 4)
     pdf.ln(1.5)
+    tibetan_line(ticket.name_bo, 10.5, 6)
     line(f"{ticket.name_zh}  ·  {ticket.enclosure.name_zh}", 10.5, 5.5)
     line(f"{ticket.name_en} · {ticket.enclosure.name_en}", 7.5, 4)
     days = "、".join(f"{d.date.month}月{d.date.day}日" for d in ticket.days)

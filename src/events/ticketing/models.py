@@ -95,6 +95,8 @@ class TicketType(IdMixin, TimestampMixin, table=True):
     code: str = Field(max_length=48)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
+    name_bo: str = Field(default="", max_length=200)
+    """Tibetan, shown on the pages and tickets in Tibetan when set."""
     description_zh: str = Field(default="", max_length=2000)
     description_en: str = Field(default="", max_length=2000)
     audience: str = Field(default=Audience.ADULT, sa_type=sa.String(16))

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from events.schemas import Email, Input
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+OptionalName = Annotated[str, Field(max_length=200)]
 Text = Annotated[str, Field(max_length=2000)]
 Code = Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9_-]+$")]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -16,7 +17,8 @@ Fen = Annotated[int, Field(ge=0, le=100_000_000, description="minor units (fen)"
 Phone = Annotated[str, Field(min_length=6, max_length=32, pattern=r"^\+?[0-9][0-9 -]{4,30}$")]
 Reason = Annotated[str, Field(min_length=1, max_length=200)]
 Audience = Literal["adult", "child"]
-Locale = Literal["zh", "en"]
+Locale = Literal["zh", "en", "bo"]
+"""The buyer's page language; mail in Tibetan is not written yet: it comes in Chinese first."""
 
 
 # --- enclosures -----------------------------------------------------------------------
@@ -55,6 +57,7 @@ class TicketTypeCreate(Input):
     code: Code
     name_zh: Name
     name_en: Name
+    name_bo: OptionalName = ""
     description_zh: Text = ""
     description_en: Text = ""
     enclosure_id: Id
@@ -81,6 +84,7 @@ class TicketTypeUpdate(Input):
 
     name_zh: Name | None = None
     name_en: Name | None = None
+    name_bo: OptionalName | None = None
     description_zh: Text | None = None
     description_en: Text | None = None
     enclosure_id: Id | None = None
@@ -130,6 +134,8 @@ class TicketTypeRead(msgspec.Struct):
     """Active and inside its sales window now."""
     remaining: int
     """What can still be bought now: the smallest room left in its quotas."""
+    name_bo: str = ""
+
 
 
 # --- quotas ---------------------------------------------------------------------------
@@ -221,6 +227,8 @@ class TicketRead(msgspec.Struct):
     serial: int
     token: str
     """The QR content (signed; see docs/tickets.md)."""
+    name_bo: str = ""
+
 
 
 class OrderRead(msgspec.Struct):

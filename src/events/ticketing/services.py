@@ -1009,6 +1009,7 @@ class TicketMedia:
     festival_name_en: str
     venue_zh: str
     venue_en: str
+    festival_name_bo: str = ""
 
 
 class TicketService:
@@ -1025,7 +1026,7 @@ class TicketService:
                       TYPE.c.name_en, TICKET.c.audience, ENCLOSURE.c.id.label("enclosure_id"),
                       ENCLOSURE.c.number, ENCLOSURE.c.code, ENCLOSURE.c.name_zh.label("e_zh"),
                       ENCLOSURE.c.name_en.label("e_en"), TICKET.c.price, TICKET.c.currency,
-                      TICKET.c.serial, TICKET.c.token)
+                      TICKET.c.serial, TICKET.c.token, TYPE.c.name_bo)
             .select_from(TICKET.join(TYPE, TYPE.c.id == TICKET.c.ticket_type_id)
                          .join(ENCLOSURE, ENCLOSURE.c.id == TICKET.c.enclosure_id))
             .where(condition).order_by(TYPE.c.position, TYPE.c.code, TICKET.c.id))).all()
@@ -1047,7 +1048,7 @@ class TicketService:
             enclosure=schemas.EnclosureBrief(id=str(r.enclosure_id), number=r.number,
                                              code=r.code, name_zh=r.e_zh, name_en=r.e_en),
             days=days[r.id], price=r.price, currency=r.currency, serial=r.serial,
-            token=r.token) for r in rows]
+            token=r.token, name_bo=r.name_bo) for r in rows]
 
     async def authorised(self, ticket_id: str, access_token: str | None, *,
                          is_organiser: bool = False) -> TicketMedia:
@@ -1056,7 +1057,8 @@ class TicketService:
         conn = await self.session.connection()
         row = (await conn.execute(
             sa.select(ORDER.c.access_token_hash, FESTIVAL.c.name_zh, FESTIVAL.c.name_en,
-                      FESTIVAL.c.venue_zh, FESTIVAL.c.venue_en)
+                      FESTIVAL.c.venue_zh, FESTIVAL.c.venue_en,
+                      FESTIVAL.c.name_bo.label("festival_bo"))
             .select_from(TICKET.join(ORDER, ORDER.c.id == TICKET.c.order_id)
                          .join(FESTIVAL, FESTIVAL.c.id == TICKET.c.festival_id))
             .where(TICKET.c.id == key))).first()
@@ -1068,7 +1070,7 @@ class TicketService:
         ticket = (await self.reads(ticket_id=key))[0]
         return TicketMedia(ticket=ticket, festival_name_zh=row.name_zh,
                            festival_name_en=row.name_en, venue_zh=row.venue_zh,
-                           venue_en=row.venue_en)
+                           venue_en=row.venue_en, festival_name_bo=row.festival_bo)
 
     async def _ticket_order(self, ticket_id: str) -> tuple[uuid.UUID, Any]:
         key = parse_id(ticket_id, "ticket")

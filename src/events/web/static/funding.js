@@ -110,7 +110,7 @@ async function loadSummary() {
 
 async function loadCharts() {
   await Promise.all([...document.querySelectorAll("[data-chart]")].map(async box => {
-    const response = await get(`${api}/funding/charts/${box.dataset.chart}.svg?lang=${lang}`);
+    const response = await get(`${api}/funding/charts/${box.dataset.chart}.svg?lang=${lang === "en" ? "en" : "zh"}`);
     if (response === null) return;
     const svg = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
     box.replaceChildren(document.importNode(svg.documentElement, true));

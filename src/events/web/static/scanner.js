@@ -17,38 +17,6 @@ const SAME_CODE_MS = 4000;         // a code still in front of the camera is not
 const CLOCK_SKEW_WARN_MS = 5 * 60_000;
 const PREFIX = "events.scanner.";
 
-const TEXT = {
-  zh: {
-    online: "在线", offline: "离线", queued: "待上传 {n} 条", uploading: "正在上传 {n} 条……",
-    camera_start: "打开摄像头扫码", camera_stop: "关闭摄像头", camera_error: "无法打开摄像头：{e}",
-    camera_missing: "本浏览器无法使用摄像头（需要 HTTPS）。",
-    token_empty: "请粘贴设备令牌。", token_refused: "设备令牌无效或已停用。",
-    network: "无法连接服务器，请联网后重试。",
-    device_refused: "本设备的令牌已失效或被停用。请联系主办方，然后忘记本设备并重新设置。",
-    keys_at: "离线核验数据更新于 {t}（撤销 {n} 条）", keys_none: "尚未下载离线核验数据，断网时无法核验。",
-    clock_skew: "手机时间与服务器相差约 {m} 分钟，请校准手机时间。",
-    conflict_item: "票 {ticket}：{time} 离线放行，此前已于 {first} 从{gate}入场",
-    rejected: "服务器拒收 {n} 条离线记录（时间不对）。",
-    forget_confirm: "还有 {n} 条离线记录未上传，忘记本设备会丢失它们。确定吗？",
-    forget_ask: "忘记本设备？需要主办方重新创建设备并给出新的扫码链接才能再次检票。",
-    gate: "门", other_gate: "其他门",
-  },
-  en: {
-    online: "Online", offline: "OFFLINE", queued: "{n} waiting to upload", uploading: "Uploading {n}…",
-    camera_start: "Scan with the camera", camera_stop: "Stop the camera", camera_error: "Cannot open the camera: {e}",
-    camera_missing: "This browser cannot use the camera (it needs HTTPS).",
-    token_empty: "Paste the device token.", token_refused: "This device token is not valid or was revoked.",
-    network: "Cannot reach the server; connect and try again.",
-    device_refused: "This device's token was revoked or is no longer valid. Ask the organiser, then forget this device and set it up again.",
-    keys_at: "Offline check data updated {t} ({n} revocations)", keys_none: "No offline check data yet: offline scans cannot be verified.",
-    clock_skew: "This phone's clock is about {m} minutes off the server's; set the time.",
-    conflict_item: "Ticket {ticket}: admitted offline at {time}, but it had entered at {first} via {gate}",
-    rejected: "The server refused {n} offline scans (bad time).",
-    forget_confirm: "{n} offline scans are not uploaded yet; forgetting this device loses them. Sure?",
-    forget_ask: "Forget this device? Scanning again needs a new device and scanner link from the organiser.",
-    gate: "Gate", other_gate: "another gate",
-  },
-};
 // Answers shown at the gate are always in both languages.
 const BOTH = {
   device_refused: ["本设备已停用或令牌无效", "This device was revoked or its token is not valid"],
@@ -69,7 +37,9 @@ function shortRef(ticketId) {
 }
 
 const config = JSON.parse(document.getElementById("scanner-config").textContent);
-const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+// The scanner's words in every page language, from the catalogs (checkin/pages.py).
+const TEXT = config.text;
+const lang = document.documentElement.lang.split("-")[0] in TEXT ? document.documentElement.lang.split("-")[0] : "zh";
 const $ = id => document.getElementById(id);
 const text = (key, values = {}) =>
   TEXT[lang][key].replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
@@ -192,7 +162,7 @@ function gateOf(keysNow, gateId) {
 
 function nameOf(obj, field = "name") {
   if (!obj) return "";
-  return obj[`${field}_${lang}`] || obj[`${field}_${lang === "zh" ? "en" : "zh"}`] || "";
+  return obj[`${field}_${lang}`] || obj[`${field}_${lang === "zh" ? "en" : "zh"}`] || obj[`${field}_en`] || "";
 }
 
 // --- the API -----------------------------------------------------------------------------
@@ -478,6 +448,7 @@ async function handle(secret) {
   } finally {
     delete $("scanner").dataset.busy;
   }
+  result.local = localAnswer(result, item.type);
   showAnswer(result);
   addRecent(result);
 }
@@ -513,6 +484,14 @@ function beep(ok) {
   }
 }
 
+/** The answer in the page's language when that is neither Chinese nor English (Tibetan);
+ * the Chinese and English lines stay below it. */
+function localAnswer(result, kind) {
+  if (!config.answers) return "";
+  const reason = result.status === "ok" ? (kind === "exit" ? "exit" : "ok") : result.reason;
+  return config.answers[reason] ?? config.answers.problem ?? "";
+}
+
 function showAnswer(result) {
   const panel = $("answer");
   const ok = result.status === "ok";
@@ -521,6 +500,8 @@ function showAnswer(result) {
   panel.dataset.offline = result.offline ? "true" : "false";
   panel.dataset.seq = String(Number(panel.dataset.seq ?? 0) + 1);  // one more answer shown
   $("answer-mark").textContent = ok ? "✓" : "✕";
+  $("answer-local").textContent = result.local ?? "";
+  $("answer-local").hidden = !result.local;
   $("answer-zh").textContent = result.zh;
   $("answer-en").textContent = result.en;
   const first = result.firstEntry;
@@ -562,7 +543,7 @@ function addRecent(result) {
   li.dataset.testid = "recent-item";
   li.className = result.status === "ok" ? "ok" : "bad";
   const when = clockText(keys()?.timezone ?? "Asia/Shanghai", Date.now());
-  li.textContent = `${when} ${result.status === "ok" ? "✓" : "✕"} ${lang === "zh" ? result.zh : result.en}`
+  li.textContent = `${when} ${result.status === "ok" ? "✓" : "✕"} ${result.local || (lang === "en" ? result.en : result.zh)}`
     + (result.offline ? ` · ${text("offline")}` : "");
   list.prepend(li);
   while (list.children.length > 8) list.lastElementChild.remove();
