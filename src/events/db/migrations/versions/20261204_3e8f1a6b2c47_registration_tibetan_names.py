@@ -1,7 +1,7 @@
 """registration: Tibetan race names
 
 Revision ID: 3e8f1a6b2c47
-Revises: 4a65ce518af6
+Revises: 9495f7c1678a
 Create Date: 2026-12-04 19:17:07.745559
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoSt
 from alembic import op
 
 revision: str = '3e8f1a6b2c47'
-down_revision: str | Sequence[str] | None = '4a65ce518af6'
+down_revision: str | Sequence[str] | None = '9495f7c1678a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
