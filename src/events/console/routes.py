@@ -1,0 +1,20 @@
+"""The console's router: every ``/console`` page, behind its CSRF middleware and its
+refusal pages, with htmx-aware requests (``request.htmx``)."""
+
+from litestar import Router
+from litestar.plugins.htmx import HTMXRequest
+
+from events.console import texts  # noqa: F401 - registers the console's messages
+from events.console.auth import ConsoleAuthController
+from events.console.csrf import ConsoleCSRFMiddleware
+from events.console.home import ConsoleHomeController
+from events.console.refusals import CONSOLE_EXCEPTION_HANDLERS
+
+CONSOLE_ROUTES = Router(
+    path="/console",
+    route_handlers=[ConsoleAuthController, ConsoleHomeController],
+    middleware=[ConsoleCSRFMiddleware],
+    exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
+    request_class=HTMXRequest,
+    include_in_schema=False,
+)
