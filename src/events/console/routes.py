@@ -6,13 +6,14 @@ from litestar.plugins.htmx import HTMXRequest
 
 from events.console import texts  # noqa: F401 - registers the console's messages
 from events.console.auth import ConsoleAuthController
+from events.console.awards import ConsoleAwardsController
 from events.console.csrf import ConsoleCSRFMiddleware
 from events.console.home import ConsoleHomeController
 from events.console.refusals import CONSOLE_EXCEPTION_HANDLERS
 
 CONSOLE_ROUTES = Router(
     path="/console",
-    route_handlers=[ConsoleAuthController, ConsoleHomeController],
+    route_handlers=[ConsoleAuthController, ConsoleHomeController, ConsoleAwardsController],
     middleware=[ConsoleCSRFMiddleware],
     exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
     request_class=HTMXRequest,
