@@ -28,8 +28,12 @@ async def awards_page(tablet: Page, live_server: LiveServer, festival: dict[str,
 
 
 async def test_an_organiser_adds_a_category_and_an_award(
-        festival: dict[str, Any], sign_in_as: SignInAs, tablet: Page, live_server: LiveServer,
-        db: Database) -> None:
+    festival: dict[str, Any],
+    sign_in_as: SignInAs,
+    tablet: Page,
+    live_server: LiveServer,
+    db: Database,
+) -> None:
     await sign_in_as(Role.ORGANISER)
     await awards_page(tablet, live_server, festival)
     await tablet.get_by_text("添加类别").first.click()
@@ -62,13 +66,18 @@ async def test_an_organiser_adds_a_category_and_an_award(
 
 
 async def test_an_import_shows_the_bad_row_in_place_and_stores_nothing_until_confirmed(
-        festival: dict[str, Any], sign_in_as: SignInAs, tablet: Page, live_server: LiveServer,
-        db: Database) -> None:
+    festival: dict[str, Any],
+    sign_in_as: SignInAs,
+    tablet: Page,
+    live_server: LiveServer,
+    db: Database,
+) -> None:
     await sign_in_as(Role.ORGANISER)
     await awards_page(tablet, live_server, festival)
     chooser = tablet.get_by_label("文件")
-    await chooser.set_input_files(files=[{"name": "prizes.csv", "mimeType": "text/csv",
-                                          "buffer": BAD_CSV.encode()}])
+    await chooser.set_input_files(
+        files=[{"name": "prizes.csv", "mimeType": "text/csv", "buffer": BAD_CSV.encode()}]
+    )
     await tablet.get_by_test_id("import-check").click()
 
     await expect(tablet.get_by_test_id("import-rejected")).to_be_visible()
@@ -81,8 +90,9 @@ async def test_an_import_shows_the_bad_row_in_place_and_stores_nothing_until_con
     await expect(tablet.get_by_test_id("import-save")).to_have_count(0)
     assert await stored_counts(db) == (0, 0, 0)
 
-    await tablet.get_by_label("文件").set_input_files(files=[{
-        "name": "prizes.csv", "mimeType": "text/csv", "buffer": GOOD_CSV.encode()}])
+    await tablet.get_by_label("文件").set_input_files(
+        files=[{"name": "prizes.csv", "mimeType": "text/csv", "buffer": GOOD_CSV.encode()}]
+    )
     await tablet.get_by_test_id("import-check").click()
     await expect(tablet.get_by_test_id("import-ok")).to_contain_text("¥18,000")
     await expect(tablet.locator('[data-bad="true"]')).to_have_count(0)
@@ -93,14 +103,20 @@ async def test_an_import_shows_the_bad_row_in_place_and_stores_nothing_until_con
     await expect(tablet.get_by_test_id("summary-awards")).to_have_text("3")
     await expect(tablet.get_by_test_id("summary-total")).to_have_text("¥18,000")
     async with db.session_factory() as session:
-        prizes = [(a.place, a.prize_fen) for a in (await session.exec(
-            select(Award).order_by(Award.place))).all()]  # type: ignore[arg-type]
+        prizes = [
+            (a.place, a.prize_fen)
+            for a in (await session.exec(select(Award).order_by(Award.place))).all()
+        ]  # type: ignore[arg-type]
     assert prizes == [(1, 1_000_000), (2, 500_000), (3, 300_000)]
 
 
 async def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(
-        festival: dict[str, Any], sign_in_as: SignInAs, tablet: Page, live_server: LiveServer,
-        db: Database) -> None:
+    festival: dict[str, Any],
+    sign_in_as: SignInAs,
+    tablet: Page,
+    live_server: LiveServer,
+    db: Database,
+) -> None:
     await sign_in_as(Role.ORGANISER)
     await awards_page(tablet, live_server, festival)
     await tablet.get_by_text("添加类别").first.click()
@@ -115,8 +131,8 @@ async def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(
 
 
 async def test_a_gate_user_gets_403_on_the_awards_pages(
-        festival: dict[str, Any], sign_in_as: SignInAs, tablet: Page,
-        live_server: LiveServer) -> None:
+    festival: dict[str, Any], sign_in_as: SignInAs, tablet: Page, live_server: LiveServer
+) -> None:
     await sign_in_as(Role.GATE)
     await expect(tablet.get_by_test_id("nav-console.nav.awards")).to_have_count(0)
     response = await tablet.goto(f"{live_server.url}/console/festivals/{festival['id']}/awards")

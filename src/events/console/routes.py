@@ -3,17 +3,29 @@ refusal pages, with htmx-aware requests (``request.htmx``)."""
 
 from litestar import Router
 from litestar.plugins.htmx import HTMXRequest
+from litestar.types import ControllerRouterHandler
 
 from events.console import texts  # noqa: F401 - registers the console's messages
 from events.console.auth import ConsoleAuthController
 from events.console.awards import ConsoleAwardsController
 from events.console.csrf import ConsoleCSRFMiddleware
+from events.console.gates import ConsoleGatesController
 from events.console.home import ConsoleHomeController
+from events.console.people import ConsolePeopleController
 from events.console.refusals import CONSOLE_EXCEPTION_HANDLERS
+
+CONSOLE_CONTROLLERS: list[ControllerRouterHandler] = [
+    ConsoleAuthController,
+    ConsoleHomeController,
+    ConsoleAwardsController,
+    ConsoleGatesController,
+    ConsolePeopleController,
+]
+"""Each console area adds its controller here."""
 
 CONSOLE_ROUTES = Router(
     path="/console",
-    route_handlers=[ConsoleAuthController, ConsoleHomeController, ConsoleAwardsController],
+    route_handlers=CONSOLE_CONTROLLERS,
     middleware=[ConsoleCSRFMiddleware],
     exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
     request_class=HTMXRequest,
