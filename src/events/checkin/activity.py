@@ -32,7 +32,7 @@ async def device_activity(
         .where(col(Scan.festival_id) == festival_id)
         .group_by(col(Scan.device_id))
     )
-    rows = (await session.exec(query)).all()
+    rows = (await (await session.connection()).execute(query)).all()
     return {
         device_id: DeviceActivity(last_seen=_aware(last), scans_since=int(count))
         for device_id, last, count in rows
