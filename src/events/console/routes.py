@@ -13,6 +13,7 @@ from events.console.gates import ConsoleGatesController
 from events.console.home import ConsoleHomeController
 from events.console.people import ConsolePeopleController
 from events.console.refusals import CONSOLE_EXCEPTION_HANDLERS
+from events.console.setup import ConsoleSetupController
 
 CONSOLE_CONTROLLERS: list[ControllerRouterHandler] = [
     ConsoleAuthController,
@@ -20,6 +21,7 @@ CONSOLE_CONTROLLERS: list[ControllerRouterHandler] = [
     ConsoleAwardsController,
     ConsoleGatesController,
     ConsolePeopleController,
+    ConsoleSetupController,
 ]
 """Each console area adds its controller here."""
 

@@ -35,6 +35,8 @@ register(
             "console.refused.csrf_failed": "表单已过期或来源不明，未保存任何内容。"
             "请刷新页面后重试。",
             "console.refused.not_found": "找不到该内容。",
+            "console.refused.validation_failed": "提交的内容无法读取，未保存任何内容。"
+            "请刷新页面后重试。",
             "console.refused.other": "操作被拒绝，未保存任何内容。",
             "console.refused.back": "返回后台首页",
             "console.form.problem": "请修改标出的内容，未保存任何内容。",
@@ -82,6 +84,8 @@ register(
             "console.refused.csrf_failed": "This form has expired or did not come from this site; "
             "nothing was saved. Reload the page and try again.",
             "console.refused.not_found": "Not found.",
+            "console.refused.validation_failed": "What was sent could not be read; nothing was "
+            "saved. Reload the page and try again.",
             "console.refused.other": "Refused; nothing was saved.",
             "console.refused.back": "Back to the console",
             "console.form.problem": "Correct the marked fields; nothing was saved.",
