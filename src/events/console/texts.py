@@ -6,6 +6,7 @@ register(
     {
         "zh": {
             "console.title": "赛事管理后台",
+            "home.console": "工作人员后台",
             "console.skip": "跳到正文",
             "console.menu": "菜单",
             "console.signed_in_as": "{name}（{role}）",
@@ -53,6 +54,7 @@ register(
         },
         "en": {
             "console.title": "Festival console",
+            "home.console": "Staff console",
             "console.skip": "Skip to the content",
             "console.menu": "Menu",
             "console.signed_in_as": "{name} ({role})",
