@@ -28,14 +28,14 @@ browser: ## Install Chromium, a CJK font and poppler (PDF tickets decoded in tes
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei fonts-tibetan-machine poppler-utils >/dev/null; \
 	fi
 
-# The pages' browser libraries (jsQR, @noble/ed25519, qrcode-generator, RapiDoc for /schema),
-# pinned in package-lock.json;
+# The pages' browser libraries (jsQR, @noble/ed25519, qrcode-generator, htmx, RapiDoc for
+# /schema), pinned in package-lock.json;
 # axe-core (accessibility checks in the browser tests) is pinned there too and read from node_modules.
 # npm runs only when the lock file is newer than the copies served from static/vendor/.
 JS := src/events/web/js
 VENDOR := src/events/web/static/vendor
 VENDOR_FILES := $(VENDOR)/jsQR.js $(VENDOR)/noble-ed25519.js $(VENDOR)/qrcode-generator.js \
-                $(VENDOR)/rapidoc-min.js
+                $(VENDOR)/rapidoc-min.js $(VENDOR)/htmx.js
 
 assets: $(VENDOR_FILES) ## Install the pinned browser libraries into static/vendor (npm)
 	@:
@@ -48,6 +48,7 @@ $(VENDOR_FILES) &: $(JS)/package-lock.json $(JS)/package.json
 	@cp $(JS)/node_modules/@noble/ed25519/index.js $(VENDOR)/noble-ed25519.js
 	@cp $(JS)/node_modules/qrcode-generator/dist/qrcode.mjs $(VENDOR)/qrcode-generator.js
 	@cp $(JS)/node_modules/rapidoc/dist/rapidoc-min.js $(VENDOR)/rapidoc-min.js
+	@cp $(JS)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.js
 	@touch $(VENDOR_FILES)
 
 # Page text: src/events/locale/{zh,en,bo}/LC_MESSAGES/messages.po (docs/translations.md).

@@ -30,6 +30,7 @@ from events.checkin.controllers import AttendanceController, CheckinController
 from events.checkin.pages import CheckinPageController
 from events.checkin.wiring import connect as connect_checkin
 from events.config import Settings, get_settings
+from events.console.routes import CONSOLE_ROUTES
 from events.db.deps import provide_db_session
 from events.db.engine import Database
 from events.festivals.controllers import FestivalController, GateDeviceController
@@ -85,6 +86,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *RESULTS_ROUTES, OfficialsPageController,
     LiveResultsController, LiveResultsPageController,
     AuditController,
+    CONSOLE_ROUTES,
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]

@@ -93,3 +93,44 @@ def xlsx_bytes(*sheets: Sheet) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+XLSX_MAGIC = b"PK\x03\x04"
+"""An XLSX workbook is a zip file."""
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024
+
+
+class UnreadableWorkbook(ValueError):
+    """The bytes are no readable XLSX workbook (a broken zip, a zip bomb, no sheet)."""
+
+
+def read_xlsx_rows(content: bytes, *, max_rows: int, max_columns: int = 64) -> list[list[Any]]:
+    """The first sheet's rows, streamed (read-only) and bounded: at most ``max_rows`` rows of
+    ``max_columns`` cells whatever the file declares, the unpacked size checked first.
+    CPU-bound: call it in a thread (``anyio.to_thread.run_sync``)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise UnreadableWorkbook(f"Not an XLSX file (a broken zip): {exc}"[:200]) from exc
+    if unpacked > MAX_UNZIPPED_BYTES:
+        raise UnreadableWorkbook(
+            f"The workbook unpacks to more than {MAX_UNZIPPED_BYTES} bytes.")
+    from openpyxl import load_workbook  # heavy; only for spreadsheets
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise UnreadableWorkbook(f"Not a readable XLSX workbook: {exc}"[:200]) from exc
+    try:
+        if not workbook.worksheets:
+            return []
+        rows = [list(row) for row in workbook.worksheets[0].iter_rows(
+            max_row=max_rows, max_col=max_columns, values_only=True)]
+    finally:
+        workbook.close()
+    while rows and not any(v not in (None, "") for v in rows[-1]):
+        rows.pop()
+    return rows

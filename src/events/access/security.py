@@ -94,18 +94,23 @@ class InvalidToken(Exception):
         self.reason = reason
 
 
-def issue_access_token(*, user_id: uuid.UUID, role: str, key: str, ttl_seconds: int) -> tuple[
-        str, datetime]:
+def issue_access_token(*, user_id: uuid.UUID, role: str, key: str, ttl_seconds: int,
+                       audience: str | None = None) -> tuple[str, datetime]:
+    """A signed token. With an ``audience`` (the console's cookie) it is refused where no
+    audience is expected (a bearer token), and a plain token is refused where one is."""
     now = utcnow()
     expires_at = now + timedelta(seconds=ttl_seconds)
-    token = jwt.encode({"sub": str(user_id), "role": role, "iat": now, "exp": expires_at},
-                       key, algorithm=_ALGORITHM)
+    payload: dict[str, object] = {"sub": str(user_id), "role": role, "iat": now,
+                                  "exp": expires_at}
+    if audience is not None:
+        payload["aud"] = audience
+    token = jwt.encode(payload, key, algorithm=_ALGORITHM)
     return token, expires_at
 
 
-def decode_access_token(token: str, *, key: str) -> TokenClaims:
+def decode_access_token(token: str, *, key: str, audience: str | None = None) -> TokenClaims:
     try:
-        claims = jwt.decode(token, key, algorithms=[_ALGORITHM],
+        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], audience=audience,
                             options={"require": ["sub", "exp", "role"]})
         return TokenClaims(user_id=uuid.UUID(claims["sub"]), role=str(claims["role"]),
                            expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo))

@@ -23,7 +23,7 @@ from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
 DryRun = Annotated[bool, QueryParameter(
     description="Check the file and answer the report; store nothing")]
-Format = Annotated[Literal["csv", "json"] | None, QueryParameter(
+Format = Annotated[Literal["csv", "json", "xlsx"] | None, QueryParameter(
     name="format", description="Default: JSON for application/json bodies, CSV otherwise")]
 
 

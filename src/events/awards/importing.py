@@ -28,11 +28,18 @@ import pydantic
 
 from events.awards import schemas
 from events.awards.models import Award, AwardCategory, AwardPayeeShare, Payee, RankingMethod
-from events.spreadsheets import Sheet, csv_bytes, xlsx_bytes
+from events.spreadsheets import (
+    XLSX_MAGIC,
+    Sheet,
+    UnreadableWorkbook,
+    csv_bytes,
+    read_xlsx_rows,
+    xlsx_bytes,
+)
 
 MAX_ROWS = 5000
 
-ImportFormat = Literal["csv", "json"]
+ImportFormat = Literal["csv", "json", "xlsx"]
 
 
 @dataclass(frozen=True)
@@ -155,18 +162,58 @@ class ParsedPrizeList:
 
 
 def parse(body: bytes, fmt: ImportFormat) -> ParsedPrizeList:
-    return parse_json(body) if fmt == "json" else parse_csv(body)
+    if fmt == "json":
+        return parse_json(body)
+    if fmt == "xlsx":
+        return parse_xlsx(body)
+    return parse_csv(body)
 
 
 def detect_format(content_type: str | None, body: bytes = b"") -> ImportFormat:
-    """JSON for ``application/json``, CSV for ``text/csv``; otherwise JSON when the body
-    starts with ``{`` or ``[``."""
+    """JSON for ``application/json``, CSV for ``text/csv``, XLSX for a workbook (by its
+    media type or its zip signature); otherwise JSON when the body starts with ``{`` or
+    ``[``."""
     media = (content_type or "").lower()
     if "json" in media:
         return "json"
+    if "spreadsheetml" in media or body.startswith(XLSX_MAGIC):
+        return "xlsx"
     if "csv" in media:
         return "csv"
     return "json" if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") else "csv"
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def xlsx_as_csv(body: bytes) -> bytes:
+    """The workbook's first sheet as CSV (row N of the sheet is line N of the CSV), so an
+    XLSX prize list is read by exactly the CSV rules. Raises ``UnreadableWorkbook``."""
+    rows = read_xlsx_rows(body, max_rows=MAX_ROWS + 2, max_columns=len(COLUMNS) + 8)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow([_cell_text(v).replace("\n", " ") for v in row])
+    return out.getvalue().encode()
+
+
+def parse_xlsx(body: bytes) -> ParsedPrizeList:
+    try:
+        text = xlsx_as_csv(body)
+    except UnreadableWorkbook as exc:
+        parsed = ParsedPrizeList(format="xlsx")
+        parsed.error(None, "body", str(exc))
+        return parsed
+    parsed = parse_csv(text)
+    parsed.format = "xlsx"
+    return parsed
 
 
 # --- JSON ----------------------------------------------------------------------------------

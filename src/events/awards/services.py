@@ -725,7 +725,7 @@ def _where(ref: RowRef) -> str:
 def _reject(errors: Sequence[RowError], parsed: ParsedPrizeList) -> None:
     ordered = sorted(errors, key=lambda e: (-1 if e.ref is None else e.ref.row))
     bad_rows = sorted({e.ref.row for e in errors if e.ref is not None})
-    unit = "lines" if parsed.format == "csv" else "awards"
+    unit = "awards" if parsed.format == "json" else "lines"  # a CSV's or a sheet's lines
     raise ValidationFailed(
         [FieldError(e.field, e.message) for e in ordered],
         detail=(f"The prize list was refused and nothing was stored: {len(errors)} "

@@ -70,10 +70,13 @@ class IdMixin(SQLModel):
 
 
 class TimestampMixin(SQLModel):
-    """When the row was created and last changed (UTC)."""
+    """When the row was created and last changed (UTC). ``updated_at`` moves on every ORM
+    update, so a form can carry it as the version it was drawn from (the console refuses
+    a stale form with it)."""
 
     created_at: datetime = utc_field(default_factory=utcnow)
-    updated_at: datetime = utc_field(default_factory=utcnow)
+    updated_at: datetime = utc_field(default_factory=utcnow,
+                                     sa_column_kwargs={"onupdate": utcnow})
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:

@@ -1,0 +1,140 @@
+"""Staff accounts in the console: who may sign in, with which role; add an account.
+
+``UserService.list`` and ``UserService.create`` are what ``ListUsers`` and ``CreateUser``
+call (usernames unique whatever their case, a mobile number only as its own account's
+name, the password hashed off the event loop).
+"""
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Redirect
+from pydantic import ValidationError as PydanticValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from events.access import schemas as access_schemas
+from events.access.guards import organiser_only
+from events.access.models import Role
+from events.access.services import UserService
+from events.console.forms import Form, FormState, parse
+from events.console.layout import NavItem, add_nav, console_page, switchable_festivals
+from events.console.paging import Paged, PageNumber, window
+from events.errors import DomainError
+from events.web.i18n import register
+
+add_nav(NavItem("console.nav.people", "/console/people", (Role.ORGANISER,), position=80))
+
+
+class ConsolePeopleController(Controller):
+    path = "/people"
+    guards = [organiser_only]
+    include_in_schema = False
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        *,
+        page: int = 1,
+        role: Role | None = None,
+        status: int = 200,
+        form: FormState | None = None,
+        added: str | None = None,
+    ) -> Response[Any]:
+        users, total = await UserService(session).list(role=role, **window(page))
+        return console_page(
+            request,
+            "people/index.html",
+            status=status,
+            users=Paged(list(users), total, page),
+            role=role,
+            roles=[r.value for r in Role],
+            form=form or FormState.of(role=Role.GATE.value),
+            added=added,
+            festivals=await switchable_festivals(session),
+        )
+
+    @get("/", operation_id="ConsolePeople", summary="Staff and owner accounts (page)")
+    async def people(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        page: PageNumber = 1,
+        role: Annotated[Role | None, QueryParameter()] = None,
+        added: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> Response[Any]:
+        return await self._page(request, db_session, page=page, role=role, added=added)
+
+    @post("/", operation_id="ConsolePersonCreate", summary="Add an account (form)")
+    async def create(
+        self, request: Request[Any, Any, Any], data: Form, db_session: NamedDependency[AsyncSession]
+    ) -> Response[Any]:
+        try:
+            body = parse(
+                access_schemas.UserCreate,
+                {
+                    "username": data.get("username", "").strip(),
+                    "password": data.get("password", ""),
+                    "role": data.get("role", ""),
+                    "display_name": data.get("display_name", "").strip(),
+                },
+            )
+            user = await UserService(db_session).create(
+                username=body.username,
+                password=body.password,
+                role=body.role,
+                display_name=body.display_name,
+            )
+        except (PydanticValidationError, DomainError) as exc:
+            await db_session.rollback()
+            return await self._page(
+                request, db_session, status=422, form=FormState.failed(data, exc)
+            )
+        return Redirect(f"/console/people?added={user.username}", status_code=303)
+
+
+register(
+    {
+        "zh": {
+            "console.nav.people": "人员与账号",
+            "console.people.title": "人员与账号",
+            "console.people.username": "用户名",
+            "console.people.display_name": "姓名",
+            "console.people.role": "角色",
+            "console.people.active": "状态",
+            "console.people.is_active": "可登录",
+            "console.people.inactive": "已停用",
+            "console.people.created_at": "创建时间",
+            "console.people.all_roles": "全部角色",
+            "console.people.filter": "筛选",
+            "console.people.add": "添加账号",
+            "console.people.password": "初始密码",
+            "console.people.password_hint": "至少 8 个字符；请当面或通过安全渠道告知本人。",
+            "console.people.submit": "创建账号",
+            "console.people.added": "账号“{name}”已创建。",
+            "console.role.owner": "马主",
+        },
+        "en": {
+            "console.nav.people": "People and accounts",
+            "console.people.title": "People and accounts",
+            "console.people.username": "Username",
+            "console.people.display_name": "Name",
+            "console.people.role": "Role",
+            "console.people.active": "State",
+            "console.people.is_active": "can sign in",
+            "console.people.inactive": "deactivated",
+            "console.people.created_at": "Created",
+            "console.people.all_roles": "All roles",
+            "console.people.filter": "Filter",
+            "console.people.add": "Add an account",
+            "console.people.password": "First password",
+            "console.people.password_hint": "At least 8 characters; hand it over in person or "
+            "through a safe channel.",
+            "console.people.submit": "Create the account",
+            "console.people.added": "Account “{name}” created.",
+            "console.role.owner": "owner",
+        },
+    }
+)
