@@ -7,12 +7,23 @@ from litestar.plugins.htmx import HTMXRequest
 from events.console import texts  # noqa: F401 - registers the console's messages
 from events.console.auth import ConsoleAuthController
 from events.console.csrf import ConsoleCSRFMiddleware
+from events.console.entries import ConsoleEntryController
 from events.console.home import ConsoleHomeController
+from events.console.payments import ConsolePaymentController
+from events.console.races import ConsoleRaceController
 from events.console.refusals import CONSOLE_EXCEPTION_HANDLERS
+from events.console.tickets import ConsoleTicketController
 
 CONSOLE_ROUTES = Router(
     path="/console",
-    route_handlers=[ConsoleAuthController, ConsoleHomeController],
+    route_handlers=[
+        ConsoleAuthController,
+        ConsoleHomeController,
+        ConsoleRaceController,
+        ConsoleEntryController,
+        ConsoleTicketController,
+        ConsolePaymentController,
+    ],
     middleware=[ConsoleCSRFMiddleware],
     exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
     request_class=HTMXRequest,
