@@ -411,8 +411,9 @@ class ConsoleTicketController(Controller):
             await db_session.rollback()
             form = FormState.failed(data, exc, fields=_item_fields(items))
             form.values.pop("sale_key", None)  # the next attempt is a new sale
-            if "" in form.errors:  # the model's own check (no contact): next to the contact
-                form.errors["phone"] = form.errors.pop("")
+            if isinstance(exc, PydanticValidationError) and "_" in form.errors:
+                # the order's own check (an e-mail or a phone): next to the phone
+                form.errors["phone"] = form.errors.pop("_")
             return await self._desk(request, db_session, festival_id, form, status=_status(exc))
         return Redirect(
             f"/console/festivals/{festival_id}/orders/{placed.order_id}?sold=1", status_code=303
