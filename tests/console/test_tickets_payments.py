@@ -187,3 +187,32 @@ async def test_the_payments_page_filters_and_reconciles(
     assert len(export.text.strip().splitlines()) == 3  # header and two payments
     workbook = await client.get(f"{base}/export.xlsx")
     assert workbook.content[:2] == b"PK"
+
+
+async def test_cancelling_a_paid_order_refunds_what_was_shown(
+    client: Client, catalog: Catalog, make_staff: StaffFactory, db: Database
+) -> None:
+    order = await pay(client, await buy(client, catalog, [(catalog.day1, 2)]))
+    token = await console_sign_in(client, await make_staff(Role.ORGANISER))
+    base = f"/console/festivals/{catalog.festival_id}/orders/{order['id']}"
+    page = await client.get(base)
+    assert 'name="expected_amount" value="16000"' in page.text
+    done = await client.post(
+        f"{base}/cancel",
+        data={"_csrf_token": token, "expected_amount": "16000", "reason": "festival office"},
+    )
+    assert done.status_code == 303, done.text
+    [stored] = await rows(db, TicketOrder)
+    assert stored.status == "refunded"
+    assert [r.amount for r in await rows(db, PaymentRefund)] == [16_000]
+
+
+async def test_the_ticket_types_page_shows_what_is_left(
+    client: Client, catalog: Catalog, make_staff: StaffFactory
+) -> None:
+    await pay(client, await buy(client, catalog, [(catalog.stand1, 3)]))
+    await console_sign_in(client, await make_staff(Role.ORGANISER))
+    page = await client.get(f"/console/festivals/{catalog.festival_id}/tickets")
+    assert page.status_code == 200
+    stand = page.text.split('data-testid="type-stand-d1"')[1].split("</tr>")[0]
+    assert '<td data-testid="remaining">7</td>' in stand  # the grandstand quota of 10

@@ -27,6 +27,7 @@ from events.console.layout import NavItem, add_nav, festival_page
 from events.console.paging import Paged, PageNumber, window
 from events.console.values import blank_none, yuan
 from events.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
+from events.festivals import services as festival_services
 from events.ticketing import lookup, media, schemas
 from events.ticketing.catalog import CatalogService
 from events.ticketing.models import TicketStatus
@@ -90,7 +91,11 @@ class ConsoleTicketController(Controller):
     ) -> Response[Any]:
         catalog = CatalogService(db_session)
         types = await catalog.types(festival_id, include_inactive=True)
-        quotas = await catalog.quotas(festival_id)
+        festival = await festival_services.FestivalService(db_session).read(festival_id)
+        dates = {d.id: d.date.isoformat() for m in festival.meetings for d in m.days}
+        quotas = sorted(
+            await catalog.quotas(festival_id), key=lambda q: (dates.get(q.day_id or "", ""), q.name)
+        )
         return await festival_page(
             request,
             db_session,
