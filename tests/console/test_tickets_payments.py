@@ -19,7 +19,7 @@ from tests.checkin.conftest import Gate, gates, on_day, scan
 from tests.conftest import Client
 from tests.console.conftest import SignInAs, StaffFactory, console_sign_in
 from tests.registration.conftest import count_rows, rows
-from tests.ticketing.conftest import Catalog, buy, catalog, pay
+from tests.ticketing.conftest import Catalog, buy, catalog, pay, scalar
 
 
 async def accept(dialog: Dialog) -> None:
@@ -216,3 +216,20 @@ async def test_the_ticket_types_page_shows_what_is_left(
     assert page.status_code == 200
     stand = page.text.split('data-testid="type-stand-d1"')[1].split("</tr>")[0]
     assert '<td data-testid="remaining">7</td>' in stand  # the grandstand quota of 10
+
+
+async def test_a_quota_is_resized_but_never_below_what_is_sold(
+    client: Client, catalog: Catalog, make_staff: StaffFactory, db: Database
+) -> None:
+    await pay(client, await buy(client, catalog, [(catalog.stand1, 3)]))
+    token = await console_sign_in(client, await make_staff(Role.ORGANISER))
+    quota = await scalar(db, "SELECT id FROM ticket_quota WHERE name = 'Grandstand day 1'")
+    url = f"/console/festivals/{catalog.festival_id}/tickets/quotas/{quota}"
+    below = await client.post(url, data={"_csrf_token": token, "size": "2"})
+    assert below.status_code == 409
+    assert 'data-testid="error-size"' in below.text
+    assert 'value="2"' in below.text  # what was typed, kept
+    assert await scalar(db, f"SELECT size FROM ticket_quota WHERE id = '{quota}'") == 10
+    bigger = await client.post(url, data={"_csrf_token": token, "size": "25"})
+    assert bigger.status_code == 303, bigger.text
+    assert await scalar(db, f"SELECT size FROM ticket_quota WHERE id = '{quota}'") == 25

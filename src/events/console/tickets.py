@@ -77,6 +77,37 @@ class ConsoleTicketController(Controller):
 
     # --- ticket types and quotas ----------------------------------------------------------
 
+    async def _types_page(
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        festival_id: str,
+        *,
+        status: int = 200,
+        form: FormState | None = None,
+        failed_quota: str | None = None,
+    ) -> Response[Any]:
+        catalog = CatalogService(session)
+        types = await catalog.types(festival_id, include_inactive=True)
+        festival = await festival_services.FestivalService(session).read(festival_id)
+        dates = {d.id: d.date.isoformat() for m in festival.meetings for d in m.days}
+        quotas = sorted(
+            await catalog.quotas(festival_id), key=lambda q: (dates.get(q.day_id or "", ""), q.name)
+        )
+        return await festival_page(
+            request,
+            session,
+            festival_id,
+            "tickets/types.html",
+            status=status,
+            types=types,
+            quotas=quotas,
+            dates=dates,
+            yuan=yuan,
+            form=form or FormState.of(),
+            failed_quota=failed_quota,
+        )
+
     @get(
         "/tickets",
         operation_id="ConsoleTicketTypes",
@@ -89,22 +120,39 @@ class ConsoleTicketController(Controller):
         festival_id: FromPath[str],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        catalog = CatalogService(db_session)
-        types = await catalog.types(festival_id, include_inactive=True)
-        festival = await festival_services.FestivalService(db_session).read(festival_id)
-        dates = {d.id: d.date.isoformat() for m in festival.meetings for d in m.days}
-        quotas = sorted(
-            await catalog.quotas(festival_id), key=lambda q: (dates.get(q.day_id or "", ""), q.name)
-        )
-        return await festival_page(
-            request,
-            db_session,
-            festival_id,
-            "tickets/types.html",
-            types=types,
-            quotas=quotas,
-            yuan=yuan,
-        )
+        return await self._types_page(request, db_session, festival_id)
+
+    @post(
+        "/tickets/quotas/{quota_id:str}",
+        operation_id="ConsoleQuotaResize",
+        summary="Resize a quota (never below what is sold and held) (form)",
+        guards=[organiser_only],
+    )
+    async def resize_quota(
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
+        quota_id: FromPath[str],
+        data: Form,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        try:
+            body = parse(schemas.QuotaUpdate, {"size": data.get("size", "").strip() or None})
+            await CatalogService(db_session).update_quota(festival_id, quota_id, body)
+        except (PydanticValidationError, DomainError) as exc:
+            await db_session.rollback()
+            form = FormState.failed(data, exc)
+            if "_" in form.errors:  # a size below what is taken: next to the size
+                form.errors["size"] = form.errors.pop("_")
+            return await self._types_page(
+                request,
+                db_session,
+                festival_id,
+                status=_status(exc),
+                form=form,
+                failed_quota=quota_id,
+            )
+        return Redirect(f"/console/festivals/{festival_id}/tickets", status_code=303)
 
     # --- orders -------------------------------------------------------------------------
 
@@ -485,6 +533,7 @@ register(
             "console.tickets.held": "保留中",
             "console.tickets.available": "剩余",
             "console.tickets.day": "日期",
+            "console.tickets.resize": "改总数",
             "console.orders.title": "订单",
             "console.orders.search": "邮箱、手机号或订单号",
             "console.orders.find": "查找",
@@ -545,6 +594,7 @@ register(
             "console.tickets.held": "Held",
             "console.tickets.available": "Left",
             "console.tickets.day": "Day",
+            "console.tickets.resize": "Resize",
             "console.orders.title": "Orders",
             "console.orders.search": "E-mail, phone or order number",
             "console.orders.find": "Find",
