@@ -13,7 +13,7 @@ from events.db.engine import Database
 from events.payments.models import PaymentRefund
 from events.registration.models import Entry, Race
 from tests.browser import LiveServer
-from tests.conftest import Client
+from tests.conftest import FESTIVAL_BODY, Client
 from tests.console.conftest import SignInAs, StaffFactory, console_sign_in
 from tests.registration.conftest import (
     HorseFactory,
@@ -311,3 +311,30 @@ async def test_the_delegation_import_reports_each_bad_row_and_saves_nothing(
     assert response.status_code == 422, response.text
     assert 'data-testid="import-problem" data-row="3"' in response.text, response.text[-3000:]
     assert await count_rows(db, Entry) == 0
+
+
+async def test_an_entry_is_not_reached_through_another_festivals_pages(
+    client: Client,
+    organiser: dict[str, str],
+    festival: dict[str, Any],
+    make_race: RaceFactory,
+    sign_up: OwnerFactory,
+    add_horse: HorseFactory,
+    make_staff: StaffFactory,
+    db: Database,
+) -> None:
+    race = await make_race()
+    entry = await paid_entry(client, festival, race, sign_up, add_horse, chip())
+    other = await client.post(
+        "/api/v1/festivals", headers=organiser, json={**FESTIVAL_BODY, "slug": "other-festival"}
+    )
+    assert other.status_code == 201, other.text
+    token = await console_sign_in(client, await make_staff(Role.ORGANISER))
+    base = f"/console/festivals/{other.json()['id']}/entries/{entry['id']}"
+    assert (await client.get(base)).status_code == 404
+    withdraw = await client.post(
+        f"{base}/withdraw", data={"_csrf_token": token, "expected_refund": "20000"}
+    )
+    assert withdraw.status_code == 404
+    [stored] = await rows(db, Entry, Entry.id == uuid.UUID(entry["id"]))
+    assert stored.status == "confirmed"

@@ -25,12 +25,12 @@ from events.console.forms import Form, FormState, parse
 from events.console.layout import NavItem, add_nav, festival_page
 from events.console.paging import Paged, PageNumber, window
 from events.console.values import actor, blank_none, yuan
-from events.errors import Conflict, DomainError, FieldError, ValidationFailed
+from events.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from events.registration import exports, provinces, schemas
 from events.registration.fees import REFUND_POLICY
 from events.registration.importing import EntryImport, ImportRejected
-from events.registration.models import EntryStatus
-from events.registration.services import EntryFilters, EntryService, RaceService
+from events.registration.models import Entry, EntryStatus
+from events.registration.services import EntryFilters, EntryService, RaceService, parse_id
 from events.registration.withdrawal import refund_preview
 from events.spreadsheets import XLSX_MEDIA_TYPE
 from events.web.i18n import register, request_lang
@@ -291,6 +291,8 @@ class ConsoleEntryController(Controller):
         **forms: FormState,
     ) -> Response[Any]:
         entry = await EntryService(session, settings).detail(actor(request), entry_id)
+        if entry.festival_id != festival_id:
+            raise NotFound(f"No entry with id {entry_id!r} at this festival.")
         previews = {}
         if entry.status in {
             s.value
@@ -348,6 +350,7 @@ class ConsoleEntryController(Controller):
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
+        await _entry_in(db_session, festival_id, entry_id)
         try:
             body = parse(
                 schemas.InspectionIn,
@@ -386,6 +389,7 @@ class ConsoleEntryController(Controller):
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
+        await _entry_in(db_session, festival_id, entry_id)
         try:
             body = parse(schemas.ScratchIn, {"reason": data.get("reason", "").strip()})
             await _same_refund(
@@ -434,6 +438,8 @@ class ConsoleEntryController(Controller):
         status: int = 200,
     ) -> Response[Any]:
         entry = await EntryService(session, settings).detail(actor(request), entry_id)
+        if entry.festival_id != festival_id:
+            raise NotFound(f"No entry with id {entry_id!r} at this festival.")
         try:
             _, refund = await refund_preview(session, entry_id)
         except Conflict as exc:
@@ -477,6 +483,7 @@ class ConsoleEntryController(Controller):
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
+        await _entry_in(db_session, festival_id, entry_id)
         try:
             body = parse(schemas.WithdrawIn, {"reason": data.get("reason", "").strip()})
             await _same_refund(
@@ -493,6 +500,13 @@ class ConsoleEntryController(Controller):
                 request, db_session, settings, festival_id, entry_id, form, status=_status(exc)
             )
         return Redirect(f"/console/festivals/{festival_id}/entries/{entry_id}", status_code=303)
+
+
+async def _entry_in(session: AsyncSession, festival_id: str, entry_id: str) -> None:
+    """Refuse an entry of another festival (its id under this festival's path)."""
+    entry = await session.get(Entry, parse_id(entry_id, "entry"))
+    if entry is None or str(entry.festival_id) != festival_id:
+        raise NotFound(f"No entry with id {entry_id!r} at this festival.")
 
 
 def _status(exc: Exception) -> int:
