@@ -31,7 +31,9 @@ from events.console.layout import NavItem, add_nav, festival_page
 from events.db.base import utcnow
 from events.errors import DomainError, NotFound
 from events.festivals import services as festival_services
-from events.web.i18n import register
+from events.ids import parse_id
+from events.links import Links
+from events.web.i18n import N_
 
 add_nav(
     NavItem(
@@ -71,7 +73,7 @@ class ConsoleGatesController(Controller):
         created: dict[str, str] | None = None,
     ) -> Response[Any]:
         festival = await festival_services.FestivalService(session).get(festival_id)
-        devices = await DeviceService(session).list(festival_id)
+        devices, _ = await DeviceService(session).list(festival.id, limit=1000, offset=0)
         seen = await activity.device_activity(
             session, festival.id, local_day_start(festival.timezone)
         )
@@ -135,9 +137,11 @@ class ConsoleGatesController(Controller):
                 access_schemas.DeviceCreate,
                 {"gate_id": data.get("gate_id", ""), "name": data.get("name", "").strip()},
             )
+            gate = await festival_services.FestivalService(db_session).gate_of(
+                festival_id, body.gate_id)
             device, token = await DeviceService(db_session).create(
-                festival_id=festival_id,
-                gate_id=body.gate_id,
+                festival_id=gate.festival_id,
+                gate_id=gate.id,
                 name=body.name,
                 created_by=current_principal(request).id,
             )
@@ -146,12 +150,12 @@ class ConsoleGatesController(Controller):
             return await self._devices(
                 request, db_session, festival_id, status=422, form=FormState.failed(data, exc)
             )
-        origin = settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
         return await self._devices(
             request,
             db_session,
             festival_id,
-            created={"name": device.name, "link": f"{origin}/scan#token={token}"},
+            created={"name": device.name,
+                     "link": Links.for_request(request, settings).scanner(token)},
         )
 
     @post(
@@ -192,7 +196,7 @@ class ConsoleGatesController(Controller):
         days = [d for m in festival.meetings for d in m.days]
         figures = await checkin_services.attendance(
             db_session,
-            festival_services.parse_id(festival.id, "festival"),
+            parse_id(festival.id, "festival"),
             ZoneInfo(festival.timezone),
             day,
         )
@@ -201,87 +205,9 @@ class ConsoleGatesController(Controller):
         )
 
 
-register(
-    {
-        "zh": {
-            "console.nav.devices": "检票设备",
-            "console.nav.attendance": "入场统计",
-            "console.nav.scanner": "打开检票",
-            "console.devices.title": "检票设备",
-            "console.devices.hint": "为每部门岗手机创建一个设备，"
-            "用那部手机扫描二维码（或打开链接）即可开始检票。",
-            "console.devices.add": "添加设备",
-            "console.devices.gate": "入口",
-            "console.devices.name": "设备名称",
-            "console.devices.name_hint": "例如：东门 1 号手机",
-            "console.devices.submit": "创建设备并显示检票链接",
-            "console.devices.no_gates": "本活动还没有入口，请先在“活动设置”中添加入口。",
-            "console.devices.created": "设备“{name}”已创建",
-            "console.devices.created_hint": "用门岗手机扫描此二维码，或把链接发给它。"
-            "链接只显示这一次，持有链接即可在此入口检票，"
-            "请勿外传。",
-            "console.devices.link": "检票链接",
-            "console.devices.state": "状态",
-            "console.devices.active": "使用中",
-            "console.devices.revoked": "已停用",
-            "console.devices.last_seen": "最近扫码",
-            "console.devices.never": "从未",
-            "console.devices.scans_today": "今日扫码",
-            "console.devices.created_at": "创建时间",
-            "console.devices.revoke": "停用",
-            "console.devices.revoke_confirm": "停用此设备？这部手机将立即无法检票，且不能恢复。",
-            "console.attendance.title": "入场统计",
-            "console.attendance.day": "日期",
-            "console.attendance.show": "查看",
-            "console.attendance.inside_now": "当前场内",
-            "console.attendance.admitted": "当日入场",
-            "console.attendance.scans": "扫码次数",
-            "console.attendance.refused": "拒绝",
-            "console.attendance.conflicts": "离线冲突",
-            "console.attendance.by_gate": "按入口",
-            "console.attendance.by_enclosure": "按场区",
-            "console.attendance.refreshes": "每 30 秒自动刷新",
-        },
-        "en": {
-            "console.nav.devices": "Gate devices",
-            "console.nav.attendance": "Attendance",
-            "console.nav.scanner": "Open the scanner",
-            "console.devices.title": "Gate devices",
-            "console.devices.hint": "Add a device for each gate phone; scanning the QR code (or "
-            "opening the link) on that phone starts checking tickets.",
-            "console.devices.add": "Add a device",
-            "console.devices.gate": "Gate",
-            "console.devices.name": "Device name",
-            "console.devices.name_hint": "e.g. East gate, phone 1",
-            "console.devices.submit": "Create it and show its scanner link",
-            "console.devices.no_gates": "This festival has no gates yet; add them in the "
-            "festival setup first.",
-            "console.devices.created": "Device “{name}” created",
-            "console.devices.created_hint": "Scan this QR code with the gate phone, or send it "
-            "the link. It is shown only this once; whoever has it "
-            "can scan at this gate, so keep it private.",
-            "console.devices.link": "Scanner link",
-            "console.devices.state": "State",
-            "console.devices.active": "Active",
-            "console.devices.revoked": "Revoked",
-            "console.devices.last_seen": "Last scan",
-            "console.devices.never": "never",
-            "console.devices.scans_today": "Scans today",
-            "console.devices.created_at": "Created",
-            "console.devices.revoke": "Revoke",
-            "console.devices.revoke_confirm": "Revoke this device? That phone stops scanning at "
-            "once; this cannot be undone.",
-            "console.attendance.title": "Attendance",
-            "console.attendance.day": "Day",
-            "console.attendance.show": "Show",
-            "console.attendance.inside_now": "Inside now",
-            "console.attendance.admitted": "Admitted that day",
-            "console.attendance.scans": "Scans",
-            "console.attendance.refused": "Refused",
-            "console.attendance.conflicts": "Offline conflicts",
-            "console.attendance.by_gate": "By gate",
-            "console.attendance.by_enclosure": "By enclosure",
-            "console.attendance.refreshes": "Refreshes every 30 seconds",
-        },
-    }
+# Keys used under computed names (texts: src/events/locale, docs/translations.md).
+_MESSAGE_KEYS = (
+    N_("console.nav.attendance"),
+    N_("console.nav.devices"),
+    N_("console.nav.scanner"),
 )

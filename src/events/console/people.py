@@ -22,7 +22,7 @@ from events.console.forms import Form, FormState, parse
 from events.console.layout import NavItem, add_nav, console_page, switchable_festivals
 from events.console.paging import Paged, PageNumber, window
 from events.errors import DomainError
-from events.web.i18n import register
+from events.web.i18n import N_
 
 add_nav(NavItem("console.nav.people", "/console/people", (Role.ORGANISER,), position=80))
 
@@ -95,46 +95,8 @@ class ConsolePeopleController(Controller):
         return Redirect(f"/console/people?added={user.username}", status_code=303)
 
 
-register(
-    {
-        "zh": {
-            "console.nav.people": "人员与账号",
-            "console.people.title": "人员与账号",
-            "console.people.username": "用户名",
-            "console.people.display_name": "姓名",
-            "console.people.role": "角色",
-            "console.people.active": "状态",
-            "console.people.is_active": "可登录",
-            "console.people.inactive": "已停用",
-            "console.people.created_at": "创建时间",
-            "console.people.all_roles": "全部角色",
-            "console.people.filter": "筛选",
-            "console.people.add": "添加账号",
-            "console.people.password": "初始密码",
-            "console.people.password_hint": "至少 8 个字符；请当面或通过安全渠道告知本人。",
-            "console.people.submit": "创建账号",
-            "console.people.added": "账号“{name}”已创建。",
-            "console.role.owner": "马主",
-        },
-        "en": {
-            "console.nav.people": "People and accounts",
-            "console.people.title": "People and accounts",
-            "console.people.username": "Username",
-            "console.people.display_name": "Name",
-            "console.people.role": "Role",
-            "console.people.active": "State",
-            "console.people.is_active": "can sign in",
-            "console.people.inactive": "deactivated",
-            "console.people.created_at": "Created",
-            "console.people.all_roles": "All roles",
-            "console.people.filter": "Filter",
-            "console.people.add": "Add an account",
-            "console.people.password": "First password",
-            "console.people.password_hint": "At least 8 characters; hand it over in person or "
-            "through a safe channel.",
-            "console.people.submit": "Create the account",
-            "console.people.added": "Account “{name}” created.",
-            "console.role.owner": "owner",
-        },
-    }
+# Keys used under computed names (texts: src/events/locale, docs/translations.md).
+_MESSAGE_KEYS = (
+    N_("console.nav.people"),
+    N_("console.role.owner"),
 )

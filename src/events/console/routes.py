@@ -9,11 +9,15 @@ from events.console import texts  # noqa: F401 - registers the console's message
 from events.console.auth import ConsoleAuthController
 from events.console.awards import ConsoleAwardsController
 from events.console.csrf import ConsoleCSRFMiddleware
+from events.console.entries import ConsoleEntryController
 from events.console.gates import ConsoleGatesController
 from events.console.home import ConsoleHomeController
+from events.console.payments import ConsolePaymentController
 from events.console.people import ConsolePeopleController
+from events.console.races import ConsoleRaceController
 from events.console.refusals import CONSOLE_EXCEPTION_HANDLERS
 from events.console.setup import ConsoleSetupController
+from events.console.tickets import ConsoleTicketController
 
 CONSOLE_CONTROLLERS: list[ControllerRouterHandler] = [
     ConsoleAuthController,
@@ -22,6 +26,10 @@ CONSOLE_CONTROLLERS: list[ControllerRouterHandler] = [
     ConsoleGatesController,
     ConsolePeopleController,
     ConsoleSetupController,
+    ConsoleRaceController,
+    ConsoleEntryController,
+    ConsoleTicketController,
+    ConsolePaymentController,
 ]
 """Each console area adds its controller here."""
 

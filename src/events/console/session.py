@@ -17,7 +17,7 @@ from events.config import Settings
 
 
 def is_https(request: Request[Any, Any, Any], settings: Settings) -> bool:
-    return request.url.scheme == "https" or settings.public_base_url.startswith("https://")
+    return request.url.scheme == "https" or (settings.public_base_url or "").startswith("https://")
 
 
 def sign_in(

@@ -301,7 +301,7 @@ class FestivalEntryController(Controller):
 
     @get(
         operation_id="ListEntries",
-        summary="A festival's entries, filtered by province, race and status",
+        summary="A festival's entries, filtered by province, race, status, owner and microchip",
         guards=[inspectors],
         security=BEARER_SECURITY,
         responses=error_responses(NotFound),
@@ -316,9 +316,13 @@ class FestivalEntryController(Controller):
             max_length=40, description="Owner's province (四川, Sichuan or SC)")] = None,
         race_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         status: Annotated[EntryStatus | None, QueryParameter()] = None,
+        owner: Annotated[str | None, QueryParameter(
+            max_length=100, description="Part of the owner's name, or their mobile")] = None,
+        microchip: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Page[schemas.EntryRead]:
         items, total = await entries.search(
-            festival_id, EntryFilters(province=province, race_id=race_id, status=status),
+            festival_id, EntryFilters(province=province, race_id=race_id, status=status,
+                                      owner=owner, microchip=microchip),
             limit=limit, offset=offset)
         return Page(items=items, total=total, limit=limit, offset=offset)
 

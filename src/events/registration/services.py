@@ -51,7 +51,7 @@ from events.links import Links
 from events.payments import fulfilment
 from events.payments import services as payment_services
 from events.payments.fulfilment import PaymentView
-from events.registration import eligibility, fees, provinces, schemas
+from events.registration import eligibility, fees, identity, provinces, schemas
 from events.registration.eligibility import RuleFailure, Standing
 from events.registration.models import (
     ACTIVE,
@@ -519,6 +519,9 @@ class EntryFilters:
     race_id: str | None = None
     status: EntryStatus | None = None
     owner_id: uuid.UUID | None = None
+    microchip: str | None = None
+    owner: str | None = None
+    """Part of the owner's name, or their mobile number."""
 
 
 class EntryService:
@@ -787,6 +790,14 @@ class EntryService:
             conditions.append(Entry.status == filters.status)
         if filters.owner_id is not None:
             conditions.append(Entry.owner_id == filters.owner_id)
+        if filters.microchip is not None:
+            chip = identity.normalise_microchip(filters.microchip) or filters.microchip.strip()
+            conditions.append(col(Entry.horse_id).in_(
+                select(Horse.id).where(Horse.microchip == chip)))
+        if filters.owner is not None:
+            conditions.append(col(Entry.owner_id).in_(select(Owner.id).where(
+                col(Owner.name).ilike(f"%{filters.owner.strip()}%")
+                | (Owner.mobile == (identity.normalise_mobile(filters.owner) or "")))))
         return conditions
 
     async def search(self, festival_id: str, filters: EntryFilters, *, limit: int,
