@@ -80,6 +80,8 @@ async def _reset_schema() -> None:
         conn = await asyncpg.connect(database=url.database, **connect)
     try:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        # A test database is thrown away: its commits need not wait for the disk.
+        await conn.execute(f'ALTER DATABASE "{url.database}" SET synchronous_commit = off')
     finally:
         await conn.close()
 
@@ -103,14 +105,41 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(env="test", database_url=database_url, **overrides)
 
 
+# One round trip: truncate (in one statement) only the tables that hold a row, and restart
+# the sequences that were used. Truncating all 50 tables after every test cost more than
+# most tests.
+_EMPTY_WRITTEN_TABLES = """
+DO $$
+DECLARE
+    name text;
+    found boolean;
+    dirty text[] := '{}';
+BEGIN
+    FOREACH name IN ARRAY string_to_array(:tables, ',') LOOP
+        EXECUTE format('SELECT EXISTS (SELECT FROM %I)', name) INTO found;
+        IF found THEN
+            dirty := dirty || name;
+        END IF;
+    END LOOP;
+    IF cardinality(dirty) > 0 THEN
+        EXECUTE 'TRUNCATE ' || (SELECT string_agg(format('%I', d), ', ') FROM unnest(dirty) d)
+            || ' CASCADE';
+    END IF;
+    FOR name IN SELECT sequencename FROM pg_sequences
+                WHERE schemaname = 'public' AND last_value IS NOT NULL LOOP
+        EXECUTE format('ALTER SEQUENCE %I RESTART', name);
+    END LOOP;
+END $$"""
+
+
 async def truncate_all(database: Database) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     async with database.engine.begin() as conn:
         if database.is_sqlite:
             for table in reversed(metadata.sorted_tables):
                 await conn.execute(text(f'DELETE FROM "{table.name}"'))
         else:
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            tables = ",".join(t.name for t in metadata.sorted_tables)
+            await conn.execute(text(_EMPTY_WRITTEN_TABLES.replace(":tables", f"'{tables}'")))
 
 
 @pytest.fixture
