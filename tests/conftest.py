@@ -33,6 +33,7 @@ from events.config import Settings  # noqa: E402 - after EVENTS_ENV is set
 from events.db import migrate  # noqa: E402 - after EVENTS_ENV is set
 from events.db.engine import Database  # noqa: E402 - after EVENTS_ENV is set
 from events.db.models import metadata  # noqa: E402 - after EVENTS_ENV is set
+from tests.factories import PASSWORD, create_festival  # noqa: E402 - after EVENTS_ENV is set
 
 pytest_plugins = ["tests.browser"]
 
@@ -42,7 +43,6 @@ if worker := os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n: a database per
     PG_URL = make_url(PG_URL).set(database=f"{make_url(PG_URL).database}_{worker}"
                                   ).render_as_string(hide_password=False)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PASSWORD = "correct horse battery"
 
 Client = AsyncClient
 
@@ -186,7 +186,8 @@ UserFactory = Callable[..., Awaitable[dict[str, str]]]
 
 @pytest.fixture
 def make_user(db: Database, client: Client) -> UserFactory:
-    """Create a user through the service and log in; returns its auth headers and id."""
+    """Create a user through the service and log in; returns its auth headers and id.
+    (``tests.factories.create_user`` makes one with a token and no sign-in.)"""
 
     async def make(role: Role | str = Role.ORGANISER, username: str | None = None,
                    password: str = PASSWORD) -> dict[str, str]:
@@ -253,12 +254,11 @@ FESTIVAL_BODY: dict[str, Any] = {
 
 
 @pytest.fixture
-async def festival(client: Client, organiser: dict[str, str]) -> dict[str, Any]:
-    """A festival with two meetings, three days and two gates, created through the API."""
-    response = await client.post("/api/v1/festivals", json=FESTIVAL_BODY, headers=organiser)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+async def festival(client: Client, organiser: dict[str, str], db: Database
+                   ) -> dict[str, Any]:
+    """A festival with two meetings, three days and two gates, as ``POST /api/v1/festivals``
+    creates it (made through the service; tests/festivals test the route)."""
+    return await create_festival(db, FESTIVAL_BODY)
 
 
 # --- SQLite twin -------------------------------------------------------------------------
