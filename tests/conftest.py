@@ -101,8 +101,14 @@ def pg_url() -> str:
     return PG_URL
 
 
+# On a loaded machine (the suite on every core, beside other work) a request can wait
+# seconds for a pooled connection or a row lock; production's 5 s / 3 s would turn that
+# wait into a 503 and the test into a coin toss. Tests of those time-outs set their own.
+PATIENT = {"database_pool_timeout_seconds": 60.0, "ticket_lock_timeout_ms": 30_000}
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    return Settings(env="test", database_url=database_url, **overrides)
+    return Settings(env="test", database_url=database_url, **{**PATIENT, **overrides})
 
 
 # One round trip: truncate (in one statement) only the tables that hold a row, and restart
