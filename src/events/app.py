@@ -39,6 +39,7 @@ from events.funding.controllers import FundingController, SponsorController
 from events.funding.pages import FundingPageController
 from events.funding.wiring import connect as connect_funding
 from events.health import health
+from events.jobs import JobSet, running
 from events.live.controllers import LiveResultsController
 from events.live.pages import LiveResultsPageController
 from events.live.wiring import create_feed, publishing
@@ -55,6 +56,7 @@ from events.results.controllers import ROUTES as RESULTS_ROUTES
 from events.results.pages import OfficialsPageController
 from events.textguard import TextGuardMiddleware
 from events.ticketing.controllers import TicketingController
+from events.ticketing.jobs import JOBS as TICKETING_JOBS
 from events.ticketing.lookup import lookup_throttle
 from events.ticketing.lookup_controllers import (
     TicketLookupController,
@@ -90,6 +92,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     create_static_files_router(path="/static", directories=[WEB / "static"],
                                include_in_schema=False, send_as_attachment=False),
 ]
+
+# Each domain with background jobs adds its ``JobSet`` here.
+JOB_SETS: list[JobSet] = [TICKETING_JOBS]
 
 OPENAPI_TAGS = [
     Tag(name="Service", description="Health and operations"),
@@ -162,6 +167,13 @@ def create_app(settings: Settings | None = None, *,
         async with publishing(feed):
             yield
 
+    @asynccontextmanager
+    async def jobs_lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with running(settings, database.engine, JOB_SETS,
+                           worker=settings.jobs_worker) as jobs:
+            app.state.jobs = jobs
+            yield
+
     login_throttle = LoginThrottle(login_store(settings.redis_url))
     ticket_lookup_throttle = lookup_throttle(settings)
 
@@ -186,7 +198,7 @@ def create_app(settings: Settings | None = None, *,
                     AuthenticationMiddleware()],
         exception_handlers=exception_handlers,
         openapi_config=_openapi(),
-        lifespan=[database_lifespan, stripe_lifespan, live_lifespan],
+        lifespan=[database_lifespan, stripe_lifespan, live_lifespan, jobs_lifespan],
         on_startup=[announce_signing_key],
         on_shutdown=[close_stores],
         state=State({"settings": settings, "db": database, "live": feed,

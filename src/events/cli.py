@@ -279,6 +279,30 @@ def mail_send() -> None:
         raise click.ClickException("Some messages were not sent; they will be retried.")
 
 
+@main.command()
+def worker() -> None:
+    """Run background jobs (mail) from the Redis queue until stopped (needs EVENTS_REDIS_URL).
+
+    Without Redis, each `events serve` runs the jobs itself (and so it does with Redis
+    unless EVENTS_JOBS_WORKER=false)."""
+    from events.app import JOB_SETS
+    from events.db.engine import Database
+    from events.jobs import work
+
+    settings = get_settings()
+    if not settings.redis_url:
+        raise click.ClickException("EVENTS_REDIS_URL is not set: jobs run inside `events serve`.")
+
+    async def run() -> None:
+        database = Database.from_settings(settings)
+        try:
+            await work(settings, database.engine, JOB_SETS)
+        finally:
+            await database.dispose()
+
+    _run(run)
+
+
 @main.group()
 def results() -> None:
     """Race results."""

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     results (history and push) and login failure counts. Unset: kept in each worker's
     memory, which serves one worker (``make run``)."""
 
+    jobs_worker: bool = True
+    """Run background jobs (mail) inside each ``events serve`` process. With Redis, set it
+    false on web processes when ``events worker`` runs the jobs apart."""
+
+    jobs_sweep_seconds: float = Field(default=60.0, ge=0.01, le=3600)
+    """How often the outboxes are swept for what is due (jobs lost or backing off)."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

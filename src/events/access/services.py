@@ -71,7 +71,7 @@ class UserService:
         if throttle is not None:
             await throttle.check(username, address)
         user = await self.get_by_username(username)
-        stored = user.password_hash if user is not None else security.DUMMY_PASSWORD_HASH
+        stored = user.password_hash if user is not None else security.dummy_password_hash()
         matches = await security.verify_password_off_loop(stored, password)
         if user is None or not matches or not user.is_active:
             if throttle is not None:

@@ -11,8 +11,9 @@ import logging
 import uuid
 from collections.abc import Callable
 
-import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from events.db.aftercommit import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,4 @@ def notify(session: AsyncSession, festival_id: uuid.UUID, race_id: uuid.UUID,
            kind: str) -> None:
     """Announce the change when (and only if) the session's transaction commits."""
     engine = session.bind
-
-    def after_commit(_: object) -> None:
-        results_changed(festival_id, race_id, kind, engine=engine)
-
-    sa.event.listen(session.sync_session, "after_commit", after_commit, once=True)
+    after_commit(session, lambda: results_changed(festival_id, race_id, kind, engine=engine))

@@ -10,24 +10,16 @@ it never quietly answers "nobody entered".
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.config import Settings
-from events.links import Links
-
 FirstEntries = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, datetime]]]
-
-
-class MailSender(Protocol):
-    def __call__(self, engine: AsyncEngine, settings: Settings, *,
-                 links: Links | None = None) -> Awaitable[object]: ...
-
+OrderMail = Callable[[AsyncEngine, uuid.UUID], Awaitable[None]]
+OrderMailAfterCommit = Callable[[AsyncSession, uuid.UUID], None]
 
 _first_entries: list[FirstEntries] = []
-_mail_sender: list[MailSender] = []
+_order_mail: list[tuple[OrderMail, OrderMailAfterCommit]] = []
 
 
 def use_first_entries(source: FirstEntries) -> None:
@@ -35,9 +27,10 @@ def use_first_entries(source: FirstEntries) -> None:
     _first_entries[:] = [source]
 
 
-def use_mail_sender(sender: MailSender) -> None:
-    """The sender that empties the mail outbox."""
-    _mail_sender[:] = [sender]
+def use_order_mail(now: OrderMail, after_commit: OrderMailAfterCommit) -> None:
+    """How an order's confirmation is sent: enqueued now (its row is committed) or once the
+    current transaction commits (``events.ticketing.jobs``)."""
+    _order_mail[:] = [(now, after_commit)]
 
 
 async def first_entries(
@@ -49,9 +42,17 @@ async def first_entries(
     return await _first_entries[0](session, ticket_ids)
 
 
-async def send_due_mail(engine: AsyncEngine, settings: Settings, *,
-                        links: Links | None = None) -> None:
-    """Send what is due in the outbox now (its links start with ``links``)."""
-    if not _mail_sender:
-        raise RuntimeError("the mail sender is not connected (events.ticketing.wiring.connect)")
-    await _mail_sender[0](engine, settings, links=links)
+def _mail() -> tuple[OrderMail, OrderMailAfterCommit]:
+    if not _order_mail:
+        raise RuntimeError("the order mail is not connected (events.ticketing.wiring.connect)")
+    return _order_mail[0]
+
+
+async def send_order_mail(engine: AsyncEngine, order_id: uuid.UUID) -> None:
+    """Send the order's confirmation (its outbox row is committed already)."""
+    await _mail()[0](engine, order_id)
+
+
+def send_order_mail_after_commit(session: AsyncSession, order_id: uuid.UUID) -> None:
+    """Send the order's confirmation once ``session``'s transaction commits."""
+    _mail()[1](session, order_id)

@@ -1,8 +1,10 @@
 """Confirmation messages: an outbox (``ticket_mail``) and the sender that empties it.
 
 The outbox row is written in the transaction that issues the tickets, so a purchase is
-never lost because SMTP is down. ``deliver_due`` sends what is due: it is started after
-that transaction commits, and ``events mail send`` (cron) runs it too. A row is claimed
+never lost because SMTP is down. ``deliver_due`` sends what is due: the job
+``ticketing.send_mail`` (``ticketing.jobs``) runs it once that transaction commits and
+again when a retry is due, the jobs' sweep finds what a lost job left, and
+``events mail send`` runs it by hand. A row is claimed
 before sending (its next attempt pushed back; ``SKIP LOCKED`` on PostgreSQL), so two
 senders do not send it twice; failures back off and give up after ``MAX_ATTEMPTS``.
 Delivery is at least once: a crash between the SMTP server's "accepted" and the row being
@@ -11,8 +13,8 @@ marked sent means one more copy later.
 
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from html import escape
@@ -45,29 +47,56 @@ def backoff(attempts: int) -> timedelta:
 class DeliveryReport:
     attempted: int
     sent: int
+    retry: tuple[tuple[uuid.UUID, int, datetime], ...] = field(default=(), compare=False)
+    """The messages not sent that will be tried again: (id, attempts so far, when)."""
+
+
+async def due(engine: AsyncEngine, settings: Settings, *, limit: int = 500
+              ) -> list[tuple[uuid.UUID, int]]:
+    """The messages due now, as (id, attempts so far): what the sweep enqueues."""
+    if not settings.smtp_host:
+        return []
+    async with engine.connect() as conn:
+        rows = (await conn.execute(
+            sa.select(MAIL.c.id, MAIL.c.attempts)
+            .where(MAIL.c.status == MailStatus.PENDING, MAIL.c.next_attempt_at <= utcnow())
+            .order_by(MAIL.c.next_attempt_at).limit(limit))).all()
+    return [(row.id, row.attempts) for row in rows]
 
 
 async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 50,
-                      links: Links | None = None) -> DeliveryReport:
-    """Send the messages that are due; safe to run concurrently and repeatedly. The links
-    in them start with ``links`` (default: the configured base, ``events.links``)."""
+                      order_id: uuid.UUID | None = None, mail_id: uuid.UUID | None = None
+                      ) -> DeliveryReport:
+    """Send the messages that are due (of one order, or one message); safe to run
+    concurrently and repeatedly.
+
+    A message is claimed by pushing its next attempt back (a lease: other senders skip it
+    meanwhile, and a sender that dies leaves it due again later); the attempt's outcome
+    (``attempts`` + 1 with ``last_error``, or ``sent``) is then written in one statement, so
+    a reader never sees an attempt counted without its outcome.
+    """
     if not settings.smtp_host:
         return DeliveryReport(0, 0)
     now = utcnow()
+    where = [MAIL.c.status == MailStatus.PENDING, MAIL.c.next_attempt_at <= now]
+    if order_id is not None:
+        where.append(MAIL.c.order_id == order_id)
+    if mail_id is not None:
+        where.append(MAIL.c.id == mail_id)
     async with engine.begin() as conn:
-        due = (await conn.execute(
+        claimed = (await conn.execute(
             sa.select(MAIL.c.id, MAIL.c.order_id, MAIL.c.to_address, MAIL.c.attempts)
-            .where(MAIL.c.status == MailStatus.PENDING, MAIL.c.next_attempt_at <= now)
-            .order_by(MAIL.c.created_at).limit(limit)
+            .where(*where).order_by(MAIL.c.created_at).limit(limit)
             .with_for_update(skip_locked=True))).all()
-        for row in due:
+        for row in claimed:
             await conn.execute(sa.update(MAIL).where(MAIL.c.id == row.id).values(
-                attempts=row.attempts + 1, next_attempt_at=now + backoff(row.attempts + 1)))
+                next_attempt_at=now + backoff(row.attempts + 1)))
     sent = 0
-    for row in due:
+    retry: list[tuple[uuid.UUID, int, datetime]] = []
+    for row in claimed:
+        attempts = row.attempts + 1
         try:
-            message = await compose(engine, settings, row.order_id, row.to_address,
-                                    links=links)
+            message = await compose(engine, settings, row.order_id, row.to_address)
             await aiosmtplib.send(
                 message, hostname=settings.smtp_host, port=settings.smtp_port,
                 username=settings.smtp_username,
@@ -75,19 +104,21 @@ async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 5
                           if settings.smtp_password else None),
                 start_tls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            gave_up = row.attempts + 1 >= MAX_ATTEMPTS
+            gave_up = attempts >= MAX_ATTEMPTS
             log.warning("Ticket mail %s to order %s not sent (attempt %d%s): %s", row.id,
-                        row.order_id, row.attempts + 1, ", giving up" if gave_up else "", exc)
+                        row.order_id, attempts, ", giving up" if gave_up else "", exc)
             async with engine.begin() as conn:
                 await conn.execute(sa.update(MAIL).where(MAIL.c.id == row.id).values(
-                    last_error=str(exc)[:500],
+                    attempts=attempts, last_error=str(exc)[:500] or type(exc).__name__,
                     status=MailStatus.FAILED if gave_up else MailStatus.PENDING))
+            if not gave_up:
+                retry.append((row.id, attempts, now + backoff(attempts)))
             continue
         async with engine.begin() as conn:
             await conn.execute(sa.update(MAIL).where(MAIL.c.id == row.id).values(
-                status=MailStatus.SENT, sent_at=utcnow(), last_error=""))
+                attempts=attempts, status=MailStatus.SENT, sent_at=utcnow(), last_error=""))
         sent += 1
-    return DeliveryReport(len(due), sent)
+    return DeliveryReport(len(claimed), sent, tuple(retry))
 
 
 async def deliver_all_due(engine: AsyncEngine, settings: Settings) -> DeliveryReport:

@@ -16,7 +16,6 @@ Other domains (check-in) use ``KeyService.public_keys``, ``revocations_since`` a
 ``events.ticketing.tokens.verify_token``.
 """
 
-import asyncio
 import hashlib
 import logging
 import uuid
@@ -28,8 +27,7 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.config import ConfigurationError, Settings
@@ -203,30 +201,6 @@ async def _settle_order_status(conn: AsyncConnection, order_id: uuid.UUID, now: 
     status = OrderStatus.REFUNDED if counts.get(TicketStatus.REFUNDED) else OrderStatus.CANCELED
     await conn.execute(sa.update(ORDER).where(ORDER.c.id == order_id).values(
         status=status, canceled_at=now, cancel_reason=reason[:200], updated_at=now))
-
-
-# --- mail after commit -------------------------------------------------------------------
-
-_background: set[asyncio.Task[Any]] = set()
-
-
-def _deliver_after_commit(session: AsyncSession, settings: Settings) -> None:
-    """Once this transaction commits, try to send the due messages (the outbox keeps them
-    if SMTP is down: ``events mail send`` delivers them later)."""
-    bind = session.bind
-    if not isinstance(bind, AsyncEngine):
-        return
-
-    def after_commit(_: Any) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        task = loop.create_task(hooks.send_due_mail(bind, settings))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-    event.listen(session.sync_session, "after_commit", after_commit, once=True)
 
 
 class _KeyTaken(Exception):
@@ -481,7 +455,7 @@ class OrderService:
             return replay
         if total == 0:
             if mail_to:
-                self._deliver_now()
+                await self._deliver_now(order_id)
             return self._placed(order_id, OrderStatus.PAID, None, None, access_token, total,
                                 festival.currency, None)
         try:
@@ -659,14 +633,11 @@ class OrderService:
         except Exception:  # the hold still lapses on its own
             log.exception("Ticket order %s: could not release its hold", order_id)
 
-    def _deliver_now(self) -> None:
-        """A free order's mail row is committed already: try to send it."""
+    async def _deliver_now(self, order_id: uuid.UUID) -> None:
+        """A free order's mail row is committed already: enqueue its sending."""
         if self.db is None:
             return
-        task = asyncio.get_running_loop().create_task(
-            hooks.send_due_mail(self.db.engine, self.settings, links=self.links))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        await hooks.send_order_mail(self.db.engine, order_id)
 
     def _placed(self, order_id: uuid.UUID, status: str, payment_id: uuid.UUID | None,
                 checkout_url: str | None, access_token: str, total: int, currency: str,
@@ -821,7 +792,7 @@ class OrderService:
             if verdict.fresh:
                 break
         if verdict.ok and mail_to:
-            _deliver_after_commit(self.session, self.settings)
+            hooks.send_order_mail_after_commit(self.session, order_id)
         return verdict.ok
 
     async def fulfil(self, payment: PaymentView) -> None:
