@@ -174,7 +174,7 @@ def create_app(settings: Settings | None = None, *,
             app.state.jobs = jobs
             yield
 
-    login_throttle = LoginThrottle(login_store(settings.redis_url))
+    login_throttle = LoginThrottle(login_store(settings.redis_url, settings.redis_prefix))
     ticket_lookup_throttle = lookup_throttle(settings)
 
     async def close_stores() -> None:

@@ -16,9 +16,11 @@ principal and checks the answer against its row. Adding a route means adding its
   token, Stripe's signature, a password); every principal without it is refused (429 once
   sign-in is throttled; 503 when
   the credential cannot be checked at all: no Stripe webhook secret configured).
-- ``console(ORG, ...)``: a server-rendered page signed in by cookie; the lead adds the
-  cookie principals' column when the console lands (until then, bearer principals are
-  checked like ``staff``).
+- ``console(ORG, ...)``: a console page (``/console``), signed in by its cookie: checked
+  as each staff role signed in through ``POST /console/login`` (posting the page's CSRF
+  token), and as nobody, who is sent to the sign-in page. (A bearer token is honoured
+  there as on the API: no browser sends one by itself, and posts still need the token.)
+- ``CONSOLE_OPEN``: the console's own sign-in and sign-out (anyone).
 
 ``run=False`` rows are checked for presence only (a stream that never ends).
 """
@@ -38,7 +40,7 @@ class Row:
     run: bool = True
 
     def allows(self, principal: str) -> bool:
-        if self.kind in ("public", "page"):
+        if self.kind in ("public", "page", "console_open"):
             return True
         if self.kind == "credential":
             return False
@@ -64,6 +66,7 @@ def console(*roles: str) -> Row:
 
 
 PUBLIC = Row("public", frozenset())
+CONSOLE_OPEN = Row("console_open", frozenset())
 PAGE = Row("page", frozenset())
 DEVICE = Row("device", frozenset())
 CREDENTIAL = Row("credential", frozenset())
@@ -246,4 +249,64 @@ MATRIX: dict[str, Row] = {
     # audit
     "ListAuditEntries": staff(ORG),
     "ExportAuditEntries": staff(ORG),
+    # people's pages and find my tickets
+    "Favicon": PUBLIC,
+    "PreviewWithdrawal": staff(OWN, ORG),
+    "WithdrawEntryPage": PAGE,
+    "FindMyTickets": PUBLIC,
+    "FindMyTicketsPage": PAGE,
+    # the organisers' console
+    "ConsoleLoginPage": CONSOLE_OPEN,
+    "ConsoleLogin": CONSOLE_OPEN,
+    "ConsoleLogout": CONSOLE_OPEN,
+    "ConsoleHome": console(ORG, OFF, GATE),
+    "ConsoleDevices": console(ORG, GATE),
+    "ConsoleDeviceCreate": console(ORG, GATE),
+    "ConsoleDashboard": console(ORG),
+    "ConsoleCategory": console(ORG),
+    "ConsoleCategoryUpdate": console(ORG),
+    "ConsoleAwardCreate": console(ORG),
+    "ConsoleCategoryCreate": console(ORG),
+    "ConsoleAwardDelete": console(ORG),
+    "ConsoleAwardsImport": console(ORG),
+    "ConsoleAwards": console(ORG),
+    "ConsolePrizeListLock": console(ORG),
+    "ConsolePrizeListPublish": console(ORG),
+    "ConsolePrizeListUnlock": console(ORG),
+    "ConsoleAttendance": console(ORG),
+    "ConsoleDeviceRevoke": console(ORG),
+    "ConsolePersonCreate": console(ORG),
+    "ConsolePeople": console(ORG),
+    "ConsoleEnclosureCreate": console(ORG),
+    "ConsoleGateCreate": console(ORG),
+    "ConsoleMeetingCreate": console(ORG),
+    "ConsoleFestivalUpdate": console(ORG),
+    "ConsoleSetup": console(ORG),
+    "ConsoleEnclosureUpdate": console(ORG),
+    "ConsoleRaceList": console(ORG),
+    "ConsoleRaceCreate": console(ORG),
+    "ConsoleRaceEdit": console(ORG),
+    "ConsoleRaceUpdate": console(ORG),
+    "ConsoleEntryDetail": console(ORG),
+    "ConsoleEntryList": console(ORG),
+    "ConsoleEntryExportCsv": console(ORG),
+    "ConsoleEntryExportXlsx": console(ORG),
+    "ConsoleEntryImportPage": console(ORG),
+    "ConsoleEntryImport": console(ORG),
+    "ConsoleEntryInspect": console(ORG),
+    "ConsoleEntryRefuse": console(ORG),
+    "ConsoleEntryWithdrawPreview": console(ORG),
+    "ConsoleEntryWithdraw": console(ORG),
+    "ConsoleOrderCancel": console(ORG),
+    "ConsoleCashSale": console(ORG),
+    "ConsoleCashDesk": console(ORG),
+    "ConsoleOrderDetail": console(ORG),
+    "ConsoleOrderList": console(ORG),
+    "ConsoleTicketRefund": console(ORG),
+    "ConsoleTicketReissue": console(ORG),
+    "ConsoleQuotaResize": console(ORG),
+    "ConsoleTicketTypes": console(ORG),
+    "ConsolePaymentExportCsv": console(ORG),
+    "ConsolePaymentExportXlsx": console(ORG),
+    "ConsolePaymentList": console(ORG),
 }

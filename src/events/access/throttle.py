@@ -106,12 +106,13 @@ class LoginThrottle:
                 await self.store.delete(key)
 
 
-def login_store(redis_url: str | None) -> Store:
-    """Where failures are counted: Redis when configured (shared by every worker)."""
+def login_store(redis_url: str | None, prefix: str = "events") -> Store:
+    """Where failures are counted: Redis when configured (shared by every worker), under
+    ``<prefix>:login_throttle``."""
     if redis_url:
         from litestar.stores.redis import RedisStore
 
-        return RedisStore.with_client(url=redis_url, namespace="events_login_throttle")
+        return RedisStore.with_client(url=redis_url, namespace=f"{prefix}:login_throttle")
     from litestar.stores.memory import MemoryStore
 
     return MemoryStore()

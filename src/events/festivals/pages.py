@@ -14,7 +14,7 @@ from events.festivals.schemas import FestivalRead
 from events.festivals.services import FestivalService
 from events.web.pages import page
 
-FAVICON = Path(__file__).parent / "static" / "icons" / "scanner-192.png"
+FAVICON = Path(__file__).parents[1] / "web" / "static" / "icons" / "scanner-192.png"
 
 
 async def festival_or_error(request: Request[Any, Any, Any], session: AsyncSession,
