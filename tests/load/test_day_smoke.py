@@ -54,10 +54,14 @@ def _each_invariant_catches_its_violation(dsn: str, ack_file: Path) -> None:
             await conn.execute(  # a second admission of one ticket, behind the presence row
                 f"INSERT INTO checkin_scan ({listed}, nonce) SELECT {listed}, 'tampered'"
                 " FROM checkin_scan WHERE result = 'ok' AND kind = 'entry' LIMIT 1")
-            await conn.execute(  # a paid order loses a ticket
+            # A paid order loses a ticket of a type its own quota counts (so that quota's
+            # count and the valid tickets disagree too).
+            await conn.execute(
                 "UPDATE ticket SET status = 'canceled' WHERE id = (SELECT t.id FROM ticket t"
-                " JOIN ticket_order o ON o.id = t.order_id WHERE o.status = 'paid'"
-                " AND t.status = 'valid' LIMIT 1)")
+                " JOIN ticket_order o ON o.id = t.order_id"
+                " JOIN ticket_quota q ON q.ticket_type_id = t.ticket_type_id"
+                " AND q.enclosure_id IS NULL AND q.day_id IS NULL"
+                " WHERE o.status = 'paid' AND t.status = 'valid' LIMIT 1)")
         finally:
             await conn.close()
 
