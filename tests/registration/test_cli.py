@@ -18,7 +18,7 @@ from events.demo import DEMO_FESTIVAL
 from events.festivals.services import FestivalService
 from events.registration import schemas
 from events.registration.models import Entry
-from events.registration.services import RaceService
+from events.registration.races import RaceService
 from tests.registration.test_import import ZH_HEADER, to_csv, zh_row
 
 

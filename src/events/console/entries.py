@@ -28,10 +28,11 @@ from events.console.values import actor, blank_none, yuan
 from events.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from events.ids import parse_id
 from events.registration import exports, provinces, schemas
+from events.registration.entries import EntryFilters, EntryService
 from events.registration.fees import REFUND_POLICY
 from events.registration.importing import EntryImport, ImportRejected
 from events.registration.models import Entry, EntryStatus
-from events.registration.services import EntryFilters, EntryService, RaceService
+from events.registration.races import RaceService
 from events.registration.withdrawal import refund_preview
 from events.spreadsheets import XLSX_MEDIA_TYPE
 from events.web.i18n import N_, request_lang

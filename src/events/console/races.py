@@ -19,7 +19,7 @@ from events.errors import DomainError
 from events.festivals import services as festival_services
 from events.registration import schemas
 from events.registration.models import Race
-from events.registration.services import RaceService
+from events.registration.races import RaceService
 from events.web.i18n import N_
 
 add_nav(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from litestar import Request
 
 from events.access.guards import current_principal
-from events.registration.services import Actor
+from events.registration.common import Actor
 
 _YUAN = re.compile(r"\d{1,9}(\.\d{1,2})?")
 _LIST = re.compile(r"[,，、;\s]+")

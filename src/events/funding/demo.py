@@ -19,7 +19,7 @@ from events.funding.charts import yuan
 from events.funding.models import Direction, FundingSource, SponsorTarget, SponsorTier
 from events.funding.services import FundingService
 from events.payments import services as payment_services
-from events.registration import services as registration_services
+from events.registration import reads as registration_reads
 
 YUAN = 100
 CASH_ENTRIES = 60
@@ -89,7 +89,7 @@ async def demo_funding(session: AsyncSession, festival: Festival) -> list[str]:
 
     # Entry fees: cash at the desk for demo entries, through payments (the ledger hook).
     payments = payment_services.PaymentService(session, get_settings())
-    due = await registration_services.entries_awaiting_fee(session, festival.id,
+    due = await registration_reads.entries_awaiting_fee(session, festival.id,
                                                            limit=CASH_ENTRIES)
     for entry_id, fee, currency in due:
         await payments.start(festival_id=festival.id,

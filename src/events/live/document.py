@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.funding import services as funding
 from events.live.feed import Document
 from events.registration import provinces
-from events.registration import services as registration
+from events.registration import reads as registration_reads
 from events.results import schemas as results_schemas
 from events.results import services as results
 
@@ -90,7 +90,7 @@ async def build_document(session: AsyncSession, festival_id: uuid.UUID) -> Docum
     races = [race_document(results.public_starts(race))
              for race in await results.festival_results(session, festival_id)]
     categories = {str(race.id): race.award_category_id
-                  for race, _ in await registration.festival_races(session, festival_id)}
+                  for race, _ in await registration_reads.festival_races(session, festival_id)}
     sponsors = await funding.sponsor_names_for(session, festival_id)
     for race in races:
         category = categories.get(race["race_id"])

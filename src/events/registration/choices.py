@@ -16,8 +16,8 @@ from events.festivals.models import Festival, FestivalDay
 from events.registration import eligibility
 from events.registration.eligibility import RuleFailure, Standing
 from events.registration.models import ACTIVE, Entry, Horse, Owner, Race, Rider
+from events.registration.races import RaceService
 from events.registration.schemas import RaceRead
-from events.registration.services import RaceService
 
 
 @dataclass(frozen=True, slots=True)

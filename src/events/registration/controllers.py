@@ -18,21 +18,15 @@ from events.links import Links
 from events.pagination import Limit, Offset, Page, page_of
 from events.problems import error_responses
 from events.registration import exports, provinces, schemas, withdrawal
+from events.registration.common import Actor
+from events.registration.entries import EntryFilters, EntryService, Ineligible
+from events.registration.horses import HorseService
 from events.registration.importing import EntryImport, ImportRejected
+from events.registration.mappers import horse_read, province_read, rider_read
 from events.registration.models import EntryStatus
+from events.registration.owners import OwnerService
 from events.registration.pages import OwnerPages
-from events.registration.services import (
-    Actor,
-    EntryFilters,
-    EntryService,
-    HorseService,
-    Ineligible,
-    OwnerService,
-    RaceService,
-    horse_read,
-    province_read,
-    rider_read,
-)
+from events.registration.races import RaceService
 from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
 owner_or_organiser = requires_role(Role.OWNER, Role.ORGANISER)

@@ -19,9 +19,11 @@ from events.access.models import Role, User
 from events.awards import services as award_services
 from events.festivals.models import Festival, FestivalDay
 from events.registration import schemas
+from events.registration.common import Actor
+from events.registration.horses import HorseService
 from events.registration.importing import EntryImport, RawRow
 from events.registration.models import Entry, EntrySource, Horse, Owner, Race, Rider
-from events.registration.services import Actor, HorseService, RaceService
+from events.registration.races import RaceService
 
 SEED = 2027
 DEMO_NOW = dt.datetime(2027, 3, 1, 4, 0, tzinfo=dt.UTC)

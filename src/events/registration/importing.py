@@ -34,6 +34,7 @@ from events.festivals import services as festival_services
 from events.festivals.models import Festival, FestivalDay
 from events.registration import eligibility, fees, schemas
 from events.registration.eligibility import Standing
+from events.registration.entries import EntryService
 from events.registration.models import (
     ACTIVE,
     Entry,
@@ -48,7 +49,6 @@ from events.registration.models import (
     Rider,
     Species,
 )
-from events.registration.services import EntryService
 
 MAX_ROWS = 5000
 XLSX_MAGIC = b"PK\x03\x04"

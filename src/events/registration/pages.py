@@ -32,15 +32,12 @@ from events.links import Links
 from events.money import format_money
 from events.registration import fees, identity, provinces, schemas, withdrawal
 from events.registration.choices import RaceChoice, race_choices
+from events.registration.common import Actor
+from events.registration.entries import EntryService, Ineligible
+from events.registration.horses import HorseService
 from events.registration.models import Horse, Owner
-from events.registration.services import (
-    Actor,
-    EntryService,
-    HorseService,
-    Ineligible,
-    OwnerService,
-    RaceService,
-)
+from events.registration.owners import OwnerService
+from events.registration.races import RaceService
 from events.web.i18n import N_
 from events.web.pages import page
 

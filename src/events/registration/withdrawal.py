@@ -19,8 +19,9 @@ from events.db.base import utcnow
 from events.errors import Conflict, NotFound
 from events.ids import parse_id
 from events.registration import fees, schemas
+from events.registration.common import Actor
+from events.registration.entries import EntryService
 from events.registration.models import ACTIVE, HOLDS_PLACE, Entry, EntryStatus, Race
-from events.registration.services import Actor, EntryService
 
 
 async def _waiting_list_refills(session: AsyncSession, entry: Entry, race: Race) -> bool:

@@ -17,7 +17,7 @@ from events.idempotency import IdempotencyKey
 from events.ids import parse_id
 from events.pagination import Limit, Offset, Page
 from events.problems import error_responses
-from events.registration import services as registration
+from events.registration import reads as registration_reads
 from events.results import exports, payouts, schemas, services
 from events.results.models import HeatSetup, ResultsRule, ResultVersion
 from events.results.services import ResultService, objection_read, version_reads
@@ -295,7 +295,8 @@ class FestivalResultsController(Controller):
     ) -> Page[schemas.EntitlementRead]:
         actor = actor_of(request)
         if actor.role == Role.OWNER:
-            owner_id = str(await registration.owner_id_for(prize_money.session, actor.user_id))
+            owner_id = str(await registration_reads.owner_id_for(prize_money.session,
+                                                                 actor.user_id))
         items, total = await prize_money.search(festival_id, payouts.PrizeFilters(
             state=state_filter, race_id=race_id, owner_id=owner_id, payee=payee), limit=limit,
             offset=offset)

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.models import Role, User
 from events.festivals.models import Festival
-from events.registration import services as registration
+from events.registration import reads as registration_reads
 from events.registration.models import Race
 from events.results import reads, schemas
 from events.results.models import DrawMethod, StarterResult
@@ -76,7 +76,8 @@ async def demo_results(session: AsyncSession, festival: Festival) -> list[str]:
     start_lists = StartListService(session)
     results = ResultService(session)
     drawn = entered = declared = 0
-    races: list[tuple[Race, dt.date]] = await registration.festival_races(session, festival.id)
+    races: list[tuple[Race, dt.date]] = await registration_reads.festival_races(session,
+                                                                                 festival.id)
     for n, (race, date) in enumerate(races):
         if await reads.start_list(session, race.id) is None:
             await start_lists.draw(actor, str(race.id), schemas.DrawIn(

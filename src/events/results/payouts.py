@@ -41,7 +41,7 @@ from events.db.base import utcnow
 from events.errors import Conflict, NotFound
 from events.festivals import services as festival_services
 from events.ids import parse_id
-from events.registration import services as registration
+from events.registration import reads as registration_reads
 from events.registration.models import Race
 from events.results import reads, schemas
 from events.results.models import (
@@ -168,7 +168,7 @@ async def settle(session: AsyncSession, race: Race, version: ResultVersion,
     current = await current_entitlements(session, race.id)
     by_key = {(r.entry_id, r.payee): r for r in current}
     by_award = {(r.award_id, r.payee): r for r in current}
-    cards = await registration.entry_cards(session, [d.entry_id for d in due])
+    cards = await registration_reads.entry_cards(session, [d.entry_id for d in due])
     currency = race.currency
     written = 0
     wanted = {(d.entry_id, d.payee): d for d in due}
@@ -261,8 +261,8 @@ class PrizeMoneyService:
         paid = {p.entitlement_id: p for p in (await self.session.exec(select(PrizePayout).where(
             col(PrizePayout.entitlement_id).in_(ids)))).all()} if ids else {}
         held = await reads.open_objections(self.session, list({r.race_id for r in rows}))
-        cards = await registration.entry_cards(self.session, list({r.entry_id for r in rows}))
-        races = {race.id: race for race, _ in await registration.festival_races(
+        cards = await registration_reads.entry_cards(self.session, list({r.entry_id for r in rows}))
+        races = {race.id: race for race, _ in await registration_reads.festival_races(
             self.session, festival_id)}
         awards = await award_services.award_names(self.session, festival_id)
         out = []

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.awards import allocation
 from events.errors import FieldError, ValidationFailed
 from events.festivals import services as festival_services
-from events.registration import services as registration
+from events.registration import reads as registration_reads
 from events.results import reads, schemas
 from events.results.models import ResultStatus
 
@@ -44,7 +44,7 @@ async def points_standings(session: AsyncSession, festival_id: str | uuid.UUID, 
     categories (all when none given), ranked: the table a POINTS award is decided by.
     Only official results count; a provisional race adds nothing yet."""
     festival = await festival_services.FestivalService(session).get(festival_id)
-    races = [race for race, _ in await registration.festival_races(session, festival.id)
+    races = [race for race, _ in await registration_reads.festival_races(session, festival.id)
              if not category_ids or race.award_category_id in set(category_ids)]
     versions = {r: v for r, v in (await reads.latest_versions(
         session, [race.id for race in races])).items() if v.status != ResultStatus.PROVISIONAL}
@@ -60,8 +60,8 @@ async def points_standings(session: AsyncSession, festival_id: str | uuid.UUID, 
             entry = totals.setdefault(uuid.UUID(prize.starter_id), [0, 0])
             entry[0] += prize.prize_fen
             entry[1] += 1
-    cards = await registration.entry_cards(session, list(totals))
-    by_horse: dict[uuid.UUID, tuple[registration.EntryCard, int, int]] = {}
+    cards = await registration_reads.entry_cards(session, list(totals))
+    by_horse: dict[uuid.UUID, tuple[registration_reads.EntryCard, int, int]] = {}
     for entry_id, (value, count) in totals.items():
         card = cards[entry_id]
         _, before, races_run = by_horse.get(card.horse_id, (card, 0, 0))

@@ -8,7 +8,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.ids import parse_id
-from events.registration import services as registration
+from events.registration import entries as registration_entries
+from events.registration import races as registration_races
 from events.registration.models import Race
 from events.results.models import (
     Objection,
@@ -21,14 +22,14 @@ from events.results.models import (
 
 
 async def race(session: AsyncSession, race_id: str | uuid.UUID) -> Race:
-    return await registration.RaceService(session).get(race_id)
+    return await registration_races.RaceService(session).get(race_id)
 
 
 async def lock_race(session: AsyncSession, race_id: str | uuid.UUID) -> Race:
     """The race row, locked for this transaction: one change to its results at a time."""
     race_uuid = (race_id if isinstance(race_id, uuid.UUID)
                  else parse_id(race_id, "race"))
-    return await registration.EntryService(session).lock_race(race_uuid)
+    return await registration_entries.EntryService(session).lock_race(race_uuid)
 
 
 async def latest_version(session: AsyncSession, race_id: uuid.UUID) -> ResultVersion | None:

@@ -33,7 +33,7 @@ from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.festivals import services as festival_services
 from events.idempotency import fingerprint, same_request
 from events.ids import parse_id
-from events.registration import services as registration
+from events.registration import reads as registration_reads
 from events.registration.models import Race
 from events.results import payouts, ranking, reads, schemas
 from events.results.models import (
@@ -309,7 +309,7 @@ class ResultService:
 
     async def race_result(self, race_id: str) -> schemas.RaceResultRead:
         race = await reads.race(self.session, race_id)
-        date = await registration.race_date(self.session, race)
+        date = await registration_reads.race_date(self.session, race)
         return (await _race_reads(self.session, race.festival_id, [(race, date)]))[0]
 
     async def objections(self, race_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
@@ -338,7 +338,7 @@ def objection_read(o: Objection) -> schemas.ObjectionRead:
 async def version_reads(session: AsyncSession, versions: Sequence[ResultVersion],
                         prizes: dict[uuid.UUID, int]) -> list[schemas.ResultVersionRead]:
     rows = await reads.rows_of(session, [v.id for v in versions])
-    cards = await registration.entry_cards(
+    cards = await registration_reads.entry_cards(
         session, list({r.entry_id for found in rows.values() for r in found}))
     names = await access_services.display_names(
         session, list({v.recorded_by for v in versions if v.recorded_by}))
@@ -401,7 +401,7 @@ async def festival_results(session: AsyncSession, festival_id: str | uuid.UUID
     ``provisional``, ``official`` or ``amended``), start list, latest result (finishing
     order, times, statuses, each starter's prize money) and objections."""
     festival = await festival_services.FestivalService(session).get(festival_id)
-    races = await registration.festival_races(session, festival.id)
+    races = await registration_reads.festival_races(session, festival.id)
     return await _race_reads(session, festival.id, races)
 
 

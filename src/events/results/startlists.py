@@ -30,7 +30,9 @@ from events.config import Settings
 from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
 from events.ids import field_id
-from events.registration import services as registration
+from events.registration import common as registration_common
+from events.registration import entries as registration_entries
+from events.registration import reads as registration_reads
 from events.registration.models import EntryStatus, Race
 from events.results import draw, reads, schemas
 from events.results.models import (
@@ -89,7 +91,7 @@ class StartListService:
         else:
             statuses = (*DRAWN_STATUSES, EntryStatus.PENDING_PAYMENT) if data.include_unpaid \
                 else DRAWN_STATUSES
-            cards = await registration.race_entries(self.session, race.id, statuses)
+            cards = await registration_reads.race_entries(self.session, race.id, statuses)
         if not cards:
             raise Conflict("No confirmed entries to draw.", code="no_starters")
         candidates = [draw.Candidate(key=str(c.entry_id), group=(
@@ -126,7 +128,7 @@ class StartListService:
         notify(self.session, race.festival_id, race.id, "start_list")
         return start_list
 
-    async def qualifiers(self, setup: HeatSetup, seed: int) -> list[registration.EntryCard]:
+    async def qualifiers(self, setup: HeatSetup, seed: int) -> list[registration_reads.EntryCard]:
         """The heats' qualifiers by the declared rule (heats must be official)."""
         chosen: list[uuid.UUID] = []
         heat_ids = [uuid.UUID(h) for h in setup.heat_race_ids]
@@ -158,7 +160,7 @@ class StartListService:
                     tied = tied[:need]
                 inside = ahead + tied
             chosen += [r.entry_id for r in inside]
-        cards = await registration.entry_cards(self.session, chosen)
+        cards = await registration_reads.entry_cards(self.session, chosen)
         return [cards[e] for e in chosen]
 
     async def set_heats(self, race_id: str, data: schemas.HeatSetupIn) -> HeatSetup:
@@ -265,10 +267,10 @@ class StartListService:
     async def _scratch_entry(self, actor: Actor, entry_id: uuid.UUID, reason: str
                              ) -> uuid.UUID | None:
         """Registration scratches the entry (refund by rule, waiting list moves up)."""
-        entries = registration.EntryService(self.session, self.settings)
+        entries = registration_entries.EntryService(self.session, self.settings)
         try:
-            left = await entries.scratch(registration.Actor(user_id=actor.user_id,
-                                                            role=actor.role),
+            left = await entries.scratch(registration_common.Actor(user_id=actor.user_id,
+                                                                   role=actor.role),
                                          str(entry_id), reason)
         except Conflict:
             return None  # no longer active in registration: nothing more to do there
@@ -285,7 +287,8 @@ class StartListService:
         return (await start_list_reads(self.session, [start_list]))[race.id]
 
 
-def _position_read(p: StartPosition, card: registration.EntryCard) -> schemas.StartPositionRead:
+def _position_read(p: StartPosition, card: registration_reads.EntryCard
+                   ) -> schemas.StartPositionRead:
     return schemas.StartPositionRead(
         entry_id=str(p.entry_id), horse_id=str(card.horse_id), horse_name=card.horse_name,
         rider_name=card.rider_name, owner_name=card.owner_name, province=card.province,
@@ -297,7 +300,7 @@ async def start_list_reads(session: AsyncSession, lists: Sequence[StartList]
                            ) -> dict[uuid.UUID, schemas.StartListRead]:
     race_ids = [s.race_id for s in lists]
     by_race = await reads.positions(session, race_ids)
-    cards = await registration.entry_cards(
+    cards = await registration_reads.entry_cards(
         session, [p.entry_id for rows in by_race.values() for p in rows])
     events: dict[uuid.UUID, list[StartListEvent]] = {r: [] for r in race_ids}
     if race_ids:
