@@ -6,7 +6,7 @@ from typing import Any
 from sqlmodel import select
 
 from events.awards.models import Award, AwardCategory, PrizeList
-from events.awards.services import lock_for_official_results
+from events.awards.prize_list import lock_for_official_results
 from events.db.engine import Database
 from tests.awards.conftest import LONG_RACE, add_places, base, count, stored_counts
 from tests.conftest import Client

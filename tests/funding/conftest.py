@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from events.awards import importing
 from events.awards.demo import demo_prize_list
-from events.awards.services import AwardService
+from events.awards.prize_list import PrizeListService
 from events.db.engine import Database
 from events.funding.models import FundingRecord, Sponsor, SponsorInKind
 from tests.conftest import Client
@@ -61,7 +61,7 @@ async def prize_list(db: Database, festival: dict[str, Any]) -> dict[str, Any]:
     """The demo prize list (131 awards, 1,252,000 yuan) imported into the festival."""
     async with db.transaction() as session:
         parsed = importing.parse_json(json.dumps(demo_prize_list()).encode())
-        report = await AwardService(session).import_prize_list(
+        report = await PrizeListService(session).import_prize_list(
             uuid.UUID(festival["id"]), parsed, dry_run=False)
         assert report.summary.total_prize == 125_200_000
     return festival

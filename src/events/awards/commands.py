@@ -1,7 +1,7 @@
 """What ``events awards ...`` does, outside a request: one transaction per command."""
 
 from events.awards import importing, schemas
-from events.awards.services import AwardService
+from events.awards.prize_list import PrizeListService
 from events.config import Settings
 from events.db.engine import Database
 
@@ -14,7 +14,7 @@ async def import_file(settings: Settings, content: bytes, fmt: importing.ImportF
     database = Database.from_settings(settings)
     try:
         async with database.transaction() as session:
-            awards = AwardService(session)
+            awards = PrizeListService(session)
             festival = await awards.festival_by_id_or_slug(festival_ref)
             return await awards.import_prize_list(festival.id, parsed, dry_run=dry_run)
     finally:
@@ -27,7 +27,7 @@ async def export_file(settings: Settings, fmt: str, festival_ref: str, lang: str
     database = Database.from_settings(settings)
     try:
         async with database.transaction() as session:
-            awards = AwardService(session)
+            awards = PrizeListService(session)
             festival = await awards.festival_by_id_or_slug(festival_ref)
             _, categories, rows, shares = await awards.export(str(festival.id))
             header, lines = importing.export_rows(categories, rows, shares, lang)

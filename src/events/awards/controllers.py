@@ -14,7 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access.guards import BEARER_SECURITY, organiser_only, requires_role
 from events.access.models import Role
 from events.awards import importing, schemas
-from events.awards.services import AwardService, category_read, prize_list_read
+from events.awards.categories import CategoryService
+from events.awards.mappers import category_read, prize_list_read
+from events.awards.prize_list import PrizeListService
+from events.awards.prizes import AwardService
 from events.errors import Conflict, NotFound, ValidationFailed
 from events.pagination import Limit, Offset, Page
 from events.problems import error_responses
@@ -27,8 +30,17 @@ Format = Annotated[Literal["csv", "json", "xlsx"] | None, QueryParameter(
     name="format", description="Default: JSON for application/json bodies, CSV otherwise")]
 
 
+def provide_category_service(db_session: NamedDependency[AsyncSession]) -> CategoryService:
+    return CategoryService(db_session)
+
+
 def provide_award_service(db_session: NamedDependency[AsyncSession]) -> AwardService:
     return AwardService(db_session)
+
+
+def provide_prize_list_service(db_session: NamedDependency[AsyncSession]
+                               ) -> PrizeListService:
+    return PrizeListService(db_session)
 
 
 @dataclass
@@ -54,7 +66,11 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response[byte
 class AwardController(Controller):
     path = "/api/v1/festivals/{festival_id:str}"
     tags = ["Awards"]
-    dependencies = {"awards": Provide(provide_award_service, sync_to_thread=False)}
+    dependencies = {
+        "categories": Provide(provide_category_service, sync_to_thread=False),
+        "awards": Provide(provide_award_service, sync_to_thread=False),
+        "prize_list": Provide(provide_prize_list_service, sync_to_thread=False),
+    }
 
     # --- categories ------------------------------------------------------------------------
 
@@ -62,10 +78,10 @@ class AwardController(Controller):
          summary="Award categories of a festival, in display order (public)",
          responses=error_responses(NotFound))
     async def list_categories(
-        self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
+        self, festival_id: FromPath[str], categories: NamedDependency[CategoryService],
         limit: Limit = 100, offset: Offset = 0,
     ) -> Page[schemas.CategoryRead]:
-        festival, rows, total, totals = await awards.list_categories(
+        festival, rows, total, totals = await categories.list_categories(
             festival_id, limit=limit, offset=offset)
         return Page(
             items=[category_read(c, festival.currency, *totals.get(c.id, (0, 0)))
@@ -76,21 +92,21 @@ class AwardController(Controller):
           responses=error_responses(NotFound, Conflict))
     async def create_category(
         self, festival_id: FromPath[str], data: JSONBody[schemas.CategoryCreate],
-        awards: NamedDependency[AwardService],
+        categories: NamedDependency[CategoryService],
     ) -> schemas.CategoryRead:
-        category = await awards.create_category(festival_id, data)
-        festival = await awards.festival(festival_id)
+        category = await categories.create_category(festival_id, data)
+        festival = await categories.festival(festival_id)
         return category_read(category, festival.currency, 0, 0)
 
     @get("/award-categories/{category_id:str}", operation_id="GetAwardCategory",
          summary="An award category (public)", responses=error_responses(NotFound))
     async def get_category(
         self, festival_id: FromPath[str], category_id: FromPath[str],
-        awards: NamedDependency[AwardService],
+        categories: NamedDependency[CategoryService],
     ) -> schemas.CategoryRead:
-        festival = await awards.festival(festival_id)
-        category = await awards.get_category(festival.id, category_id)
-        totals = await awards.category_totals([category.id])
+        festival = await categories.festival(festival_id)
+        category = await categories.get_category(festival.id, category_id)
+        totals = await categories.category_totals([category.id])
         return category_read(category, festival.currency, *totals.get(category.id, (0, 0)))
 
     @patch("/award-categories/{category_id:str}", operation_id="UpdateAwardCategory",
@@ -98,11 +114,11 @@ class AwardController(Controller):
            security=BEARER_SECURITY, responses=error_responses(NotFound, Conflict))
     async def update_category(
         self, festival_id: FromPath[str], category_id: FromPath[str],
-        data: JSONBody[schemas.CategoryUpdate], awards: NamedDependency[AwardService],
+        data: JSONBody[schemas.CategoryUpdate], categories: NamedDependency[CategoryService],
     ) -> schemas.CategoryRead:
-        category = await awards.update_category(festival_id, category_id, data)
-        festival = await awards.festival(festival_id)
-        totals = await awards.category_totals([category.id])
+        category = await categories.update_category(festival_id, category_id, data)
+        festival = await categories.festival(festival_id)
+        totals = await categories.category_totals([category.id])
         return category_read(category, festival.currency, *totals.get(category.id, (0, 0)))
 
     @delete("/award-categories/{category_id:str}", operation_id="DeleteAwardCategory",
@@ -110,11 +126,11 @@ class AwardController(Controller):
             security=BEARER_SECURITY, responses=error_responses(NotFound, Conflict))
     async def delete_category(
         self, festival_id: FromPath[str], category_id: FromPath[str],
-        awards: NamedDependency[AwardService],
+        categories: NamedDependency[CategoryService],
         with_awards: Annotated[bool, QueryParameter(
             description="Also delete its awards (otherwise 409 category_has_awards)")] = False,
     ) -> None:
-        await awards.delete_category(festival_id, category_id, with_awards=with_awards)
+        await categories.delete_category(festival_id, category_id, with_awards=with_awards)
 
     @post("/award-categories/{category_id:str}/allocation", operation_id="AllocatePrizes",
           summary="Each starter's prize from a final ranking (dead heats, DNS/DNF/DSQ); "
@@ -133,9 +149,9 @@ class AwardController(Controller):
          summary="Counts, totals (fen), extremes and flags of the prize list (public)",
          responses=error_responses(NotFound))
     async def summary(
-        self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
+        self, festival_id: FromPath[str], prize_list: NamedDependency[PrizeListService],
     ) -> schemas.PrizeSummary:
-        return await awards.summary(festival_id)
+        return await prize_list.summary(festival_id)
 
     @post("/awards/import", operation_id="ImportAwards",
           summary="Import a whole prize list (CSV or JSON), all or nothing",
@@ -144,7 +160,7 @@ class AwardController(Controller):
           responses=error_responses(NotFound, Conflict, ValidationFailed))
     async def import_awards(
         self, request: Request[Any, Any, Any], festival_id: FromPath[str],
-        awards: NamedDependency[AwardService], dry_run: DryRun = False,
+        prize_list: NamedDependency[PrizeListService], dry_run: DryRun = False,
         file_format: Format = None,
     ) -> schemas.ImportReport:
         """Replaces the awards of every category the file has rows for; a bad row refuses
@@ -153,17 +169,17 @@ class AwardController(Controller):
         body = await request.body()
         fmt = file_format or importing.detect_format(request.headers.get("content-type"), body)
         parsed = await anyio.to_thread.run_sync(importing.parse, body, fmt)  # CPU: off the loop
-        return await awards.import_prize_list(festival_id, parsed, dry_run=dry_run)
+        return await prize_list.import_prize_list(festival_id, parsed, dry_run=dry_run)
 
     @get("/awards/export.csv", operation_id="ExportAwardsCsv",
          summary="The prize list as CSV (reads back with ImportAwards; public)",
          media_type=CSV, responses=error_responses(NotFound))
     async def export_csv(
-        self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
+        self, festival_id: FromPath[str], prize_list: NamedDependency[PrizeListService],
         lang: Annotated[Literal["en", "zh"], QueryParameter(
             description="Header language")] = "en",
     ) -> Response[bytes]:
-        festival, categories, rows, shares = await awards.export(festival_id)
+        festival, categories, rows, shares = await prize_list.export(festival_id)
         header, lines = importing.export_rows(categories, rows, shares, lang)
         return _attachment(importing.to_csv(header, lines), CSV,
                            f"{festival.slug}-awards.csv")
@@ -172,13 +188,13 @@ class AwardController(Controller):
          summary="The prize list as an Excel workbook, with a summary sheet (public)",
          media_type=XLSX, responses=error_responses(NotFound))
     async def export_xlsx(
-        self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
+        self, festival_id: FromPath[str], prize_list: NamedDependency[PrizeListService],
         lang: Annotated[Literal["en", "zh"], QueryParameter(
             description="Header language")] = "en",
     ) -> Response[bytes]:
-        festival, categories, rows, shares = await awards.export(festival_id)
+        festival, categories, rows, shares = await prize_list.export(festival_id)
         header, lines = importing.export_rows(categories, rows, shares, lang)
-        summary = await awards.summary(festival.id)
+        summary = await prize_list.summary(festival.id)
         return _attachment(importing.to_xlsx(header, lines, summary), XLSX,
                            f"{festival.slug}-awards.xlsx")
 
@@ -186,9 +202,9 @@ class AwardController(Controller):
          summary="Status (draft, published, locked) and withholding rule (public)",
          responses=error_responses(NotFound))
     async def get_settings(
-        self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
+        self, festival_id: FromPath[str], prize_list: NamedDependency[PrizeListService],
     ) -> schemas.PrizeListRead:
-        return prize_list_read(*await awards.prize_list(festival_id))
+        return prize_list_read(*await prize_list.prize_list(festival_id))
 
     @patch("/awards/settings", operation_id="UpdatePrizeListSettings",
            summary="Set the withholding rule (e.g. 20 % on prizes of 10,000 yuan or more)",
@@ -196,40 +212,40 @@ class AwardController(Controller):
            responses=error_responses(NotFound, Conflict))
     async def update_settings(
         self, festival_id: FromPath[str], data: JSONBody[schemas.PrizeListSettingsUpdate],
-        awards: NamedDependency[AwardService],
+        prize_list: NamedDependency[PrizeListService],
     ) -> schemas.PrizeListRead:
-        row = await awards.update_settings(festival_id, data)
-        return prize_list_read(await awards.festival(festival_id), row)
+        row = await prize_list.update_settings(festival_id, data)
+        return prize_list_read(await prize_list.festival(festival_id), row)
 
     @post("/awards/publish", operation_id="PublishPrizeList",
           summary="Publish (advertise) the prize list; it stays editable until locked",
           status_code=200, guards=[organiser_only], security=BEARER_SECURITY,
           responses=error_responses(NotFound, Conflict))
     async def publish(
-        self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
+        self, festival_id: FromPath[str], prize_list: NamedDependency[PrizeListService],
     ) -> schemas.PrizeListRead:
-        row = await awards.publish(festival_id)
-        return prize_list_read(await awards.festival(festival_id), row)
+        row = await prize_list.publish(festival_id)
+        return prize_list_read(await prize_list.festival(festival_id), row)
 
     @post("/awards/lock", operation_id="LockPrizeList",
           summary="Lock the prize list: every change is refused (409 prize_list_locked)",
           status_code=200, guards=[organiser_only], security=BEARER_SECURITY,
           responses=error_responses(NotFound))
     async def lock(
-        self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
+        self, festival_id: FromPath[str], prize_list: NamedDependency[PrizeListService],
     ) -> schemas.PrizeListRead:
-        row = await awards.lock(festival_id)
-        return prize_list_read(await awards.festival(festival_id), row)
+        row = await prize_list.lock(festival_id)
+        return prize_list_read(await prize_list.festival(festival_id), row)
 
     @post("/awards/unlock", operation_id="UnlockPrizeList",
           summary="Unlock a prize list the organiser locked (not once results are official)",
           status_code=200, guards=[organiser_only], security=BEARER_SECURITY,
           responses=error_responses(NotFound, Conflict))
     async def unlock(
-        self, festival_id: FromPath[str], awards: NamedDependency[AwardService],
+        self, festival_id: FromPath[str], prize_list: NamedDependency[PrizeListService],
     ) -> schemas.PrizeListRead:
-        row = await awards.unlock(festival_id)
-        return prize_list_read(await awards.festival(festival_id), row)
+        row = await prize_list.unlock(festival_id)
+        return prize_list_read(await prize_list.festival(festival_id), row)
 
     # --- awards ----------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.awards import importing
+from events.awards.categories import CategoryService
 from events.awards.models import RankingMethod
-from events.awards.services import AwardService
+from events.awards.prize_list import PrizeListService
 from events.festivals.models import Festival
 
 K = 1000 * 100  # a thousand yuan, in fen
@@ -86,8 +87,8 @@ def demo_prize_list() -> dict[str, Any]:
 async def load_demo_awards(session: AsyncSession, festival: Festival) -> list[str]:
     """Demo step: the illustrative prize list, once (a festival with categories is left
     as it is)."""
-    awards = AwardService(session)
-    if await awards.categories(festival.id):
+    awards = PrizeListService(session)
+    if await CategoryService(session).categories(festival.id):
         summary = await awards.summary(festival.id)
         return [f"Awards: {summary.categories} categories, {summary.awards} awards "
                 "(already there)."]

@@ -1,7 +1,7 @@
 """Reading and writing whole prize lists: CSV (Chinese or English headers), JSON, XLSX.
 
 Reading turns a file into rows that each carry where they came from (``lines.3`` in a CSV,
-``awards.2`` in JSON) plus every error found; ``events.awards.services`` checks the rows
+``awards.2`` in JSON) plus every error found; ``events.awards.prize_list`` checks the rows
 against each other and the database, and stores all or nothing.
 
 CSV: one row per award; the first line names the columns (any order, English or Chinese;

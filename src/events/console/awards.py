@@ -1,7 +1,8 @@
 """Awards in the console: categories, awards (prize tables), the CSV/XLSX import with its
 dry run, publish/lock/unlock, and the summary.
 
-Each action calls the ``AwardService`` method its API route calls. The import first runs
+Each action calls the service method its API route calls (``CategoryService``,
+``AwardService`` or ``PrizeListService``). The import first runs
 the service's dry run (nothing stored) and shows the file's rows, each bad row in place
 with its problems; only a clean dry run offers "Save", which posts the same file again
 (carried in the page, base64) for the real import.
@@ -27,8 +28,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access.guards import organiser_only
 from events.access.models import Role
 from events.awards import importing, schemas
+from events.awards.categories import CategoryService
+from events.awards.mappers import category_read, prize_list_read
 from events.awards.models import RankingMethod
-from events.awards.services import AwardService, category_read, prize_list_read
+from events.awards.prize_list import PrizeListService
+from events.awards.prizes import AwardService
 from events.console.forms import (
     Form,
     FormState,
@@ -171,11 +175,13 @@ class ConsoleAwardsController(Controller):
         problem: str | None = None,
         imported: int | None = None,
     ) -> Response[Any]:
-        awards = AwardService(session)
-        festival, rows, total, totals = await awards.list_categories(festival_id, **window(page))
+        prize_list = PrizeListService(session)
+        festival, rows, total, totals = await CategoryService(session).list_categories(
+            festival_id, **window(page)
+        )
         categories = [category_read(c, festival.currency, *totals.get(c.id, (0, 0))) for c in rows]
-        summary = await awards.summary(festival.id)
-        settings = prize_list_read(*await awards.prize_list(str(festival.id)))
+        summary = await prize_list.summary(festival.id)
+        settings = prize_list_read(*await prize_list.prize_list(str(festival.id)))
         return await festival_page(
             request,
             session,
@@ -218,7 +224,7 @@ class ConsoleAwardsController(Controller):
         values = blank_to_none(data, "display_order", "sponsor_label_zh", "sponsor_label_en")
         try:
             body = parse(schemas.CategoryCreate, values)
-            category = await AwardService(db_session).create_category(festival_id, body)
+            category = await CategoryService(db_session).create_category(festival_id, body)
         except (PydanticValidationError, DomainError) as exc:
             await db_session.rollback()
             return await self._index(
@@ -260,14 +266,14 @@ class ConsoleAwardsController(Controller):
     async def _state_change(
         self, request: Request[Any, Any, Any], session: AsyncSession, festival_id: str, action: str
     ) -> Response[Any]:
-        awards = AwardService(session)
+        prize_list = PrizeListService(session)
         try:
             if action == "publish":
-                await awards.publish(festival_id)
+                await prize_list.publish(festival_id)
             elif action == "lock":
-                await awards.lock(festival_id)
+                await prize_list.lock(festival_id)
             else:
-                await awards.unlock(festival_id)
+                await prize_list.unlock(festival_id)
         except DomainError as exc:
             await session.rollback()
             return await self._index(
@@ -318,7 +324,7 @@ class ConsoleAwardsController(Controller):
             fmt = "csv"
         parsed = await anyio.to_thread.run_sync(importing.parse, body, fmt)
         try:
-            report = await AwardService(db_session).import_prize_list(
+            report = await PrizeListService(db_session).import_prize_list(
                 festival_id, parsed, dry_run=not confirm
             )
         except ValidationFailed as exc:
@@ -354,9 +360,10 @@ class ConsoleAwardsController(Controller):
         problem: str | None = None,
     ) -> Response[Any]:
         awards = AwardService(session)
-        festival = await awards.festival(festival_id)
-        category = await awards.get_category(festival.id, category_id)
-        totals = await awards.category_totals([category.id])
+        categories = CategoryService(session)
+        festival = await categories.festival(festival_id)
+        category = await categories.get_category(festival.id, category_id)
+        totals = await categories.category_totals([category.id])
         read = category_read(category, festival.currency, *totals.get(category.id, (0, 0)))
         items, total = await awards.list_awards(
             festival_id, category_id=category_id, **window(page)
@@ -418,15 +425,15 @@ class ConsoleAwardsController(Controller):
         data: Form,
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        awards = AwardService(db_session)
+        categories = CategoryService(db_session)
         values = blank_to_none(data, "display_order", "sponsor_label_zh", "sponsor_label_en")
         values.pop("version", None)
         try:
-            festival = await awards.festival(festival_id)
-            current = await awards.get_category(festival.id, category_id, for_update=True)
+            festival = await categories.festival(festival_id)
+            current = await categories.get_category(festival.id, category_id, for_update=True)
             check_version(data.get("version"), current.updated_at)
             body = parse(schemas.CategoryUpdate, values)
-            await awards.update_category(festival_id, category_id, body)
+            await categories.update_category(festival_id, category_id, body)
         except (PydanticValidationError, DomainError) as exc:
             await db_session.rollback()
             return await self._category(

@@ -11,7 +11,8 @@ import datetime as dt
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.awards import services as award_services
+from events.awards.categories import CategoryService
+from events.awards.prizes import AwardService
 from events.config import get_settings
 from events.festivals.models import Festival
 from events.funding import schemas
@@ -38,9 +39,8 @@ async def demo_funding(session: AsyncSession, festival: Festival) -> list[str]:
         return [f"Funding: {len(summary.by_sponsor)} sponsors, {summary.records} ledger "
                 "records (already there)."]
     fid = str(festival.id)
-    awards = award_services.AwardService(session)
-    categories = {c.code: c for c in await awards.categories(festival.id)}
-    king = next((a for a in await awards.awards(festival.id)
+    categories = {c.code: c for c in await CategoryService(session).categories(festival.id)}
+    king = next((a for a in await AwardService(session).awards(festival.id)
                  if a.name_en.startswith("Horse king")), None)
 
     def record(source: FundingSource, amount_yuan: int, day: dt.date, reference: str,

@@ -33,7 +33,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from events.awards import services as award_services
+from events.awards.categories import CategoryService
+from events.awards.prize_list import PrizeListService
+from events.awards.prizes import AwardService
 from events.db.base import utcnow
 from events.db.upsert import insert_once
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -318,7 +320,8 @@ class FundingService:
     # --- sponsors -----------------------------------------------------------------------
 
     async def _check_target(self, festival: Festival, data: schemas.SponsorIn) -> None:
-        awards = award_services.AwardService(self.session)
+        awards = AwardService(self.session)
+        categories = CategoryService(self.session)
         if data.target == SponsorTarget.FESTIVAL:
             if data.target_id is not None:
                 raise ValidationFailed([FieldError(
@@ -329,7 +332,7 @@ class FundingService:
                 "target_id", f"Name the {data.target} this sponsor's name is on.")])
         try:
             if data.target == SponsorTarget.CATEGORY:
-                await awards.get_category(festival.id, str(data.target_id))
+                await categories.get_category(festival.id, str(data.target_id))
             else:
                 await awards.get_award(festival.id, str(data.target_id))
         except NotFound as exc:
@@ -340,7 +343,7 @@ class FundingService:
                              actor_id: uuid.UUID | None) -> tuple[Sponsor, list[SponsorInKind]]:
         festival = await self.festival(festival_id)
         await self._check_target(festival, data)
-        awards = award_services.AwardService(self.session)
+        awards = AwardService(self.session)
         for index, item in enumerate(data.in_kind):
             if item.award_id is not None:
                 try:
@@ -460,7 +463,7 @@ class FundingService:
                                        code="unknown_sponsor") from exc
         if data.award_id is not None:
             try:
-                await award_services.AwardService(self.session).get_award(
+                await AwardService(self.session).get_award(
                     festival.id, str(data.award_id))
             except NotFound as exc:
                 raise ValidationFailed([FieldError("award_id", exc.detail)],
@@ -592,7 +595,7 @@ class FundingService:
                 outstanding_fen=max(s.pledged_fen - got, 0),
                 in_kind_value_fen=sum(i.value_fen for i in in_kind.get(s.id, []))))
 
-        prizes = await award_services.AwardService(self.session).summary(festival.id)
+        prizes = await PrizeListService(self.session).summary(festival.id)
         owed_paid = await prize_money_provider()(self.session, festival.id)
         prize_money = schemas.PrizeMoney(
             committed_fen=prizes.total_prize, committed_cash_fen=prizes.total_cash_fen,
@@ -647,15 +650,16 @@ class FundingService:
     async def _placements(self, festival: Festival, sponsor: Sponsor
                           ) -> list[schemas.NamePlacement]:
         name = SponsorName(sponsor.id, sponsor.name_zh, sponsor.name_en)
-        awards = award_services.AwardService(self.session)
+        awards = AwardService(self.session)
+        categories = CategoryService(self.session)
         if sponsor.target == SponsorTarget.FESTIVAL or sponsor.target_id is None:
             return [schemas.NamePlacement(
                 kind="festival", name_zh=festival.name_zh, name_en=festival.name_en,
                 label_zh=sponsor.name_zh, label_en=sponsor.name_en, prize_fen=0)]
         try:
             if sponsor.target == SponsorTarget.CATEGORY:
-                category = await awards.get_category(festival.id, str(sponsor.target_id))
-                _, total = (await awards.category_totals([category.id])).get(category.id,
+                category = await categories.get_category(festival.id, str(sponsor.target_id))
+                _, total = (await categories.category_totals([category.id])).get(category.id,
                                                                              (0, 0))
                 return [schemas.NamePlacement(
                     kind="category", name_zh=category.name_zh, name_en=category.name_en,

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access.models import Role, User
-from events.awards import services as award_services
+from events.awards.categories import CategoryService
 from events.festivals.models import Festival, FestivalDay
 from events.registration import schemas
 from events.registration.common import Actor
@@ -198,7 +198,7 @@ async def _ensure_races(session: AsyncSession, festival: Festival) -> int:
         select(col(Race.code)).where(Race.festival_id == festival.id))).all())
     # The awards demo (an earlier step) has a category of the same code for each race.
     categories = {c.code: str(c.id) for c in
-                  await award_services.AwardService(session).categories(festival.id)}
+                  await CategoryService(session).categories(festival.id)}
     created = 0
     for race in RACES:
         if race.code in existing or race.date not in days:

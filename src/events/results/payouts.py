@@ -36,7 +36,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.awards import allocation
-from events.awards import services as award_services
+from events.awards import prizes as award_prizes
 from events.db.base import utcnow
 from events.errors import Conflict, NotFound
 from events.festivals import services as festival_services
@@ -131,7 +131,7 @@ async def current_entitlements(session: AsyncSession, race_id: uuid.UUID
 async def _due(session: AsyncSession, race: Race, rows: Sequence[ResultRow]) -> list[_Due]:
     if race.award_category_id is None:
         return []
-    table = await award_services.prize_table(session, race.festival_id, race.award_category_id)
+    table = await award_prizes.prize_table(session, race.festival_id, race.award_category_id)
     if table is None or not table.awards_by_place:
         return []
     result = allocation.allocate(table.table, [
@@ -264,7 +264,7 @@ class PrizeMoneyService:
         cards = await registration_reads.entry_cards(self.session, list({r.entry_id for r in rows}))
         races = {race.id: race for race, _ in await registration_reads.festival_races(
             self.session, festival_id)}
-        awards = await award_services.award_names(self.session, festival_id)
+        awards = await award_prizes.award_names(self.session, festival_id)
         out = []
         for r in rows:
             card, payout, award = cards.get(r.entry_id), paid.get(r.id), awards.get(

@@ -26,7 +26,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.access import services as access_services
-from events.awards import services as award_services
+from events.awards import categories as award_categories
+from events.awards import prize_list as award_prize_list
 from events.awards.models import AwardCategory
 from events.db.base import utcnow
 from events.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -87,7 +88,7 @@ class ResultService:
     async def _category(self, race: Race) -> AwardCategory | None:
         if race.award_category_id is None:
             return None
-        return (await award_services.category_names(self.session, race.festival_id)).get(
+        return (await award_categories.category_names(self.session, race.festival_id)).get(
             race.award_category_id)
 
     async def rule_of(self, race: Race) -> tuple[str, ResultsRule]:
@@ -101,7 +102,7 @@ class ResultService:
                        data: schemas.ResultsRuleIn) -> ResultsRule:
         festival = await festival_services.FestivalService(self.session).get(festival_id)
         cid = parse_id(category_id, "award category")
-        if cid not in await award_services.category_names(self.session, festival.id):
+        if cid not in await award_categories.category_names(self.session, festival.id):
             raise NotFound(f"No award category {category_id!r} at this festival.")
         if data.score_min > data.score_max:
             raise ValidationFailed([FieldError("score_max", "Below the minimum score.")])
@@ -243,7 +244,7 @@ class ResultService:
         await self.session.flush()
         await payouts.settle(self.session, race, version, rows, actor.user_id,
                              f"official (version {version.number})")
-        await award_services.lock_for_official_results(self.session, race.festival_id)
+        await award_prize_list.lock_for_official_results(self.session, race.festival_id)
         notify(self.session, race.festival_id, race.id, "official")
         return version
 
@@ -377,7 +378,7 @@ async def _race_reads(session: AsyncSession, festival_id: uuid.UUID,
         col(StartList.race_id).in_(ids)))).all() if ids else []
     lists = await start_list_reads(session, list(found))
     objections = await ResultService(session).objections(ids)
-    categories = await award_services.category_names(session, festival_id)
+    categories = await award_categories.category_names(session, festival_id)
     out = []
     for race, date in races:
         version = versions.get(race.id)
