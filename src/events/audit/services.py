@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from events.access.models import Role
 from events.access.principal import Principal
 from events.audit.models import AuditEntry
+from events.db import deps
 from events.logsafe import current_request_id
 from events.spreadsheets import csv_bytes
 
@@ -81,9 +82,10 @@ def _festival_of(params: dict[str, Any]) -> uuid.UUID | None:
 
 
 async def record(session: AsyncSession, request: Request[Any, Any, Any]) -> None:
-    """The hook: an entry for a successful mutating request by a staff member."""
+    """The hook: an entry for a successful mutating request by a staff member (none when
+    the request rolled its change back and answered with the problem)."""
     principal = request.scope.get("user")
-    if not is_audited(principal, request.method):
+    if not is_audited(principal, request.method) or deps.abandoned(session):
         return
     assert isinstance(principal, Principal)
     params = {str(k): str(v) for k, v in request.path_params.items()}

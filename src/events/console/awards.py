@@ -44,6 +44,7 @@ from events.console.forms import (
 )
 from events.console.layout import NavItem, add_nav, festival_page
 from events.console.paging import Paged, PageNumber, window
+from events.db.deps import abandon
 from events.errors import DomainError, FieldError, ValidationFailed
 from events.web.i18n import N_, request_lang, translate
 
@@ -226,7 +227,7 @@ class ConsoleAwardsController(Controller):
             body = parse(schemas.CategoryCreate, values)
             category = await CategoryService(db_session).create_category(festival_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._index(
                 request,
                 db_session,
@@ -275,7 +276,7 @@ class ConsoleAwardsController(Controller):
             else:
                 await prize_list.unlock(festival_id)
         except DomainError as exc:
-            await session.rollback()
+            await abandon(session)
             return await self._index(
                 request, session, festival_id, status=exc.status_code, problem=exc.detail
             )
@@ -328,11 +329,11 @@ class ConsoleAwardsController(Controller):
                 festival_id, parsed, dry_run=not confirm
             )
         except ValidationFailed as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             view = _view(filename, body, exc)
             return await self._index(request, db_session, festival_id, status=422, import_view=view)
         except DomainError as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._index(
                 request, db_session, festival_id, status=exc.status_code, problem=exc.detail
             )
@@ -435,7 +436,7 @@ class ConsoleAwardsController(Controller):
             body = parse(schemas.CategoryUpdate, values)
             await categories.update_category(festival_id, category_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._category(
                 request,
                 db_session,
@@ -481,7 +482,7 @@ class ConsoleAwardsController(Controller):
             body = parse(schemas.AwardCreate, values)
             await AwardService(db_session).create_award(festival_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._category(
                 request,
                 db_session,
@@ -508,7 +509,7 @@ class ConsoleAwardsController(Controller):
         try:
             await AwardService(db_session).delete_award(festival_id, award_id)
         except DomainError as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._category(
                 request,
                 db_session,

@@ -25,6 +25,7 @@ from events.console.forms import Form, FormState, parse
 from events.console.layout import NavItem, add_nav, festival_page
 from events.console.paging import Paged, PageNumber, window
 from events.console.values import actor, blank_none, yuan
+from events.db.deps import abandon
 from events.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from events.ids import parse_id
 from events.registration import exports, provinces, schemas
@@ -262,9 +263,9 @@ class ConsoleEntryController(Controller):
                 festival_id, content, dry_run=dry_run, actor_id=actor(request).user_id
             )
             if not report.stored:
-                await db_session.rollback()
+                await abandon(db_session)
         except DomainError as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             report = exc.extra.get("report") if isinstance(exc, ImportRejected) else None
             if report is None and isinstance(exc, ImportRejected):  # the file itself
                 exc = ValidationFailed([FieldError("file", exc.detail)])
@@ -364,7 +365,7 @@ class ConsoleEntryController(Controller):
             )
             await EntryService(db_session, settings).inspect(actor(request), entry_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._detail(
                 request,
                 db_session,
@@ -399,7 +400,7 @@ class ConsoleEntryController(Controller):
             )
             await EntryService(db_session, settings).scratch(actor(request), entry_id, body.reason)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._detail(
                 request,
                 db_session,
@@ -495,7 +496,7 @@ class ConsoleEntryController(Controller):
                 actor(request), entry_id, body.reason or "withdrawn by the organiser"
             )
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             form = FormState.failed(data, exc)
             form.values.pop("expected_refund", None)  # show the refund as it is now
             return await self._withdraw_page(

@@ -29,6 +29,7 @@ from events.config import Settings
 from events.console.forms import Form, FormState, parse
 from events.console.layout import NavItem, add_nav, festival_page
 from events.db.base import utcnow
+from events.db.deps import abandon
 from events.errors import DomainError, NotFound
 from events.festivals import services as festival_services
 from events.ids import parse_id
@@ -146,7 +147,7 @@ class ConsoleGatesController(Controller):
                 created_by=current_principal(request).id,
             )
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._devices(
                 request, db_session, festival_id, status=422, form=FormState.failed(data, exc)
             )

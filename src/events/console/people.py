@@ -21,6 +21,7 @@ from events.access.services import UserService
 from events.console.forms import Form, FormState, parse
 from events.console.layout import NavItem, add_nav, console_page, switchable_festivals
 from events.console.paging import Paged, PageNumber, window
+from events.db.deps import abandon
 from events.errors import DomainError
 from events.web.i18n import N_
 
@@ -88,7 +89,7 @@ class ConsolePeopleController(Controller):
                 display_name=body.display_name,
             )
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._page(
                 request, db_session, status=422, form=FormState.failed(data, exc)
             )

@@ -15,6 +15,7 @@ from events.access.models import Role
 from events.console.forms import Form, FormState, check_version, parse, version_of
 from events.console.layout import NavItem, add_nav, festival_page
 from events.console.values import fen_input, local_to_utc, to_fen, utc_to_local, words, yuan
+from events.db.deps import abandon
 from events.errors import DomainError
 from events.festivals import services as festival_services
 from events.registration import schemas
@@ -135,7 +136,7 @@ class ConsoleRaceController(Controller):
             body = parse(schemas.RaceIn, race_values(data, festival.timezone, keep_blank=False))
             await RaceService(db_session).create(festival_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             races = await RaceService(db_session).of_festival(festival_id)
             return await self._page(
                 request,
@@ -194,7 +195,7 @@ class ConsoleRaceController(Controller):
             body = parse(schemas.RaceUpdate, race_values(data, festival.timezone, keep_blank=True))
             await races.update(race_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             race = await races.get(race_id)
             return await self._page(
                 request,

@@ -28,6 +28,7 @@ from events.console.forms import (
     version_of,
 )
 from events.console.layout import NavItem, add_nav, festival_page
+from events.db.deps import abandon
 from events.errors import DomainError
 from events.festivals import schemas as festival_schemas
 from events.festivals import services as festival_services
@@ -137,7 +138,7 @@ class ConsoleSetupController(Controller):
             )
             await festivals.update(festival_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._page(
                 request,
                 db_session,
@@ -175,7 +176,7 @@ class ConsoleSetupController(Controller):
             )
             await festival_services.FestivalService(db_session).add_meeting(festival_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._page(
                 request,
                 db_session,
@@ -200,7 +201,7 @@ class ConsoleSetupController(Controller):
             )
             await festival_services.FestivalService(db_session).add_gate(festival_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._page(
                 request, db_session, festival_id, status=422, gate=FormState.failed(data, exc)
             )
@@ -232,7 +233,7 @@ class ConsoleSetupController(Controller):
             )
             await CatalogService(db_session).create_enclosure(festival_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             state = _collapse(FormState.failed(data, exc), "gate_ids")
             state.values["gate_ids"] = gate_ids
             return await self._page(request, db_session, festival_id, status=422, enclosure=state)
@@ -258,7 +259,7 @@ class ConsoleSetupController(Controller):
             )
             await CatalogService(db_session).update_enclosure(festival_id, enclosure_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             state = _collapse(FormState.failed(data, exc), "gate_ids")
             state.values["id"] = enclosure_id
             return await self._page(

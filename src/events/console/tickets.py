@@ -26,6 +26,7 @@ from events.console.forms import Form, FormState, parse
 from events.console.layout import NavItem, add_nav, festival_page
 from events.console.paging import Paged, PageNumber, window
 from events.console.values import blank_none, yuan
+from events.db.deps import abandon
 from events.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from events.festivals import services as festival_services
 from events.ticketing import media, schemas, search
@@ -140,7 +141,7 @@ class ConsoleTicketController(Controller):
             body = parse(schemas.QuotaUpdate, {"size": data.get("size", "").strip() or None})
             await CatalogService(db_session).update_quota(festival_id, quota_id, body)
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             form = FormState.failed(data, exc)
             if "_" in form.errors:  # a size below what is taken: next to the size
                 form.errors["size"] = form.errors.pop("_")
@@ -289,7 +290,7 @@ class ConsoleTicketController(Controller):
                 admitted_ok=body.admitted_ok,
             )
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._order_page(
                 request,
                 db_session,
@@ -337,7 +338,7 @@ class ConsoleTicketController(Controller):
                 admitted_ok=body.admitted_ok,
             )
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._order_page(
                 request,
                 db_session,
@@ -370,7 +371,7 @@ class ConsoleTicketController(Controller):
             await _ticket_of(request, db_session, settings, state, order_id, ticket_id)
             await TicketService(db_session, settings).reissue(ticket_id)
         except DomainError as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             return await self._order_page(
                 request,
                 db_session,
@@ -461,7 +462,7 @@ class ConsoleTicketController(Controller):
                 caller_id=principal.id,
             )
         except (PydanticValidationError, DomainError) as exc:
-            await db_session.rollback()
+            await abandon(db_session)
             form = FormState.failed(data, exc, fields=_item_fields(items))
             form.values.pop("sale_key", None)  # the next attempt is a new sale
             if isinstance(exc, PydanticValidationError) and "_" in form.errors:
