@@ -337,7 +337,7 @@ def tickets() -> None:
 def tickets_sweep() -> None:
     """Mark unpaid orders past their hold as expired (optional: they stop counting anyway)."""
     from events.db.engine import Database
-    from events.ticketing.services import OrderService
+    from events.ticketing.orders import OrderService
 
     settings = get_settings()
 

@@ -33,7 +33,7 @@ from events.links import Links
 from events.ticketing import schemas as ticket_schemas
 from events.ticketing.catalog import CatalogService
 from events.ticketing.models import Enclosure
-from events.ticketing.services import OrderService
+from events.ticketing.orders import OrderService
 
 TICKETS = 3
 """Tickets sold for the rehearsal day (one order, paid in cash)."""

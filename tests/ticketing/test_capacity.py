@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from events.config import Settings
 from events.db.engine import Database
-from events.ticketing.services import OrderService
+from events.ticketing.orders import OrderService
 from tests.conftest import Client, pay_path
 from tests.ticketing.conftest import (
     Catalog,

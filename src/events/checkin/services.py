@@ -40,7 +40,7 @@ from events.config import Settings
 from events.db.base import UTCDateTime, utcnow
 from events.db.engine import Database
 from events.errors import FieldError, Unauthorized, ValidationFailed
-from events.ticketing import services as ticketing_services
+from events.ticketing import tickets as ticketing_tickets
 from events.ticketing.tokens import TokenClaims, TokenInvalid, peek_kid, verify_token
 
 MAX_CLOCK_AHEAD = dt.timedelta(minutes=10)
@@ -206,7 +206,7 @@ class CheckinService:
         """Keys, revocations after ``since`` and the festival's layout, for offline scans."""
         festival_id, gate_id = _device_scope(device)
         context = await self.contexts.get(festival_id)
-        revocations = await ticketing_services.revocations_since(session, festival_id, since)
+        revocations = await ticketing_tickets.revocations_since(session, festival_id, since)
         enclosures = await _enclosures(session, festival_id)
         return schemas.KeysAnswer(
             festival_id=str(festival_id), timezone=context.zone.key, gate_id=str(gate_id),

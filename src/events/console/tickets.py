@@ -32,7 +32,8 @@ from events.festivals import services as festival_services
 from events.ticketing import media, schemas, search
 from events.ticketing.catalog import CatalogService
 from events.ticketing.models import TicketStatus
-from events.ticketing.services import OrderService, TicketService
+from events.ticketing.orders import OrderService
+from events.ticketing.tickets import TicketService
 from events.web.i18n import N_
 
 add_nav(

@@ -27,13 +27,10 @@ from events.links import Links
 from events.pagination import Limit, Offset, Page, page_of
 from events.problems import error_responses
 from events.ticketing import media, schemas
-from events.ticketing.services import (
-    CatalogService,
-    KeyService,
-    OrderService,
-    TicketService,
-    revocations_since,
-)
+from events.ticketing.catalog import CatalogService
+from events.ticketing.keys import KeyService
+from events.ticketing.orders import OrderService
+from events.ticketing.tickets import TicketService, revocations_since
 
 AccessToken = Annotated[str | None, QueryParameter(
     name="access_token", max_length=200, required=False,

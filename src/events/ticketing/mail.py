@@ -31,7 +31,7 @@ from events.links import Links
 from events.money import format_money
 from events.ticketing import keys, schemas
 from events.ticketing.models import MAIL, ORDER, MailStatus
-from events.ticketing.services import OrderService
+from events.ticketing.orders import OrderService
 
 log = logging.getLogger(__name__)
 

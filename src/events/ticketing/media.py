@@ -18,7 +18,7 @@ import qrcode.image.svg
 
 from events.errors import ServiceUnavailable
 from events.money import format_money
-from events.ticketing.services import TicketMedia
+from events.ticketing.mappers import TicketMedia
 from events.web.statuses import status_labels
 
 

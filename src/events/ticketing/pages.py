@@ -21,7 +21,7 @@ from events.festivals import services as festival_services
 from events.links import Links
 from events.money import format_money
 from events.ticketing.catalog import CatalogService
-from events.ticketing.services import OrderService
+from events.ticketing.orders import OrderService
 from events.web.pages import page
 
 ORDER_COOKIE = "order_access"

@@ -11,9 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from events.db.base import utcnow
 from events.festivals import services as festival_services
-from events.ticketing import schemas
+from events.ticketing import mappers, schemas
 from events.ticketing.models import ORDER, TICKET, TicketStatus
-from events.ticketing.services import effective_status
 
 NUMBER_LENGTH = 8
 """An order's number: the first eight hex digits of its id."""
@@ -86,18 +85,5 @@ async def find_orders(
         .offset(offset)
     )
     now = utcnow()
-    items = [
-        schemas.OrderSummary(
-            id=str(r.id),
-            status=effective_status(r.status, r.expires_at, now),
-            email=r.email,
-            phone=r.phone,
-            total=r.total,
-            currency=r.currency,
-            tickets=int(r[6]),
-            created_at=r.created_at,
-            paid_at=r.paid_at,
-        )
-        for r in rows
-    ]
+    items = [mappers.order_summary(r, now) for r in rows]
     return items, int(total)
