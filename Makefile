@@ -89,7 +89,7 @@ lint: install ## ruff, mypy and the import contracts (pyproject.toml, docs/DEVEL
 	$(BIN)/ruff check src tests load_tests
 	$(BIN)/mypy src
 	$(BIN)/lint-imports --no-cache
-	# $(BIN)/ruff format --check src tests load_tests  # on once the tree is formatted (issue 16 item 9)
+	$(BIN)/ruff format --check src tests load_tests
 
 format: install ## Format and fix what ruff can
 	$(BIN)/ruff check --fix src tests load_tests

@@ -34,8 +34,9 @@ class Balancer:
         self._next = itertools.cycle(range(len(backends)))
         self.connections = [0] * len(backends)
 
-    async def handle(self, client_reader: asyncio.StreamReader,
-                     client_writer: asyncio.StreamWriter) -> None:
+    async def handle(
+        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+    ) -> None:
         for _ in range(len(self.backends)):
             index = next(self._next)
             host, port = self.backends[index]
@@ -44,8 +45,9 @@ class Balancer:
             except OSError:
                 continue
             self.connections[index] += 1
-            await asyncio.gather(_pipe(client_reader, upstream_writer),
-                                 _pipe(upstream_reader, client_writer))
+            await asyncio.gather(
+                _pipe(client_reader, upstream_writer), _pipe(upstream_reader, client_writer)
+            )
             return
         client_writer.close()
 
@@ -58,8 +60,9 @@ class Balancer:
 def haproxy_config(port: int, backends: list[tuple[str, int]]) -> str:
     """The same balancing in haproxy: round robin, HTTP keep-alive, no buffering of the
     results stream (``option http-server-close`` is not set: SSE stays open)."""
-    servers = "\n".join(f"    server app{i} {host}:{p} check inter 2s"
-                        for i, (host, p) in enumerate(backends))
+    servers = "\n".join(
+        f"    server app{i} {host}:{p} check inter 2s" for i, (host, p) in enumerate(backends)
+    )
     return f"""global
     maxconn 4000
 defaults

@@ -66,9 +66,12 @@ class _StripeHandler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        request = httpx.Request(self.command, f"http://stripe{self.path}",
-                                headers=dict(self.headers.items()),
-                                content=self.rfile.read(length))
+        request = httpx.Request(
+            self.command,
+            f"http://stripe{self.path}",
+            headers=dict(self.headers.items()),
+            content=self.rfile.read(length),
+        )
         with self.lock:
             response = self.fake.handle(request)
         body = response.content
@@ -147,29 +150,49 @@ def _scanner(target: Target, burst: Burst, tokens: list[str], device: dict[str, 
         with burst.lock:
             if not tokens:
                 return
-            secret = tokens.pop() if random.random() > 0.2 or not burst.answers else \
-                random.choice(list(burst.answers.values()))["secret"]  # shown again
+            secret = (
+                tokens.pop()
+                if random.random() > 0.2 or not burst.answers
+                else random.choice(list(burst.answers.values()))["secret"]
+            )  # shown again
         nonce = uuid.uuid4().hex
         body = {"secret": secret, "nonce": nonce, "type": "entry"}
-        response = _until_answered(target, burst, lambda c, b=body: c.post(
-            "/api/v1/checkin/scan", headers=headers, json=b))
+        response = _until_answered(
+            target, burst, lambda c, b=body: c.post("/api/v1/checkin/scan", headers=headers, json=b)
+        )
         answer = response.json()
         with burst.lock:
-            burst.answers[nonce] = {"secret": secret, "status": answer.get("status"),
-                                    "reason": answer.get("reason")}
+            burst.answers[nonce] = {
+                "secret": secret,
+                "status": answer.get("status"),
+                "reason": answer.get("reason"),
+            }
             if answer.get("status") == "ok":
                 burst.acks.append({"kind": "scan", "nonce": nonce})
 
 
-def _buyer(target: Target, burst: Burst, festival_id: str, type_id: str, fake: FakeStripe,
-           lock: threading.Lock) -> None:
+def _buyer(
+    target: Target,
+    burst: Burst,
+    festival_id: str,
+    type_id: str,
+    fake: FakeStripe,
+    lock: threading.Lock,
+) -> None:
     while time.monotonic() < target.stop:
         quantity = random.randint(1, 3)
         key = uuid.uuid4().hex
-        body = {"email": "crash@example.com", "items": [{"ticket_type_id": type_id,
-                                                         "quantity": quantity}]}
-        placed = _until_answered(target, burst, lambda c, b=body, k=key: c.post(
-            f"/api/v1/festivals/{festival_id}/orders", headers={"Idempotency-Key": k}, json=b))
+        body = {
+            "email": "crash@example.com",
+            "items": [{"ticket_type_id": type_id, "quantity": quantity}],
+        }
+        placed = _until_answered(
+            target,
+            burst,
+            lambda c, b=body, k=key: c.post(
+                f"/api/v1/festivals/{festival_id}/orders", headers={"Idempotency-Key": k}, json=b
+            ),
+        )
         if placed.status_code != 201:
             continue  # sold out: nothing to pay
         order = placed.json()
@@ -180,76 +203,143 @@ def _buyer(target: Target, burst: Burst, festival_id: str, type_id: str, fake: F
         payload = event(event_id, "checkout.session.completed", session)
 
         def deliver(client: httpx.Client, p: str = payload) -> httpx.Response:
-            return client.post("/api/v1/payments/stripe/webhook", content=p, headers={
-                "Content-Type": "application/json",
-                "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
-                    p, WEBHOOK_SECRET, timestamp=int(time.time()))})
+            return client.post(
+                "/api/v1/payments/stripe/webhook",
+                content=p,
+                headers={
+                    "Content-Type": "application/json",
+                    "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
+                        p, WEBHOOK_SECRET, timestamp=int(time.time())
+                    ),
+                },
+            )
 
         delivered = _until_answered(target, burst, deliver)
         if delivered.status_code != 200:
             raise RuntimeError(f"webhook refused: {delivered.status_code} {delivered.text}")
         with burst.lock:
             burst.events.append(event_id)
-            burst.acks.append({"kind": "order", "order_id": order["order_id"],
-                               "tickets": quantity})
+            burst.acks.append({"kind": "order", "order_id": order["order_id"], "tickets": quantity})
         _until_answered(target, burst, deliver)  # Stripe delivers again: a no-op
 
 
-def _seed(base: str, tickets: int, fake: FakeStripe, lock: threading.Lock,
-          ) -> dict[str, Any]:
+def _seed(
+    base: str,
+    tickets: int,
+    fake: FakeStripe,
+    lock: threading.Lock,
+) -> dict[str, Any]:
     """A festival today, a paid ticket type, 4 devices and ``tickets`` paid tickets (orders
     of 100 through Stripe's stand-in and the signed webhook) for the gates."""
     import datetime as dt
     from zoneinfo import ZoneInfo
 
     client = httpx.Client(base_url=base, timeout=120)
-    token = client.post("/api/v1/auth/login", json={"username": "crash", "password": PASSWORD}
-                        ).json()["access_token"]
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "crash", "password": PASSWORD}
+    ).json()["access_token"]
     org = {"Authorization": f"Bearer {token}"}
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    festival = client.post("/api/v1/festivals", headers=org, json={
-        "slug": f"crash-{uuid.uuid4().hex[:6]}", "name_zh": "崩溃测试", "name_en": "Crash",
-        "meetings": [{"name_zh": "今日", "name_en": "Today", "days": [{"date": str(today)}]}],
-        "gates": [{"code": "north", "name_zh": "北门", "name_en": "North gate"},
-                  {"code": "east", "name_zh": "东门", "name_en": "East gate"}]}).json()
+    festival = client.post(
+        "/api/v1/festivals",
+        headers=org,
+        json={
+            "slug": f"crash-{uuid.uuid4().hex[:6]}",
+            "name_zh": "崩溃测试",
+            "name_en": "Crash",
+            "meetings": [{"name_zh": "今日", "name_en": "Today", "days": [{"date": str(today)}]}],
+            "gates": [
+                {"code": "north", "name_zh": "北门", "name_en": "North gate"},
+                {"code": "east", "name_zh": "东门", "name_en": "East gate"},
+            ],
+        },
+    ).json()
     fid = festival["id"]
-    ground = client.post(f"/api/v1/festivals/{fid}/enclosures", headers=org, json={
-        "code": "ground", "name_zh": "场", "name_en": "Ground"}).json()
-    paid = client.post(f"/api/v1/festivals/{fid}/ticket-types", headers=org, json={
-        "code": "day", "name_zh": "当日票", "name_en": "Day", "enclosure_id": ground["id"],
-        "day_ids": [festival["meetings"][0]["days"][0]["id"]], "price": 100,
-        "max_per_order": 100, "capacity": tickets * 3}).json()
+    ground = client.post(
+        f"/api/v1/festivals/{fid}/enclosures",
+        headers=org,
+        json={"code": "ground", "name_zh": "场", "name_en": "Ground"},
+    ).json()
+    paid = client.post(
+        f"/api/v1/festivals/{fid}/ticket-types",
+        headers=org,
+        json={
+            "code": "day",
+            "name_zh": "当日票",
+            "name_en": "Day",
+            "enclosure_id": ground["id"],
+            "day_ids": [festival["meetings"][0]["days"][0]["id"]],
+            "price": 100,
+            "max_per_order": 100,
+            "capacity": tickets * 3,
+        },
+    ).json()
     tokens: list[str] = []
     orders: list[dict[str, Any]] = []
     while len(tokens) < tickets:
         quantity = min(100, tickets - len(tokens))
-        order = client.post(f"/api/v1/festivals/{fid}/orders", json={
-            "email": "presale@example.com",
-            "items": [{"ticket_type_id": paid["id"], "quantity": quantity}]}).json()
+        order = client.post(
+            f"/api/v1/festivals/{fid}/orders",
+            json={
+                "email": "presale@example.com",
+                "items": [{"ticket_type_id": paid["id"], "quantity": quantity}],
+            },
+        ).json()
         with lock:
             session = fake.pay(order["checkout_url"].rsplit("/", 1)[1])
         payload = event(f"evt_{uuid.uuid4().hex}", "checkout.session.completed", session)
-        done = client.post("/api/v1/payments/stripe/webhook", content=payload, headers={
-            "Content-Type": "application/json",
-            "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
-                payload, WEBHOOK_SECRET, timestamp=int(time.time()))})
+        done = client.post(
+            "/api/v1/payments/stripe/webhook",
+            content=payload,
+            headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
+                    payload, WEBHOOK_SECRET, timestamp=int(time.time())
+                ),
+            },
+        )
         done.raise_for_status()
-        got = client.get(f"/api/v1/orders/{order['order_id']}",
-                         params={"access_token": order["access_token"]}).json()
+        got = client.get(
+            f"/api/v1/orders/{order['order_id']}", params={"access_token": order["access_token"]}
+        ).json()
         tokens += [t["token"] for t in got["tickets"]]
         orders.append({"kind": "order", "order_id": order["order_id"], "tickets": quantity})
-    devices = [client.post(f"/api/v1/festivals/{fid}/devices", headers=org, json={
-        "gate_id": festival["gates"][i % 2]["id"], "name": f"gate-{i}"}).json()
-        for i in range(4)]
-    return {"festival_id": fid, "type_id": paid["id"], "tokens": tokens, "orders": orders,
-            "devices": devices}
+    devices = [
+        client.post(
+            f"/api/v1/festivals/{fid}/devices",
+            headers=org,
+            json={"gate_id": festival["gates"][i % 2]["id"], "name": f"gate-{i}"},
+        ).json()
+        for i in range(4)
+    ]
+    return {
+        "festival_id": fid,
+        "type_id": paid["id"],
+        "tokens": tokens,
+        "orders": orders,
+        "devices": devices,
+    }
 
 
 def _create_organiser(url: str) -> None:
-    subprocess.run([sys.executable, "-m", "events", "users", "create", "crash", "--role",
-                    "organiser", "--password", PASSWORD], check=True, cwd=ROOT,
-                   env=events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=url),
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "events",
+            "users",
+            "create",
+            "crash",
+            "--role",
+            "organiser",
+            "--password",
+            PASSWORD,
+        ],
+        check=True,
+        cwd=ROOT,
+        env=events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=url),
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @dataclass
@@ -264,28 +354,46 @@ class CrashResult:
         return self.report.ok
 
 
-def run_crash(*, database: str = "events_crash", seconds: float = 8, scanners: int = 8,
-              buyers: int = 6, tickets: int = 3000, workers: int = 2,
-              out: Path | None = None) -> CrashResult:
+def run_crash(
+    *,
+    database: str = "events_crash",
+    seconds: float = 8,
+    scanners: int = 8,
+    buyers: int = 6,
+    tickets: int = 3000,
+    workers: int = 2,
+    out: Path | None = None,
+) -> CrashResult:
     url = cloned_database(database, _create_organiser)
     burst = Burst()
     kills: list[str] = []
     with stripe_stand_in() as (stripe_url, fake, lock), ExitStack() as stack:
-        env = {"EVENTS_STRIPE_SECRET_KEY": "sk_test_crash", "EVENTS_STRIPE_API_BASE": stripe_url,
-               "EVENTS_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-               "EVENTS_STRIPE_MAX_NETWORK_RETRIES": "0"}
+        env = {
+            "EVENTS_STRIPE_SECRET_KEY": "sk_test_crash",
+            "EVENTS_STRIPE_API_BASE": stripe_url,
+            "EVENTS_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "EVENTS_STRIPE_MAX_NETWORK_RETRIES": "0",
+        }
         server = stack.enter_context(running_server(url, workers=workers, extra_env=env))
         seeded = _seed(server.url, tickets, fake, lock)
         burst.acks += seeded["orders"]
         target = Target(server.url, time.monotonic() + 3600)
         tokens = list(seeded["tokens"])
         random.shuffle(tokens)
-        threads = [threading.Thread(target=_scanner, args=(
-            target, burst, tokens, seeded["devices"][i % len(seeded["devices"])]))
-            for i in range(scanners)]
-        threads += [threading.Thread(target=_buyer, args=(
-            target, burst, seeded["festival_id"], seeded["type_id"], fake, lock))
-            for _ in range(buyers)]
+        threads = [
+            threading.Thread(
+                target=_scanner,
+                args=(target, burst, tokens, seeded["devices"][i % len(seeded["devices"])]),
+            )
+            for i in range(scanners)
+        ]
+        threads += [
+            threading.Thread(
+                target=_buyer,
+                args=(target, burst, seeded["festival_id"], seeded["type_id"], fake, lock),
+            )
+            for _ in range(buyers)
+        ]
         errors: list[BaseException] = []
 
         def guarded(thread: threading.Thread) -> threading.Thread:
@@ -325,33 +433,37 @@ def run_crash(*, database: str = "events_crash", seconds: float = 8, scanners: i
         time.sleep(0.5)
         dsn = asyncpg_dsn(database)
         report = asyncio.run(check_async(dsn, burst.acks))
-        report.violations.update(asyncio.run(check_exactly_once(
-            dsn, burst.answers, burst.events)))
+        report.violations.update(asyncio.run(check_exactly_once(dsn, burst.answers, burst.events)))
     acks_file = None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         acks_file = out / "crash-acks.jsonl"
         acks_file.write_text("".join(json.dumps(a) + "\n" for a in burst.acks))
-        (out / "crash-answers.json").write_text(json.dumps(
-            {"scans": burst.answers, "webhook_events": burst.events}))
+        (out / "crash-answers.json").write_text(
+            json.dumps({"scans": burst.answers, "webhook_events": burst.events})
+        )
     return CrashResult(report, burst, kills, acks_file)
 
 
 def main() -> int:
-    result = run_crash(database=os.environ.get("CRASH_DATABASE", "events_crash"),
-                       seconds=float(os.environ.get("CRASH_SECONDS", "8")),
-                       scanners=int(os.environ.get("CRASH_SCANNERS", "8")),
-                       buyers=int(os.environ.get("CRASH_BUYERS", "6")),
-                       tickets=int(os.environ.get("CRASH_TICKETS", "3000")),
-                       out=ROOT / "load_tests" / "results" / time.strftime("crash-%Y%m%d-%H%M%S"))
+    result = run_crash(
+        database=os.environ.get("CRASH_DATABASE", "events_crash"),
+        seconds=float(os.environ.get("CRASH_SECONDS", "8")),
+        scanners=int(os.environ.get("CRASH_SCANNERS", "8")),
+        buyers=int(os.environ.get("CRASH_BUYERS", "6")),
+        tickets=int(os.environ.get("CRASH_TICKETS", "3000")),
+        out=ROOT / "load_tests" / "results" / time.strftime("crash-%Y%m%d-%H%M%S"),
+    )
     for kill in result.kills:
         print(f"killed: {kill}")
     burst = result.burst
     orders = sum(1 for a in burst.acks if a["kind"] == "order")
     admitted = sum(1 for a in burst.acks if a["kind"] == "scan")
-    print(f"acknowledged: {len(burst.answers)} scans answered ({admitted} admissions), "
-          f"{orders} orders paid, {len(burst.events)} webhooks; {burst.retries} requests "
-          f"sent again after no answer")
+    print(
+        f"acknowledged: {len(burst.answers)} scans answered ({admitted} admissions), "
+        f"{orders} orders paid, {len(burst.events)} webhooks; {burst.retries} requests "
+        f"sent again after no answer"
+    )
     for name, problems in result.report.violations.items():
         print(f"{'holds' if not problems else 'VIOLATED'}: {name}")
         for problem in problems:

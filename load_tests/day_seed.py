@@ -39,8 +39,10 @@ def _login(client: httpx.Client, who: tuple[str, str]) -> dict[str, str]:
 
 def _ok(response: httpx.Response) -> Any:
     if response.status_code >= 400:
-        raise RuntimeError(f"{response.request.method} {response.request.url.path}: "
-                           f"{response.status_code} {response.text[:300]}")
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: "
+            f"{response.status_code} {response.text[:300]}"
+        )
     return response.json()
 
 
@@ -51,30 +53,53 @@ def pay_call(order: dict[str, Any]) -> str:
     return f"/api/v1/payments/{order['payment_id']}/test-complete?{query}"
 
 
-def _buy(client: httpx.Client, festival_id: str, type_id: str, quantity: int,
-         ) -> tuple[str, list[str]]:
+def _buy(
+    client: httpx.Client,
+    festival_id: str,
+    type_id: str,
+    quantity: int,
+) -> tuple[str, list[str]]:
     """A paid (or free) order, paid with the test provider; its id and ticket tokens."""
-    order = _ok(client.post(f"/api/v1/festivals/{festival_id}/orders",
-                            headers={"Idempotency-Key": uuid.uuid4().hex},
-                            json={"email": "presale@example.com",
-                                  "items": [{"ticket_type_id": type_id,
-                                             "quantity": quantity}]}))
+    order = _ok(
+        client.post(
+            f"/api/v1/festivals/{festival_id}/orders",
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            json={
+                "email": "presale@example.com",
+                "items": [{"ticket_type_id": type_id, "quantity": quantity}],
+            },
+        )
+    )
     if order.get("payment_id") and order["status"] != "paid":
         _ok(client.post(pay_call(order)))
-    got = _ok(client.get(f"/api/v1/orders/{order['order_id']}",
-                         params={"access_token": order["access_token"]}))
+    got = _ok(
+        client.get(
+            f"/api/v1/orders/{order['order_id']}", params={"access_token": order["access_token"]}
+        )
+    )
     return order["order_id"], [t["token"] for t in got["tickets"]]
 
 
 def starters(entries: list[str]) -> list[dict[str, Any]]:
     """A finishing order that every ranking method but judges' scores accepts."""
-    return [{"entry_id": e, "place": i, "time_hundredths": 60_000 + i * 37, "gait_faults": 0,
-             "count": len(entries) - i + 1, "points": len(entries) - i + 1}
-            for i, e in enumerate(entries, 1)]
+    return [
+        {
+            "entry_id": e,
+            "place": i,
+            "time_hundredths": 60_000 + i * 37,
+            "gait_faults": 0,
+            "count": len(entries) - i + 1,
+            "points": len(entries) - i + 1,
+        }
+        for i, e in enumerate(entries, 1)
+    ]
 
 
-def _races(client: httpx.Client, festival_id: str, official: dict[str, str],
-           ) -> list[dict[str, Any]]:
+def _races(
+    client: httpx.Client,
+    festival_id: str,
+    official: dict[str, str],
+) -> list[dict[str, Any]]:
     """The demo races still without a result whose start list is out, each entered once
     (provisional) by the official to be sure the day's corrections will be taken."""
     document = _ok(client.get(f"/api/v1/festivals/{festival_id}/results"))
@@ -88,8 +113,11 @@ def _races(client: httpx.Client, festival_id: str, official: dict[str, str],
         entries = [s["entry_id"] for s in start_list.json().get("starters", [])]
         if not entries:
             continue
-        entered = client.post(f"/api/v1/races/{race['race_id']}/results", headers=official,
-                              json={"starters": starters(entries)})
+        entered = client.post(
+            f"/api/v1/races/{race['race_id']}/results",
+            headers=official,
+            json={"starters": starters(entries)},
+        )
         if entered.status_code in (200, 201):
             races.append({"id": race["race_id"], "entries": entries})
     return races
@@ -110,31 +138,77 @@ def _walk_races(node: Any) -> list[dict[str, Any]]:
     return found
 
 
-def seed_day(base_url: str, out: Path, *, visitors: int, presale_share: float = 0.8,
-             devices: int = 4) -> dict[str, Any]:
+def seed_day(
+    base_url: str, out: Path, *, visitors: int, presale_share: float = 0.8, devices: int = 4
+) -> dict[str, Any]:
     client = httpx.Client(base_url=base_url, timeout=120)
     org = _login(client, ORGANISER)
     zone = ZoneInfo("Asia/Shanghai")
     today = dt.datetime.now(zone).date()
     tomorrow = today + dt.timedelta(days=1)
-    festival = _ok(client.post("/api/v1/festivals", headers=org, json={
-        "slug": f"day-{uuid.uuid4().hex[:8]}", "name_zh": "压测赛马日", "name_en": "Load day",
-        "meetings": [{"name_zh": "今日", "name_en": "Today",
-                      "days": [{"date": str(today)}, {"date": str(tomorrow)}]}],
-        "gates": [{"code": "north", "name_zh": "北门", "name_en": "North gate"},
-                  {"code": "east", "name_zh": "东门", "name_en": "East gate"}]}))
+    festival = _ok(
+        client.post(
+            "/api/v1/festivals",
+            headers=org,
+            json={
+                "slug": f"day-{uuid.uuid4().hex[:8]}",
+                "name_zh": "压测赛马日",
+                "name_en": "Load day",
+                "meetings": [
+                    {
+                        "name_zh": "今日",
+                        "name_en": "Today",
+                        "days": [{"date": str(today)}, {"date": str(tomorrow)}],
+                    }
+                ],
+                "gates": [
+                    {"code": "north", "name_zh": "北门", "name_en": "North gate"},
+                    {"code": "east", "name_zh": "东门", "name_en": "East gate"},
+                ],
+            },
+        )
+    )
     fid = festival["id"]
     days = festival["meetings"][0]["days"]
-    ground = _ok(client.post(f"/api/v1/festivals/{fid}/enclosures", headers=org, json={
-        "code": "ground", "name_zh": "草原观赛区", "name_en": "Ground"}))
-    day_type = _ok(client.post(f"/api/v1/festivals/{fid}/ticket-types", headers=org, json={
-        "code": "day", "name_zh": "当日票", "name_en": "Day ticket",
-        "enclosure_id": ground["id"], "day_ids": [days[0]["id"]], "price": PRICE,
-        "max_per_order": 100, "capacity": visitors}))
-    other_type = _ok(client.post(f"/api/v1/festivals/{fid}/ticket-types", headers=org, json={
-        "code": "tomorrow", "name_zh": "明日票", "name_en": "Tomorrow",
-        "enclosure_id": ground["id"], "day_ids": [days[1]["id"]], "price": 0,
-        "max_per_order": 100, "capacity": 1000}))
+    ground = _ok(
+        client.post(
+            f"/api/v1/festivals/{fid}/enclosures",
+            headers=org,
+            json={"code": "ground", "name_zh": "草原观赛区", "name_en": "Ground"},
+        )
+    )
+    day_type = _ok(
+        client.post(
+            f"/api/v1/festivals/{fid}/ticket-types",
+            headers=org,
+            json={
+                "code": "day",
+                "name_zh": "当日票",
+                "name_en": "Day ticket",
+                "enclosure_id": ground["id"],
+                "day_ids": [days[0]["id"]],
+                "price": PRICE,
+                "max_per_order": 100,
+                "capacity": visitors,
+            },
+        )
+    )
+    other_type = _ok(
+        client.post(
+            f"/api/v1/festivals/{fid}/ticket-types",
+            headers=org,
+            json={
+                "code": "tomorrow",
+                "name_zh": "明日票",
+                "name_en": "Tomorrow",
+                "enclosure_id": ground["id"],
+                "day_ids": [days[1]["id"]],
+                "price": 0,
+                "max_per_order": 100,
+                "capacity": 1000,
+            },
+        )
+    )
     presold: list[str] = []
     orders: list[dict[str, Any]] = []
     target = int(visitors * presale_share)
@@ -151,19 +225,37 @@ def seed_day(base_url: str, out: Path, *, visitors: int, presale_share: float = 
             orders.append({"order_id": order_id, "tickets": len(tokens)})
             presold += tokens
     _, other_day = _buy(client, fid, other_type["id"], 50)
-    made = [_ok(client.post(f"/api/v1/festivals/{fid}/devices", headers=org, json={
-        "gate_id": festival["gates"][i % len(festival["gates"])]["id"], "name": f"gate-{i}"}))
-        for i in range(devices)]
+    made = [
+        _ok(
+            client.post(
+                f"/api/v1/festivals/{fid}/devices",
+                headers=org,
+                json={
+                    "gate_id": festival["gates"][i % len(festival["gates"])]["id"],
+                    "name": f"gate-{i}",
+                },
+            )
+        )
+        for i in range(devices)
+    ]
     demo = _ok(client.get("/api/v1/festivals", params={"q": DEMO_SLUG}))["items"][0]
     config = {
-        "festival_id": fid, "day_type_id": day_type["id"], "other_type_id": other_type["id"],
-        "capacity": visitors, "today": str(today), "presold": presold,
-        "presale_orders": orders, "other_day": other_day,
-        "devices": [{"token": d["token"], "gate_id": festival["gates"][i % 2]["id"]}
-                    for i, d in enumerate(made)],
+        "festival_id": fid,
+        "day_type_id": day_type["id"],
+        "other_type_id": other_type["id"],
+        "capacity": visitors,
+        "today": str(today),
+        "presold": presold,
+        "presale_orders": orders,
+        "other_day": other_day,
+        "devices": [
+            {"token": d["token"], "gate_id": festival["gates"][i % 2]["id"]}
+            for i, d in enumerate(made)
+        ],
         "results_festival_id": demo["id"],
         "races": _races(client, demo["id"], _login(client, OFFICIAL)),
-        "official": list(OFFICIAL), "organiser": list(ORGANISER),
+        "official": list(OFFICIAL),
+        "organiser": list(ORGANISER),
     }
     out.write_text(json.dumps(config))
     return config

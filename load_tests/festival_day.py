@@ -34,8 +34,11 @@ from locust.runners import WorkerRunner
 
 from load_tests.day_seed import pay_call, starters
 
-CONFIG: dict[str, Any] = (json.loads(Path(os.environ["LOAD_DAY_CONFIG"]).read_text())
-                          if os.environ.get("LOAD_DAY_CONFIG") else {})
+CONFIG: dict[str, Any] = (
+    json.loads(Path(os.environ["LOAD_DAY_CONFIG"]).read_text())
+    if os.environ.get("LOAD_DAY_CONFIG")
+    else {}
+)
 SPEEDUP = float(os.environ.get("LOAD_SPEEDUP", "1000"))
 MAX_SECONDS = float(os.environ.get("LOAD_MAX_SECONDS", "90"))
 SCALE = float(os.environ.get("LOAD_USER_SCALE", "1"))
@@ -53,8 +56,13 @@ _shared: list[bool] = []
 """Set once this process took its share of the presale (distributed: worker i of n)."""
 _ack_path = os.environ.get("LOAD_ACK_FILE")
 _ack = open(_ack_path, "a", encoding="utf-8") if _ack_path else None  # noqa: SIM115
-COUNTS = {"sold": 0, "admitted": 0, "results_delivered": 0, "sold_out": 0,
-          "results_not_modified": 0}
+COUNTS = {
+    "sold": 0,
+    "admitted": 0,
+    "results_delivered": 0,
+    "sold_out": 0,
+    "results_not_modified": 0,
+}
 
 
 def acknowledge(record: dict[str, Any]) -> None:
@@ -80,7 +88,7 @@ def _take_share(environment: Environment) -> None:
 def _forge(token: str) -> str:
     """A genuine-looking code with one character changed: the signature fails."""
     i = random.randrange(30, len(token) - 10)
-    return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1:]
+    return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
 
 
 class Buyer(FastHttpUser):
@@ -95,12 +103,16 @@ class Buyer(FastHttpUser):
             return
         quantity = random.choice((1, 1, 2, 2, 2, 3, 4, 5))
         with self.client.post(
-                f"/api/v1/festivals/{CONFIG['festival_id']}/orders", name="order",
-                headers={"Idempotency-Key": uuid.uuid4().hex},
-                json={"email": "buyer@example.com", "locale": "zh",
-                      "items": [{"ticket_type_id": CONFIG["day_type_id"],
-                                 "quantity": quantity}]},
-                catch_response=True) as response:
+            f"/api/v1/festivals/{CONFIG['festival_id']}/orders",
+            name="order",
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            json={
+                "email": "buyer@example.com",
+                "locale": "zh",
+                "items": [{"ticket_type_id": CONFIG["day_type_id"], "quantity": quantity}],
+            },
+            catch_response=True,
+        ) as response:
             if response.status_code == 409 and response.json().get("code") == "sold_out":
                 response.success()
                 COUNTS["sold_out"] += 1
@@ -110,14 +122,16 @@ class Buyer(FastHttpUser):
                 return
             order = response.json()
         if order["status"] != "paid":
-            with self.client.post(pay_call(order), name="pay",
-                                  catch_response=True) as paid:
+            with self.client.post(pay_call(order), name="pay", catch_response=True) as paid:
                 if paid.status_code >= 300:
                     paid.failure(f"pay: {paid.status_code}")
                     return
-        with self.client.get(f"/api/v1/orders/{order['order_id']}", name="order ticket",
-                             params={"access_token": order["access_token"]},
-                             catch_response=True) as got:
+        with self.client.get(
+            f"/api/v1/orders/{order['order_id']}",
+            name="order ticket",
+            params={"access_token": order["access_token"]},
+            catch_response=True,
+        ) as got:
             body = got.json() if got.status_code == 200 else {}
             tickets = [t["token"] for t in body.get("tickets", [])]
             if body.get("status") != "paid" or len(tickets) != quantity:
@@ -145,16 +159,24 @@ class Gate(FastHttpUser):
 
     def _scan(self, secret: str, expect: str, name: str, kind: str = "entry") -> None:
         nonce = uuid.uuid4().hex
-        with self.client.post("/api/v1/checkin/scan", name=f"scan {name}",
-                              headers={"Authorization": f"Device {self.device['token']}"},
-                              json={"secret": secret, "nonce": nonce, "type": kind,
-                                    "gate_id": self.device["gate_id"]},
-                              catch_response=True) as response:
+        with self.client.post(
+            "/api/v1/checkin/scan",
+            name=f"scan {name}",
+            headers={"Authorization": f"Device {self.device['token']}"},
+            json={
+                "secret": secret,
+                "nonce": nonce,
+                "type": kind,
+                "gate_id": self.device["gate_id"],
+            },
+            catch_response=True,
+        ) as response:
             body = response.json() if response.status_code == 200 else {}
             got = body.get("reason") or body.get("status")
             if got != expect:
-                response.failure(f"scan {name}: expected {expect}, got "
-                                 f"{response.status_code} {got}")
+                response.failure(
+                    f"scan {name}: expected {expect}, got {response.status_code} {got}"
+                )
                 return
         if expect == "ok" and kind == "entry":
             acknowledge({"kind": "scan", "nonce": nonce})
@@ -196,8 +218,9 @@ class Watcher(FastHttpUser):
     def poll(self) -> None:
         fid = CONFIG.get("results_festival_id", "")
         headers = {"If-None-Match": self.etag} if self.etag else {}
-        with self.client.get(f"/api/v1/festivals/{fid}/results", name="results",
-                             headers=headers, catch_response=True) as response:
+        with self.client.get(
+            f"/api/v1/festivals/{fid}/results", name="results", headers=headers, catch_response=True
+        ) as response:
             if response.status_code == 200:
                 self.etag = response.headers.get("ETag", "")
                 COUNTS["results_delivered"] += 1
@@ -209,31 +232,42 @@ class Watcher(FastHttpUser):
     @task(1)
     def stream(self) -> None:
         """Hold the SSE stream for a few seconds; each event counts as a request."""
-        url = (f"{self.host}/api/v1/festivals/{CONFIG.get('results_festival_id', '')}"
-               "/results/stream")
+        url = f"{self.host}/api/v1/festivals/{CONFIG.get('results_festival_id', '')}/results/stream"
         started = time.perf_counter()
         hold = random.uniform(2, 6)
         try:
             with urllib.request.urlopen(url, timeout=10) as stream:  # noqa: S310 - 127.0.0.1
                 opened = time.perf_counter()
-                events.request.fire(request_type="SSE", name="results stream open",
-                                    response_time=(opened - started) * 1000,
-                                    response_length=0, exception=None)
+                events.request.fire(
+                    request_type="SSE",
+                    name="results stream open",
+                    response_time=(opened - started) * 1000,
+                    response_length=0,
+                    exception=None,
+                )
                 while time.perf_counter() - opened < hold:
                     line = stream.readline()
                     if not line:
                         break
                     if line.startswith(b"data:"):
                         COUNTS["results_delivered"] += 1
-                        events.request.fire(request_type="SSE", name="results stream event",
-                                            response_time=0, response_length=len(line),
-                                            exception=None)
+                        events.request.fire(
+                            request_type="SSE",
+                            name="results stream event",
+                            response_time=0,
+                            response_length=len(line),
+                            exception=None,
+                        )
         except TimeoutError:
             pass  # an idle stream past its hold: nothing was published meanwhile
         except OSError as error:
-            events.request.fire(request_type="SSE", name="results stream open",
-                                response_time=(time.perf_counter() - started) * 1000,
-                                response_length=0, exception=error)
+            events.request.fire(
+                request_type="SSE",
+                name="results stream open",
+                response_time=(time.perf_counter() - started) * 1000,
+                response_length=0,
+                exception=error,
+            )
 
 
 class Official(FastHttpUser):
@@ -245,8 +279,9 @@ class Official(FastHttpUser):
 
     def on_start(self) -> None:
         username, password = CONFIG.get("official", ["official", ""])
-        response = self.client.post("/api/v1/auth/login", name="login",
-                                    json={"username": username, "password": password})
+        response = self.client.post(
+            "/api/v1/auth/login", name="login", json={"username": username, "password": password}
+        )
         token = response.json().get("access_token", "") if response.status_code == 200 else ""
         self.headers = {"Authorization": f"Bearer {token}"}
 
@@ -258,22 +293,25 @@ class Official(FastHttpUser):
         race = random.choice(races)
         entries = list(race["entries"])
         random.shuffle(entries)
-        with self.client.post(f"/api/v1/races/{race['id']}/results", name="enter results",
-                              headers={**self.headers, "Idempotency-Key": uuid.uuid4().hex},
-                              json={"starters": starters(entries)},
-                              catch_response=True) as response:
+        with self.client.post(
+            f"/api/v1/races/{race['id']}/results",
+            name="enter results",
+            headers={**self.headers, "Idempotency-Key": uuid.uuid4().hex},
+            json={"starters": starters(entries)},
+            catch_response=True,
+        ) as response:
             if response.status_code not in (200, 201):
                 response.failure(f"results: {response.status_code} {response.text[:120]}")
 
 
 STAGES = (
     # (festival minute the stage ends, users, classes)
-    (20, 20, [Gate, Buyer, Watcher, Official]),     # gates open: the early ones
-    (110, 60, [Gate, Buyer, Watcher, Official]),    # the arrival peak (90 minutes)
-    (130, 90, [Gate, Buyer, Watcher, Official]),    # the first races: everyone watches
+    (20, 20, [Gate, Buyer, Watcher, Official]),  # gates open: the early ones
+    (110, 60, [Gate, Buyer, Watcher, Official]),  # the arrival peak (90 minutes)
+    (130, 90, [Gate, Buyer, Watcher, Official]),  # the first races: everyone watches
     (200, 50, [Gate, Buyer, Watcher, Official]),
-    (230, 90, [Gate, Buyer, Watcher, Official]),    # the afternoon's finals
-    (300, 30, [Gate, Watcher, Official]),           # the last results; sales closed
+    (230, 90, [Gate, Buyer, Watcher, Official]),  # the afternoon's finals
+    (300, 30, [Gate, Watcher, Official]),  # the last results; sales closed
 )
 
 
@@ -300,9 +338,11 @@ class FestivalDay(LoadTestShape):
         return (Gate.fixed_count, 50.0, [Gate]) if _to_scan or distributed else None
 
 
-THRESHOLDS = {"fail_ratio": float(os.environ.get("LOAD_MAX_FAIL_RATIO", "0.01")),
-              "p95_ms": float(os.environ.get("LOAD_P95_MS", "2000")),
-              "p99_ms": float(os.environ.get("LOAD_P99_MS", "5000"))}
+THRESHOLDS = {
+    "fail_ratio": float(os.environ.get("LOAD_MAX_FAIL_RATIO", "0.01")),
+    "p95_ms": float(os.environ.get("LOAD_P95_MS", "2000")),
+    "p99_ms": float(os.environ.get("LOAD_P99_MS", "5000")),
+}
 
 
 @events.quitting.add_listener
@@ -317,9 +357,13 @@ def _thresholds(environment: Environment, **_: Any) -> None:
         broken.append(f"p95 {p95:.0f} ms > {THRESHOLDS['p95_ms']:.0f}")
     if THRESHOLDS["p99_ms"] and p99 > THRESHOLDS["p99_ms"]:
         broken.append(f"p99 {p99:.0f} ms > {THRESHOLDS['p99_ms']:.0f}")
-    summary = {**COUNTS, "requests": total.num_requests, "fail_ratio": total.fail_ratio,
-               "seconds": round((total.last_request_timestamp or total.start_time)
-                                - total.start_time, 1), "broken": broken}
+    summary = {
+        **COUNTS,
+        "requests": total.num_requests,
+        "fail_ratio": total.fail_ratio,
+        "seconds": round((total.last_request_timestamp or total.start_time) - total.start_time, 1),
+        "broken": broken,
+    }
     if os.environ.get("LOAD_SUMMARY_FILE"):
         runner = environment.runner
         suffix = f".worker{runner.worker_index}" if isinstance(runner, WorkerRunner) else ""

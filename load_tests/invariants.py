@@ -33,7 +33,8 @@ class Report:
 
 def _rows(rows: list[asyncpg.Record], limit: int = 5) -> list[str]:
     return [", ".join(f"{k}={v}" for k, v in row.items()) for row in rows[:limit]] + (
-        [f"... {len(rows) - limit} more"] if len(rows) > limit else [])
+        [f"... {len(rows) - limit} more"] if len(rows) > limit else []
+    )
 
 
 async def _capacity(conn: asyncpg.Connection) -> list[str]:
@@ -42,7 +43,8 @@ async def _capacity(conn: asyncpg.Connection) -> list[str]:
         " OR q.sold <> (SELECT count(*) FROM ticket t WHERE t.ticket_type_id = q.ticket_type_id"
         "               AND t.status = 'valid' AND q.ticket_type_id IS NOT NULL"
         "               AND q.enclosure_id IS NULL AND q.day_id IS NULL)"
-        "   AND q.ticket_type_id IS NOT NULL AND q.enclosure_id IS NULL AND q.day_id IS NULL")
+        "   AND q.ticket_type_id IS NOT NULL AND q.enclosure_id IS NULL AND q.day_id IS NULL"
+    )
     return _rows(over)
 
 
@@ -53,7 +55,8 @@ async def _once_per_enclosure_day(conn: asyncpg.Connection) -> list[str]:
         " FROM checkin_scan s JOIN festival f ON f.id = s.festival_id"
         " LEFT JOIN enclosure e ON e.id = s.enclosure_id"
         " WHERE s.result = 'ok' AND s.kind = 'entry' AND NOT coalesce(e.allow_reentry, false)"
-        " GROUP BY 1, 2, 3 HAVING count(*) > 1")
+        " GROUP BY 1, 2, 3 HAVING count(*) > 1"
+    )
     return _rows(twice)
 
 
@@ -64,15 +67,16 @@ async def _attendance(conn: asyncpg.Connection) -> tuple[list[str], int]:
         " (SELECT count(*) FROM checkin_scan WHERE result = 'ok' AND kind = 'entry'"
         "  AND NOT conflict) AS admissions,"
         " (SELECT count(DISTINCT (ticket_id, enclosure_id)) FROM checkin_scan"
-        "  WHERE result = 'ok' AND kind = 'entry') AS admitted")
+        "  WHERE result = 'ok' AND kind = 'entry') AS admitted"
+    )
     assert row is not None
     problems = []
     if row["entries"] != row["admissions"]:
-        problems.append(f"presence entries {row['entries']} != ok entry scans "
-                        f"{row['admissions']}")
+        problems.append(f"presence entries {row['entries']} != ok entry scans {row['admissions']}")
     if row["present"] != row["admitted"]:
-        problems.append(f"presence rows {row['present']} != tickets admitted in the scan log "
-                        f"{row['admitted']}")
+        problems.append(
+            f"presence rows {row['present']} != tickets admitted in the scan log {row['admitted']}"
+        )
     return problems, int(row["admitted"])
 
 
@@ -87,15 +91,18 @@ async def _payments(conn: asyncpg.Connection) -> list[str]:
         " WHERE p.purpose = 'ticket_order' AND p.status = 'succeeded'"
         " AND (o.status <> 'paid' OR (SELECT coalesce(sum(l.quantity), 0)"
         "      FROM ticket_order_line l WHERE l.order_id = o.id)"
-        "   <> (SELECT count(*) FROM ticket t WHERE t.order_id = o.id AND t.status = 'valid'))")
+        "   <> (SELECT count(*) FROM ticket t WHERE t.order_id = o.id AND t.status = 'valid'))"
+    )
     missing = await conn.fetch(
         "SELECT p.id FROM payment p WHERE p.purpose = 'ticket_order' AND p.status = 'succeeded'"
-        " AND NOT EXISTS (SELECT 1 FROM ticket_order o WHERE o.id = p.reference_id)")
+        " AND NOT EXISTS (SELECT 1 FROM ticket_order o WHERE o.id = p.reference_id)"
+    )
     entries = await conn.fetch(
         "SELECT p.id AS payment_id, e.id AS entry_id, p.amount, e.amount_paid"
         " FROM payment p LEFT JOIN entry e ON e.id = p.reference_id"
         " WHERE p.purpose = 'entry_fee' AND p.status = 'succeeded'"
-        " AND (e.id IS NULL OR e.amount_paid < p.amount)")
+        " AND (e.id IS NULL OR e.amount_paid < p.amount)"
+    )
     return _rows(orders) + _rows(missing) + _rows(entries)
 
 
@@ -104,21 +111,35 @@ async def _acknowledged(conn: asyncpg.Connection, acks: list[dict[str, object]])
     nonces = [str(a["nonce"]) for a in acks if a["kind"] == "scan"]
     problems = []
     if orders:
-        found = {str(r["id"]): (r["status"], r["tickets"]) for r in await conn.fetch(
-            "SELECT o.id, o.status, (SELECT count(*) FROM ticket t WHERE t.order_id = o.id"
-            " AND t.status = 'valid') AS tickets FROM ticket_order o WHERE o.id = ANY($1::uuid[])",
-            [str(a["order_id"]) for a in orders])}
+        found = {
+            str(r["id"]): (r["status"], r["tickets"])
+            for r in await conn.fetch(
+                "SELECT o.id, o.status, (SELECT count(*) FROM ticket t WHERE t.order_id = o.id"
+                " AND t.status = 'valid') AS tickets FROM ticket_order o WHERE o.id = "
+                "ANY($1::uuid[])",
+                [str(a["order_id"]) for a in orders],
+            )
+        }
         for ack in orders:
             got = found.get(str(ack["order_id"]))
             if got != ("paid", ack["tickets"]):
-                problems.append(f"order {ack['order_id']} acknowledged paid with "
-                                f"{ack['tickets']} tickets, stored {got}")
+                problems.append(
+                    f"order {ack['order_id']} acknowledged paid with "
+                    f"{ack['tickets']} tickets, stored {got}"
+                )
     if nonces:
-        stored = {r["nonce"] for r in await conn.fetch(
-            "SELECT nonce FROM checkin_scan WHERE result = 'ok' AND nonce = ANY($1::text[])",
-            nonces)}
-        problems += [f"admission {n} acknowledged, not in the scan log as ok"
-                     for n in nonces if n not in stored]
+        stored = {
+            r["nonce"]
+            for r in await conn.fetch(
+                "SELECT nonce FROM checkin_scan WHERE result = 'ok' AND nonce = ANY($1::text[])",
+                nonces,
+            )
+        }
+        problems += [
+            f"admission {n} acknowledged, not in the scan log as ok"
+            for n in nonces
+            if n not in stored
+        ]
     return problems[:5] + ([f"... {len(problems) - 5} more"] if len(problems) > 5 else [])
 
 
@@ -133,16 +154,19 @@ async def check_async(dsn: str, acks: list[dict[str, object]]) -> Report:
     try:
         report = Report()
         report.violations["sold ≤ capacity"] = await _capacity(conn)
-        report.violations["admitted once per enclosure and day"] = (
-            await _once_per_enclosure_day(conn))
+        report.violations["admitted once per enclosure and day"] = await _once_per_enclosure_day(
+            conn
+        )
         attendance, admitted = await _attendance(conn)
         report.violations["attendance = admissions in the scan log"] = attendance
-        report.violations["every paid payment has its tickets or entry"] = (
-            await _payments(conn))
+        report.violations["every paid payment has its tickets or entry"] = await _payments(conn)
         report.violations["nothing acknowledged is missing"] = await _acknowledged(conn, acks)
         sold = await conn.fetchval("SELECT count(*) FROM ticket WHERE status = 'valid'")
-        report.figures = {"admitted": admitted, "tickets_valid": int(sold),
-                          "acknowledged": len(acks)}
+        report.figures = {
+            "admitted": admitted,
+            "tickets_valid": int(sold),
+            "acknowledged": len(acks),
+        }
         return report
     finally:
         await conn.close()
@@ -154,8 +178,10 @@ def check(dsn: str, ack_file: Path) -> Report:
 
 # --- after a crash (load_tests/crash.py): stored exactly once, nothing half-stored -------
 
-async def check_exactly_once(dsn: str, answers: dict[str, dict[str, object]],
-                             webhook_events: list[str]) -> dict[str, list[str]]:
+
+async def check_exactly_once(
+    dsn: str, answers: dict[str, dict[str, object]], webhook_events: list[str]
+) -> dict[str, list[str]]:
     """``answers``: every scan nonce a gate got an answer for, with that answer;
     ``webhook_events``: every Stripe event id answered 200.
 
@@ -168,46 +194,58 @@ async def check_exactly_once(dsn: str, answers: dict[str, dict[str, object]],
     conn = await asyncpg.connect(dsn)
     try:
         found: dict[str, list[asyncpg.Record]] = {}
-        for row in await conn.fetch("SELECT nonce, result, reason FROM checkin_scan"
-                                    " WHERE nonce = ANY($1::text[])", list(answers)):
+        for row in await conn.fetch(
+            "SELECT nonce, result, reason FROM checkin_scan WHERE nonce = ANY($1::text[])",
+            list(answers),
+        ):
             found.setdefault(row["nonce"], []).append(row)
         scans = []
         for nonce, answer in answers.items():
             rows = found.get(nonce, [])
             expected = ("ok", None) if answer["status"] == "ok" else ("error", answer["reason"])
             if [(r["result"], r["reason"]) for r in rows] != [expected]:
-                scans.append(f"scan {nonce} answered {expected}, stored "
-                             f"{[(r['result'], r['reason']) for r in rows]}")
+                scans.append(
+                    f"scan {nonce} answered {expected}, stored "
+                    f"{[(r['result'], r['reason']) for r in rows]}"
+                )
         events = await conn.fetch(
             "SELECT e.event_id, count(x.id) AS stored FROM unnest($1::text[]) AS e(event_id)"
             " LEFT JOIN payment_provider_event x ON x.event_id = e.event_id"
-            " AND x.provider = 'stripe' GROUP BY 1 HAVING count(x.id) <> 1", webhook_events)
+            " AND x.provider = 'stripe' GROUP BY 1 HAVING count(x.id) <> 1",
+            webhook_events,
+        )
         twice = await conn.fetch(
             "SELECT payment_id, count(*) AS moves FROM payment_status_change"
-            " WHERE to_status = 'succeeded' GROUP BY 1 HAVING count(*) > 1")
+            " WHERE to_status = 'succeeded' GROUP BY 1 HAVING count(*) > 1"
+        )
         partial = await conn.fetch(
             "SELECT o.id, o.status, (SELECT count(*) FROM ticket t WHERE t.order_id = o.id)"
             " AS tickets, (SELECT coalesce(sum(l.quantity), 0) FROM ticket_order_line l"
             " WHERE l.order_id = o.id) AS ordered FROM ticket_order o"
             " WHERE (SELECT count(*) FROM ticket t WHERE t.order_id = o.id) NOT IN"
             " (0, (SELECT coalesce(sum(l.quantity), 0) FROM ticket_order_line l"
-            "      WHERE l.order_id = o.id))")
+            "      WHERE l.order_id = o.id))"
+        )
         unpaid = await conn.fetch(
             "SELECT o.id, o.status FROM ticket_order o WHERE o.status <> 'paid' AND EXISTS"
-            " (SELECT 1 FROM ticket t WHERE t.order_id = o.id AND t.status = 'valid')")
+            " (SELECT 1 FROM ticket t WHERE t.order_id = o.id AND t.status = 'valid')"
+        )
         unfunded = await conn.fetch(
             "SELECT o.id FROM ticket_order o WHERE o.status = 'paid' AND o.total > 0"
             " AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.reference_id = o.id"
-            " AND p.status = 'succeeded')")
+            " AND p.status = 'succeeded')"
+        )
         undecided = await conn.fetch(
             "SELECT id, nonce FROM checkin_scan WHERE result IS NULL"
-            " OR result NOT IN ('ok', 'error') OR (result = 'error' AND reason IS NULL)")
+            " OR result NOT IN ('ok', 'error') OR (result = 'error' AND reason IS NULL)"
+        )
         return {
-            "each answered scan stored once, as answered": scans[:5] + (
-                [f"... {len(scans) - 5} more"] if len(scans) > 5 else []),
+            "each answered scan stored once, as answered": scans[:5]
+            + ([f"... {len(scans) - 5} more"] if len(scans) > 5 else []),
             "each acknowledged webhook stored once": _rows(events) + _rows(twice),
-            "nothing half-stored": (_rows(partial) + _rows(unpaid) + _rows(unfunded)
-                                    + _rows(undecided)),
+            "nothing half-stored": (
+                _rows(partial) + _rows(unpaid) + _rows(unfunded) + _rows(undecided)
+            ),
         }
     finally:
         await conn.close()

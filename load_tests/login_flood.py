@@ -29,32 +29,37 @@ WORKERS = int(os.environ.get("FLOOD_WORKERS", "2"))
 _nonces = itertools.count()
 
 
-async def _scanner(client: httpx.AsyncClient, device: str, tokens: list[str], until: float,
-                   latencies: list[float]) -> None:
+async def _scanner(
+    client: httpx.AsyncClient, device: str, tokens: list[str], until: float, latencies: list[float]
+) -> None:
     headers = {"Authorization": f"Device {device}"}
     while time.monotonic() < until:
-        body = {"secret": random.choice(tokens), "type": "entry",
-                "nonce": f"flood-{os.getpid()}-{next(_nonces)}"}
+        body = {
+            "secret": random.choice(tokens),
+            "type": "entry",
+            "nonce": f"flood-{os.getpid()}-{next(_nonces)}",
+        }
         started = time.perf_counter()
         response = await client.post("/api/v1/checkin/scan", json=body, headers=headers)
         latencies.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
 
 
-async def _guesser(client: httpx.AsyncClient, until: float, answers: dict[int, int],
-                   spray: bool) -> None:
+async def _guesser(
+    client: httpx.AsyncClient, until: float, answers: dict[int, int], spray: bool
+) -> None:
     while time.monotonic() < until:
         username = f"nobody-{uuid.uuid4().hex[:8]}" if spray else "bench"
-        response = await client.post("/api/v1/auth/login",
-                                     json={"username": username, "password": "wrong guess"})
+        response = await client.post(
+            "/api/v1/auth/login", json={"username": username, "password": "wrong guess"}
+        )
         answers[response.status_code] = answers.get(response.status_code, 0) + 1
 
 
 def _figures(latencies: list[float]) -> str:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return (f"{len(ordered):6d} scans  p50 {statistics.median(ordered):7.1f} ms  "
-            f"p99 {p99:7.1f} ms")
+    return f"{len(ordered):6d} scans  p50 {statistics.median(ordered):7.1f} ms  p99 {p99:7.1f} ms"
 
 
 async def _measure(url: str, tokens: list[str], devices: list[str]) -> None:
@@ -62,19 +67,28 @@ async def _measure(url: str, tokens: list[str], devices: list[str]) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
         quiet: list[float] = []
         until = time.monotonic() + SECONDS
-        await asyncio.gather(*(_scanner(client, devices[i % len(devices)], tokens, until, quiet)
-                               for i in range(SCANNERS)))
+        await asyncio.gather(
+            *(
+                _scanner(client, devices[i % len(devices)], tokens, until, quiet)
+                for i in range(SCANNERS)
+            )
+        )
         flooded: list[float] = []
         answers: dict[int, int] = {}
         until = time.monotonic() + SECONDS
         await asyncio.gather(
-            *(_scanner(client, devices[i % len(devices)], tokens, until, flooded)
-              for i in range(SCANNERS)),
-            *(_guesser(client, until, answers, spray=i % 2 == 1) for i in range(LOGIN_LOOPS)))
+            *(
+                _scanner(client, devices[i % len(devices)], tokens, until, flooded)
+                for i in range(SCANNERS)
+            ),
+            *(_guesser(client, until, answers, spray=i % 2 == 1) for i in range(LOGIN_LOOPS)),
+        )
     print(f"quiet           {_figures(quiet)}")
     print(f"login flood     {_figures(flooded)}")
-    print("login answers   " + ", ".join(f"{status}: {count}"
-                                         for status, count in sorted(answers.items())))
+    print(
+        "login answers   "
+        + ", ".join(f"{status}: {count}" for status, count in sorted(answers.items()))
+    )
 
 
 def main() -> int:

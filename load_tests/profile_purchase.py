@@ -37,28 +37,50 @@ PASSWORD = "profile-organiser-password"
 
 def _seed(base: str) -> tuple[str, str]:
     client = httpx.Client(base_url=base, timeout=60)
-    token = client.post("/api/v1/auth/login", json={"username": "profile", "password": PASSWORD}
-                        ).json()["access_token"]
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "profile", "password": PASSWORD}
+    ).json()["access_token"]
     org = {"Authorization": f"Bearer {token}"}
     import datetime as dt
     from zoneinfo import ZoneInfo
 
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    festival = client.post("/api/v1/festivals", headers=org, json={
-        "slug": "profile", "name_zh": "剖析", "name_en": "Profile",
-        "meetings": [{"name_zh": "今日", "name_en": "Today", "days": [{"date": str(today)}]}],
-        "gates": [{"code": "north", "name_zh": "北门", "name_en": "North gate"}]}).json()
-    ground = client.post(f"/api/v1/festivals/{festival['id']}/enclosures", headers=org, json={
-        "code": "ground", "name_zh": "场", "name_en": "Ground"}).json()
-    paid = client.post(f"/api/v1/festivals/{festival['id']}/ticket-types", headers=org, json={
-        "code": "paid", "name_zh": "票", "name_en": "Paid", "enclosure_id": ground["id"],
-        "day_ids": [festival["meetings"][0]["days"][0]["id"]], "price": 100,
-        "max_per_order": 10, "capacity": 1_000_000}).json()
+    festival = client.post(
+        "/api/v1/festivals",
+        headers=org,
+        json={
+            "slug": "profile",
+            "name_zh": "剖析",
+            "name_en": "Profile",
+            "meetings": [{"name_zh": "今日", "name_en": "Today", "days": [{"date": str(today)}]}],
+            "gates": [{"code": "north", "name_zh": "北门", "name_en": "North gate"}],
+        },
+    ).json()
+    ground = client.post(
+        f"/api/v1/festivals/{festival['id']}/enclosures",
+        headers=org,
+        json={"code": "ground", "name_zh": "场", "name_en": "Ground"},
+    ).json()
+    paid = client.post(
+        f"/api/v1/festivals/{festival['id']}/ticket-types",
+        headers=org,
+        json={
+            "code": "paid",
+            "name_zh": "票",
+            "name_en": "Paid",
+            "enclosure_id": ground["id"],
+            "day_ids": [festival["meetings"][0]["days"][0]["id"]],
+            "price": 100,
+            "max_per_order": 10,
+            "capacity": 1_000_000,
+        },
+    ).json()
     return festival["id"], paid["id"]
 
 
-def _buyers(base: str, festival_id: str, type_id: str, seconds: float, threads: int,
-            sold: Any) -> None:
+def _buyers(
+    base: str, festival_id: str, type_id: str, seconds: float, threads: int, sold: Any
+) -> None:
     """In a process of its own (the buyers' Python must not take the server's GIL)."""
     stop = time.monotonic() + seconds
 
@@ -82,15 +104,19 @@ def _buyers(base: str, festival_id: str, type_id: str, seconds: float, threads: 
 def main() -> int:
     url = cloned_database(DATABASE, _create_organiser)
     port = free_port()
-    os.environ.update(events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=url,
-                                 EVENTS_LOG_LEVEL="WARNING"))
+    os.environ.update(
+        events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=url, EVENTS_LOG_LEVEL="WARNING")
+    )
     import uvicorn
 
     from events.app import create_app
     from events.config import Settings
 
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings()), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(Settings()), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
+    )
     loops: list[asyncio.AbstractEventLoop] = []
 
     def serve() -> None:
@@ -117,8 +143,9 @@ def main() -> int:
     context = multiprocessing.get_context("spawn")
     sold = context.Value("i", 0)
     started = time.monotonic()
-    buyers = context.Process(target=_buyers, args=(base, festival_id, type_id, SECONDS,
-                                                   THREADS, sold))
+    buyers = context.Process(
+        target=_buyers, args=(base, festival_id, type_id, SECONDS, THREADS, sold)
+    )
     buyers.start()
     buyers.join()
     elapsed = time.monotonic() - started
@@ -128,28 +155,39 @@ def main() -> int:
     server.should_exit = True
     serving.join(30)
     tickets = int(sold.value)
-    print(f"{tickets} paid tickets in {elapsed:.1f} s under the profiler "
-          f"({tickets / elapsed:.0f}/s; 3 requests each), 1 worker in-process, {THREADS} buyers")
+    print(
+        f"{tickets} paid tickets in {elapsed:.1f} s under the profiler "
+        f"({tickets / elapsed:.0f}/s; 3 requests each), 1 worker in-process, {THREADS} buyers"
+    )
     stats = pstats.Stats(profiler)
-    total = sum(t for (_, _, tt, _, _) in stats.stats.values()  # type: ignore[attr-defined]
-                for t in (tt,))
+    total = sum(
+        t
+        for (_, _, tt, _, _) in stats.stats.values()  # type: ignore[attr-defined]
+        for t in (tt,)
+    )
     print(f"server thread CPU {total:.2f} s: {total / max(1, tickets) * 1000:.1f} ms per ticket")
     groups: dict[str, float] = {}
     for (file, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
         groups[_group(file)] = groups.get(_group(file), 0.0) + own
-    print("own CPU by package: " + ", ".join(
-        f"{name} {share / total:.0%}" for name, share in sorted(
-            groups.items(), key=lambda kv: -kv[1])[:12]))
+    print(
+        "own CPU by package: "
+        + ", ".join(
+            f"{name} {share / total:.0%}"
+            for name, share in sorted(groups.items(), key=lambda kv: -kv[1])[:12]
+        )
+    )
     for order, count in (("tottime", 25), ("cumulative", 40)):
         out = io.StringIO()
         stats.stream = out  # type: ignore[attr-defined]
         stats.sort_stats(order).print_stats(count)
         print(out.getvalue().split("\n", 8)[-1])
-    calls = sum(n for (file, _, name), (_, n, *_rest) in stats.stats.items()  # type: ignore[attr-defined]
-                if (file.endswith("asyncpg/prepared_stmt.py") and name == "__do_execute")
-                or (file.endswith("asyncpg/connection.py") and name == "_do_execute"))
-    print(f"database round trips per ticket (asyncpg executions): "
-          f"{calls / max(1, tickets):.1f}")
+    calls = sum(
+        n
+        for (file, _, name), (_, n, *_rest) in stats.stats.items()  # type: ignore[attr-defined]
+        if (file.endswith("asyncpg/prepared_stmt.py") and name == "__do_execute")
+        or (file.endswith("asyncpg/connection.py") and name == "_do_execute")
+    )
+    print(f"database round trips per ticket (asyncpg executions): {calls / max(1, tickets):.1f}")
     return 0
 
 
@@ -164,10 +202,24 @@ def _group(file: str) -> str:
 
 
 def _create_organiser(url: str) -> None:
-    subprocess.run([sys.executable, "-m", "events", "users", "create", "profile", "--role",
-                    "organiser", "--password", PASSWORD], check=True, cwd=ROOT,
-                   env=events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=url),
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "events",
+            "users",
+            "create",
+            "profile",
+            "--role",
+            "organiser",
+            "--password",
+            PASSWORD,
+        ],
+        check=True,
+        cwd=ROOT,
+        env=events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=url),
+        stdout=subprocess.DEVNULL,
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN_DSN = os.environ.get("EVENTS_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_DSN = os.environ.get(
+    "EVENTS_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BENCH_DB = os.environ.get("BENCH_DATABASE", "events_bench")
 PORTS = os.environ.get("LOAD_PORTS", "")
 """``first-last``: the ports this run may listen on (a shared machine gives each engineer a
@@ -53,7 +55,8 @@ async def _recreate_database(name: str) -> None:
     conn = await asyncpg.connect(ADMIN_DSN)
     try:
         await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -73,8 +76,8 @@ async def _template_key(name: str) -> str | None:
     conn = await asyncpg.connect(ADMIN_DSN)
     try:
         value: str | None = await conn.fetchval(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-            "WHERE datname = $1", name)
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name
+        )
         return value
     finally:
         await conn.close()
@@ -86,8 +89,10 @@ async def _clone(template: str, name: str, key: str | None) -> None:
         if key is not None:
             await conn.execute(f"COMMENT ON DATABASE \"{template}\" IS '{key}'")
         for database in (template, name):
-            await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = $1", database)
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                database,
+            )
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
@@ -172,8 +177,9 @@ def worker_peaks(pid: int) -> dict[int, float]:
     """Peak resident memory (VmHWM, MiB) of each process under ``pid`` that serves requests
     (uvicorn's workers; the server itself when it has none)."""
     processes = worker_pids(pid)
-    return {p: kib / 1024 for p in processes or [pid]
-            if (kib := _status_kib(p, "VmHWM")) is not None}
+    return {
+        p: kib / 1024 for p in processes or [pid] if (kib := _status_kib(p, "VmHWM")) is not None
+    }
 
 
 def _cmdline(pid: int) -> str:
@@ -194,14 +200,25 @@ class Server:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int, extra_env: dict[str, str] | None = None,
-                   ) -> Iterator[Server]:
+def running_server(
+    database_url: str,
+    *,
+    workers: int,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     port = free_port()
-    env = events_env(EVENTS_ENV="test", EVENTS_DATABASE_URL=database_url,
-                     EVENTS_LOG_LEVEL="WARNING", EVENTS_WORKERS=str(workers),
-                     EVENTS_HOST="127.0.0.1", EVENTS_PORT=str(port), **(extra_env or {}))
-    process = subprocess.Popen([sys.executable, "-m", "events", "serve"], env=env, cwd=ROOT,
-                               start_new_session=True)
+    env = events_env(
+        EVENTS_ENV="test",
+        EVENTS_DATABASE_URL=database_url,
+        EVENTS_LOG_LEVEL="WARNING",
+        EVENTS_WORKERS=str(workers),
+        EVENTS_HOST="127.0.0.1",
+        EVENTS_PORT=str(port),
+        **(extra_env or {}),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "events", "serve"], env=env, cwd=ROOT, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

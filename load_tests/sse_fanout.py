@@ -35,9 +35,11 @@ class FanOut:
         def ms(value: float | None) -> str:
             return "-" if value is None else f"{value * 1000:.0f} ms"
 
-        return (f"SSE fan-out: {self.connected}/{self.subscribers} streams open, "
-                f"{self.received} received the change; 50 % by {ms(self.p50_s)}, "
-                f"99 % by {ms(self.p99_s)}, all by {ms(self.max_s)}")
+        return (
+            f"SSE fan-out: {self.connected}/{self.subscribers} streams open, "
+            f"{self.received} received the change; 50 % by {ms(self.p50_s)}, "
+            f"99 % by {ms(self.p99_s)}, all by {ms(self.max_s)}"
+        )
 
 
 def _raise_file_limit(wanted: int) -> None:
@@ -65,8 +67,10 @@ async def _subscribe(host: str, port: int, path: str, run: _Run) -> None:
     except OSError:
         return
     try:
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
-                     f"Connection: keep-alive\r\n\r\n".encode())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
+            f"Connection: keep-alive\r\n\r\n".encode()
+        )
         await writer.drain()
         first = True
         while not run.stop.is_set():
@@ -89,8 +93,9 @@ async def _subscribe(host: str, port: int, path: str, run: _Run) -> None:
         writer.close()
 
 
-async def measure(base_url: str, festival_id: str, subscribers: int,
-                  publish: Callable[[], Awaitable[object]]) -> FanOut:
+async def measure(
+    base_url: str, festival_id: str, subscribers: int, publish: Callable[[], Awaitable[object]]
+) -> FanOut:
     """Open ``subscribers`` streams, ``publish`` once, time the arrivals."""
     _raise_file_limit(subscribers + 1000)
     parts = urlsplit(base_url)
@@ -120,7 +125,11 @@ async def measure(base_url: str, festival_id: str, subscribers: int,
         needed = int(connected * fraction + 0.999)
         return times[needed - 1] if needed and len(times) >= needed else None
 
-    return FanOut(subscribers=subscribers, connected=connected, received=len(times),
-                  p50_s=share(0.5), p99_s=share(0.99),
-                  max_s=times[-1] if times and len(times) == connected else None)
-
+    return FanOut(
+        subscribers=subscribers,
+        connected=connected,
+        received=len(times),
+        p50_s=share(0.5),
+        p99_s=share(0.99),
+        max_s=times[-1] if times and len(times) == connected else None,
+    )

@@ -20,9 +20,16 @@ from playwright.async_api import Browser, Page, async_playwright
 from events.app import create_app
 from events.config import Settings
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def chromium_path() -> str:
@@ -58,8 +65,9 @@ def live_server(settings: Settings, db: object) -> Iterator[LiveServer]:
     # No EVENTS_PUBLIC_BASE_URL (unless the test's settings say one): links are built from
     # the address each request came to, this server's own port.
     live_settings = settings.model_copy(update={"port": port})
-    config = uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        create_app(live_settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -77,8 +85,9 @@ def live_server(settings: Settings, db: object) -> Iterator[LiveServer]:
 async def browser() -> AsyncIterator[Browser]:
     executable = chromium_path()
     async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=executable, headless=True,
-                                                    args=CHROMIUM_ARGS)
+        instance = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
         yield instance
         await instance.close()
 
@@ -86,8 +95,9 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     """A phone-sized page (360×780, touch), as most people here use the platform."""
-    context = await browser.new_context(viewport={"width": 360, "height": 780},
-                                        is_mobile=True, has_touch=True, locale="zh-CN")
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 780}, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     tab = await context.new_page()
     yield tab
     await context.close()

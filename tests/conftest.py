@@ -39,11 +39,15 @@ from tests.factories import PASSWORD, create_festival  # noqa: E402 - after EVEN
 
 pytest_plugins = ["tests.browser"]
 
-PG_URL = os.environ.get("EVENTS_TEST_DATABASE_URL",
-                        "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "EVENTS_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 if worker := os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n: a database per worker
-    PG_URL = make_url(PG_URL).set(database=f"{make_url(PG_URL).database}_{worker}"
-                                  ).render_as_string(hide_password=False)
+    PG_URL = (
+        make_url(PG_URL)
+        .set(database=f"{make_url(PG_URL).database}_{worker}")
+        .render_as_string(hide_password=False)
+    )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 Client = AsyncClient
@@ -53,8 +57,14 @@ def _pg_reachable() -> str | None:
     url = make_url(PG_URL)
 
     async def probe() -> None:
-        conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                     password=url.password, database=url.database, timeout=5)
+        conn = await asyncpg.connect(
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+            timeout=5,
+        )
         await conn.close()
 
     try:
@@ -69,8 +79,12 @@ def _pg_reachable() -> str | None:
 async def _reset_schema() -> None:
     """Create the test database if needed, and empty its public schema."""
     url = make_url(PG_URL)
-    connect = {"host": url.host, "port": url.port or 5432, "user": url.username,
-               "password": url.password}
+    connect = {
+        "host": url.host,
+        "port": url.port or 5432,
+        "user": url.username,
+        "password": url.password,
+    }
     try:
         conn = await asyncpg.connect(database=url.database, **connect)
     except asyncpg.InvalidCatalogNameError:
@@ -163,8 +177,10 @@ async def serve(app: Litestar) -> AsyncIterator[Client]:
     """
     # The app itself, not ``manager.app``: that wrapper shares one ``scope["state"]`` dict
     # between requests, and Litestar keeps per-request state there.
-    async with LifespanManager(app), AsyncClient(
-            transport=ASGITransport(app=app), base_url="http://testserver") as client:
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as client,
+    ):
         yield client
 
 
@@ -197,19 +213,21 @@ def make_user(db: Database, client: Client) -> UserFactory:
     """Create a user through the service and log in; returns its auth headers and id.
     (``tests.factories.create_user`` makes one with a token and no sign-in.)"""
 
-    async def make(role: Role | str = Role.ORGANISER, username: str | None = None,
-                   password: str = PASSWORD) -> dict[str, str]:
+    async def make(
+        role: Role | str = Role.ORGANISER, username: str | None = None, password: str = PASSWORD
+    ) -> dict[str, str]:
         role = Role(role)
         username = username or f"{role.value}-{os.urandom(3).hex()}"
         async with db.transaction() as session:
-            user = await UserService(session).create(username=username, password=password,
-                                                     role=role)
-        response = await client.post("/api/v1/auth/login",
-                                     json={"username": username, "password": password})
+            user = await UserService(session).create(
+                username=username, password=password, role=role
+            )
+        response = await client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
         assert response.status_code == 200, response.text
         token = response.json()["access_token"]
-        return {"Authorization": f"Bearer {token}", "user_id": str(user.id),
-                "username": username}
+        return {"Authorization": f"Bearer {token}", "user_id": str(user.id), "username": username}
 
     return make
 
@@ -249,10 +267,12 @@ FESTIVAL_BODY: dict[str, Any] = {
     "venue_zh": "卡巴草原",
     "venue_en": "Kaba grassland",
     "meetings": [
-        {"name_zh": "四月赛会", "name_en": "April meeting",
-         "days": [{"date": "2027-04-28"}, {"date": "2027-04-29"}]},
-        {"name_zh": "七月赛会", "name_en": "July meeting",
-         "days": [{"date": "2027-07-20"}]},
+        {
+            "name_zh": "四月赛会",
+            "name_en": "April meeting",
+            "days": [{"date": "2027-04-28"}, {"date": "2027-04-29"}],
+        },
+        {"name_zh": "七月赛会", "name_en": "July meeting", "days": [{"date": "2027-07-20"}]},
     ],
     "gates": [
         {"code": "north", "name_zh": "北门", "name_en": "North gate"},
@@ -262,8 +282,7 @@ FESTIVAL_BODY: dict[str, Any] = {
 
 
 @pytest.fixture
-async def festival(client: Client, organiser: dict[str, str], db: Database
-                   ) -> dict[str, Any]:
+async def festival(client: Client, organiser: dict[str, str], db: Database) -> dict[str, Any]:
     """A festival with two meetings, three days and two gates, as ``POST /api/v1/festivals``
     creates it (made through the service; tests/festivals test the route)."""
     return await create_festival(db, FESTIVAL_BODY)
@@ -292,12 +311,14 @@ async def sqlite_organiser(sqlite_client: Client, sqlite_url: str) -> dict[str, 
     database = Database(sqlite_url)
     try:
         async with database.transaction() as session:
-            await UserService(session).create(username="org", password=PASSWORD,
-                                              role=Role.ORGANISER)
+            await UserService(session).create(
+                username="org", password=PASSWORD, role=Role.ORGANISER
+            )
     finally:
         await database.dispose()
-    login = await sqlite_client.post("/api/v1/auth/login",
-                                     json={"username": "org", "password": PASSWORD})
+    login = await sqlite_client.post(
+        "/api/v1/auth/login", json={"username": "org", "password": PASSWORD}
+    )
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 

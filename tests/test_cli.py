@@ -44,11 +44,13 @@ async def _rows(url: str, model: type) -> list[object]:
 def test_db_upgrade_then_users_create(cli_env: str) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    result = runner.invoke(main, ["users", "create", "drolma", "--role", "official",
-                                  "--password", "s3cret-password"])
+    result = runner.invoke(
+        main, ["users", "create", "drolma", "--role", "official", "--password", "s3cret-password"]
+    )
     assert result.exit_code == 0, result.output
-    again = runner.invoke(main, ["users", "create", "drolma", "--role", "official",
-                                 "--password", "s3cret-password"])
+    again = runner.invoke(
+        main, ["users", "create", "drolma", "--role", "official", "--password", "s3cret-password"]
+    )
     assert again.exit_code != 0
     assert "already taken" in again.output
 
@@ -56,8 +58,11 @@ def test_db_upgrade_then_users_create(cli_env: str) -> None:
 def test_users_create_prompts_for_a_hidden_password(cli_env: str) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    result = runner.invoke(main, ["users", "create", "pema", "--role", "gate"],
-                           input="long-password-1\nlong-password-1\n")
+    result = runner.invoke(
+        main,
+        ["users", "create", "pema", "--role", "gate"],
+        input="long-password-1\nlong-password-1\n",
+    )
     assert result.exit_code == 0, result.output
     assert "long-password-1" not in result.output
     users = asyncio.run(_rows(cli_env, User))
@@ -87,7 +92,8 @@ def test_demo_loads_once_and_a_second_run_changes_nothing(cli_env: str) -> None:
 
 
 def test_serve_refuses_to_start_in_production_without_a_secret(
-        cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("EVENTS_ENV", "production")
     monkeypatch.delenv("EVENTS_SECRET_KEY", raising=False)
     get_settings.cache_clear()

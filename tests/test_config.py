@@ -16,8 +16,9 @@ OLD_PUBLIC_KEY = "dev-only-secret-key-never-use-in-production-0000"
 
 
 async def test_a_token_signed_with_the_old_public_key_is_refused(client: Client) -> None:
-    token, _ = issue_access_token(user_id=uuid.uuid4(), role="organiser", key=OLD_PUBLIC_KEY,
-                                  ttl_seconds=600)
+    token, _ = issue_access_token(
+        user_id=uuid.uuid4(), role="organiser", key=OLD_PUBLIC_KEY, ttl_seconds=600
+    )
     response = await client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 
@@ -32,7 +33,8 @@ def test_test_env_signs_with_a_random_key_kept_for_the_process() -> None:
 
 
 def test_dev_env_keeps_its_random_key_in_a_private_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key_file = tmp_path / "var" / "secret_key"
     monkeypatch.setattr(config, "DEV_SECRET_KEY_FILE", key_file)
     config._dev_secret_key.cache_clear()

@@ -1,4 +1,3 @@
-
 from events.app import create_app
 from tests.conftest import Client, make_settings, serve
 

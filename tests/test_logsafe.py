@@ -75,13 +75,17 @@ async def test_the_engine_hides_parameters_from_the_exception_text(settings: Set
 def test_the_formatter_reduces_an_exception_logged_as_an_argument() -> None:
     from sqlalchemy.exc import IntegrityError
 
-    error = IntegrityError("INSERT INTO owner (mobile) VALUES ($1)", {"mobile": MOBILE},
-                           Exception(f'duplicate key\nDETAIL:  Key (mobile)=({MOBILE})'))
+    error = IntegrityError(
+        "INSERT INTO owner (mobile) VALUES ($1)",
+        {"mobile": MOBILE},
+        Exception(f"duplicate key\nDETAIL:  Key (mobile)=({MOBILE})"),
+    )
     try:
         raise error
     except IntegrityError:
-        record = logging.LogRecord("events.x", logging.ERROR, __file__, 1, "failed: %s",
-                                   (error,), sys.exc_info())
+        record = logging.LogRecord(
+            "events.x", logging.ERROR, __file__, 1, "failed: %s", (error,), sys.exc_info()
+        )
     line = SafeFormatter(LOG_FORMAT).format(record)
     assert MOBILE not in line
     assert "INSERT INTO owner" in line
@@ -89,12 +93,14 @@ def test_the_formatter_reduces_an_exception_logged_as_an_argument() -> None:
 
 
 def test_redact_replaces_quoted_values() -> None:
-    assert redact("invalid input syntax for type uuid: \"abc\"") == (
-        "invalid input syntax for type uuid: '…'")
+    assert redact('invalid input syntax for type uuid: "abc"') == (
+        "invalid input syntax for type uuid: '…'"
+    )
     assert redact("Key (mobile)=(139) already exists") == "Key '…' already exists"
-    assert redact("invalid input for query argument $11: datetime.datetime(1, 1, 1, 0, 0) "
-                  "(date value out of range)") == (
-        "invalid input for query argument $11: '…' (date value out of range)")
+    assert redact(
+        "invalid input for query argument $11: datetime.datetime(1, 1, 1, 0, 0) "
+        "(date value out of range)"
+    ) == ("invalid input for query argument $11: '…' (date value out of range)")
 
 
 async def test_every_response_carries_a_request_id(client: Client) -> None:

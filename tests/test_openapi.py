@@ -7,9 +7,12 @@ async def test_every_route_has_an_operation_id_a_tag_and_a_summary(client: Clien
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
     schema = response.json()
-    operations = [(path, method, op) for path, item in schema["paths"].items()
-                  for method, op in item.items()
-                  if method in {"get", "post", "put", "patch", "delete"}]
+    operations = [
+        (path, method, op)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
     assert len(operations) >= 15
     for path, method, op in operations:
         assert op.get("operationId"), f"{method} {path} has no operation id"
@@ -43,8 +46,7 @@ async def test_every_list_is_a_page_of_items_total_limit_offset(client: Client) 
         for method, op in item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            answer = next((op["responses"][s] for s in ("200", "201") if s in op["responses"]),
-                          {})
+            answer = next((op["responses"][s] for s in ("200", "201") if s in op["responses"]), {})
             body = answer.get("content", {}).get("application/json", {}).get("schema", {})
             if "$ref" in body:
                 body = components[body["$ref"].rsplit("/", 1)[1]]
@@ -57,8 +59,18 @@ async def test_every_list_is_a_page_of_items_total_limit_offset(client: Client) 
                 elif not {"limit", "offset"} <= names:
                     wrong.append(f"{op['operationId']} takes no limit/offset")
     assert wrong == []
-    assert {"ListDevices", "ListRaces", "ListProvinces", "ListMyEntries", "ListEnclosures",
-            "ListTicketTypes", "ListQuotas", "ListFestivals"} <= set(lists)
+    assert {
+        "ListDevices",
+        "ListRaces",
+        "ListProvinces",
+        "ListMyEntries",
+        "ListEnclosures",
+        "ListTicketTypes",
+        "ListQuotas",
+        "ListFestivals",
+    } <= set(lists)
+
+
 async def test_every_route_documents_its_problems_as_problem_json(client: Client) -> None:
     """Issue 17 item 12: 400/422 everywhere, 401/403 where a credential is needed, and no
     error body documented as plain ``application/json``."""
@@ -73,4 +85,5 @@ async def test_every_route_documents_its_problems_as_problem_json(client: Client
             for status, response in responses.items():
                 if status[0] in "45":
                     assert list(response.get("content", {})) == ["application/problem+json"], (
-                        f"{method} {path} {status}")
+                        f"{method} {path} {status}"
+                    )

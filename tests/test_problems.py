@@ -31,8 +31,7 @@ async def sql_boom(data: JSONBody[dict[str, int]]) -> None:
 
 
 @get("/needs-header", operation_id="NeedsHeader", include_in_schema=False)
-async def needs_header(
-        key: Annotated[str, HeaderParameter(name="X-Key", max_length=4)]) -> str:
+async def needs_header(key: Annotated[str, HeaderParameter(name="X-Key", max_length=4)]) -> str:
     return key
 
 
@@ -46,8 +45,11 @@ def _sources(response: object) -> list[str]:
 
 
 async def test_a_bad_query_parameter_names_the_query(client: Client) -> None:
-    for url in ("/api/v1/festivals?limit=0", "/api/v1/festivals?offset=-1",
-                "/api/v1/festivals?q=" + "x" * 101):
+    for url in (
+        "/api/v1/festivals?limit=0",
+        "/api/v1/festivals?offset=-1",
+        "/api/v1/festivals?q=" + "x" * 101,
+    ):
         response = await client.get(url)
         assert response.status_code == 422
         assert _sources(response) == ["query"], url
@@ -58,8 +60,11 @@ async def test_a_bad_body_field_names_the_body(client: Client, organiser: dict[s
     assert wrong_type.status_code == 422
     assert set(_sources(wrong_type)) == {"body"}
     # A domain rule (services raise ValidationFailed) names the body too.
-    bad_zone = await client.post("/api/v1/festivals", headers=organiser, json={
-        "slug": "zone", "name_zh": "节", "name_en": "Fest", "timezone": "Mars/Olympus"})
+    bad_zone = await client.post(
+        "/api/v1/festivals",
+        headers=organiser,
+        json={"slug": "zone", "name_zh": "节", "name_en": "Fest", "timezone": "Mars/Olympus"},
+    )
     assert bad_zone.status_code == 422
     assert _sources(bad_zone) == ["body"]
 
@@ -82,10 +87,19 @@ async def test_every_source_is_one_of_four() -> None:
     from events.problems import error_source
 
     assert {p: error_source(p) for p in ParamType} == {
-        ParamType.PATH: "path", ParamType.QUERY: "query", ParamType.COOKIE: "header",
-        ParamType.HEADER: "header", ParamType.DEPENDENCY: "body"}
+        ParamType.PATH: "path",
+        ParamType.QUERY: "query",
+        ParamType.COOKIE: "header",
+        ParamType.HEADER: "header",
+        ParamType.DEPENDENCY: "body",
+    }
     assert [error_source(s) for s in (None, "", "body", "QUERY", "weird")] == [
-        "body", "body", "body", "query", "body"]
+        "body",
+        "body",
+        "body",
+        "query",
+        "body",
+    ]
     assert set(map(error_source, ParamType)) <= set(SOURCES)
 
 
@@ -106,8 +120,11 @@ async def test_wrong_method_is_405_problem(client: Client) -> None:
 
 
 async def test_malformed_json_is_400(client: Client, organiser: dict[str, str]) -> None:
-    response = await client.post("/api/v1/festivals", content=b'{"slug": "x",',
-                                 headers={**organiser, "Content-Type": "application/json"})
+    response = await client.post(
+        "/api/v1/festivals",
+        content=b'{"slug": "x",',
+        headers={**organiser, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "malformed_json"
 
@@ -129,18 +146,24 @@ async def test_unexpected_error_is_500_without_internals(settings: Settings) -> 
 async def test_oversized_body_is_413(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"max_request_body_bytes": 1024}))
     async with serve(app) as client:
-        response = await client.post("/api/v1/auth/login", content=b"x" * 5000,
-                                     headers={"Content-Type": "application/json"})
+        response = await client.post(
+            "/api/v1/auth/login", content=b"x" * 5000, headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 
 
 async def test_a_client_that_hangs_up_mid_body_is_not_an_internal_error(
-        settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     app = create_app(settings)
     sent: list[dict[str, object]] = []
-    messages = iter([{"type": "http.request", "body": b'{"username": "a"', "more_body": True},
-                     {"type": "http.disconnect"}])
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"username": "a"', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
 
     async def receive() -> dict[str, object]:
         return next(messages)
@@ -148,10 +171,20 @@ async def test_a_client_that_hangs_up_mid_body_is_not_an_internal_error(
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/api/v1/auth/login", "raw_path": b"",
-             "root_path": "", "query_string": b"", "scheme": "http", "http_version": "1.1",
-             "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 1),
-             "server": ("127.0.0.1", 80), "state": {}}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/auth/login",
+        "raw_path": b"",
+        "root_path": "",
+        "query_string": b"",
+        "scheme": "http",
+        "http_version": "1.1",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
     async with LifespanManager(app):
         with caplog.at_level("INFO", logger="events.errors"):
             await app(scope, receive, send)  # type: ignore[arg-type]

@@ -8,8 +8,9 @@ DEMO_SLUG = "dangjiren-2027"
 
 
 def demo_festival(user: HttpUser) -> dict[str, Any]:
-    with user.client.get("/api/v1/festivals?q=" + DEMO_SLUG, name="/api/v1/festivals?q",
-                         catch_response=True) as response:
+    with user.client.get(
+        "/api/v1/festivals?q=" + DEMO_SLUG, name="/api/v1/festivals?q", catch_response=True
+    ) as response:
         items = response.json().get("items", []) if response.ok else []
         if not items:
             response.failure("the demo festival is not loaded")

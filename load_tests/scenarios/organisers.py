@@ -14,8 +14,9 @@ class Organiser(FastHttpUser):
     headers: dict[str, str]
 
     def on_start(self) -> None:
-        response = self.client.post("/api/v1/auth/login", json={
-            "username": "organiser", "password": "organiser-demo-2027"})
+        response = self.client.post(
+            "/api/v1/auth/login", json={"username": "organiser", "password": "organiser-demo-2027"}
+        )
         token = response.json().get("access_token", "") if response.ok else ""
         self.headers = {"Authorization": f"Bearer {token}"}
         self.festival = demo_festival(self)

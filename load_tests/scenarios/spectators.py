@@ -18,8 +18,9 @@ class Spectator(FastHttpUser):
     @task(3)
     def festival_details(self) -> None:
         if self.festival:
-            self.client.get(f"/api/v1/festivals/{self.festival['id']}",
-                            name="/api/v1/festivals/[id]")
+            self.client.get(
+                f"/api/v1/festivals/{self.festival['id']}", name="/api/v1/festivals/[id]"
+            )
 
     @task(1)
     def home_page(self) -> None:

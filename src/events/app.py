@@ -75,22 +75,36 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AuthController,
     UserController,
     DeviceController,
-    FestivalController, GateDeviceController,
+    FestivalController,
+    GateDeviceController,
     AwardController,
     CheckinController,
-    AttendanceController, CheckinPageController,
+    AttendanceController,
+    CheckinPageController,
     HomeController,
     *REGISTRATION_ROUTES,
-    PaymentController, FestivalPaymentController, PaymentPageController,
-    TicketingController, TicketPageController,
-    TicketLookupController, TicketLookupPageController,
-    SponsorController, FundingController, FundingPageController,
-    *RESULTS_ROUTES, OfficialsPageController,
-    LiveResultsController, LiveResultsPageController,
+    PaymentController,
+    FestivalPaymentController,
+    PaymentPageController,
+    TicketingController,
+    TicketPageController,
+    TicketLookupController,
+    TicketLookupPageController,
+    SponsorController,
+    FundingController,
+    FundingPageController,
+    *RESULTS_ROUTES,
+    OfficialsPageController,
+    LiveResultsController,
+    LiveResultsPageController,
     AuditController,
     CONSOLE_ROUTES,
-    create_static_files_router(path="/static", directories=[WEB / "static"],
-                               include_in_schema=False, send_as_attachment=False),
+    create_static_files_router(
+        path="/static",
+        directories=[WEB / "static"],
+        include_in_schema=False,
+        send_as_attachment=False,
+    ),
 ]
 
 # Each domain with background jobs adds its ``JobSet`` here.
@@ -117,26 +131,42 @@ def _openapi() -> OpenAPIConfig:
         title="events",
         version=__version__,
         description="Horse-racing festivals end to end. Errors are RFC 9457 Problem Details "
-                    "with a stable `code` member.",
+        "with a stable `code` member.",
         tags=OPENAPI_TAGS,
         path="/schema",
         # Served from static/vendor (make assets), so /schema works with no internet.
-        render_plugins=[RapidocRenderPlugin(
-            js_url="/static/vendor/rapidoc-min.js", path=["/", "/rapidoc"],
-            favicon='<link rel="icon" type="image/png" href="/favicon.ico">')],
-        components=Components(security_schemes={
-            "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",
-                                          description="From POST /api/v1/auth/login"),
-            "DeviceToken": SecurityScheme(
-                type="apiKey", name="Authorization", security_scheme_in="header",
-                description="'Device <token>' from CreateDevice"),
-        }),
+        render_plugins=[
+            RapidocRenderPlugin(
+                js_url="/static/vendor/rapidoc-min.js",
+                path=["/", "/rapidoc"],
+                favicon='<link rel="icon" type="image/png" href="/favicon.ico">',
+            )
+        ],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="From POST /api/v1/auth/login",
+                ),
+                "DeviceToken": SecurityScheme(
+                    type="apiKey",
+                    name="Authorization",
+                    security_scheme_in="header",
+                    description="'Device <token>' from CreateDevice",
+                ),
+            }
+        ),
         use_handler_docstrings=True,
     )
 
 
-def create_app(settings: Settings | None = None, *,
-               extra_route_handlers: Sequence[ControllerRouterHandler] = ()) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
     """Build the application. ``settings`` defaults to the environment's."""
     settings = settings or get_settings()
     connect_ticketing()
@@ -153,7 +183,10 @@ def create_app(settings: Settings | None = None, *,
         if source is not None:
             logging.getLogger("events.config").warning(
                 "EVENTS_SECRET_KEY is unset (EVENTS_ENV=%s): tokens are signed with %s. "
-                "Set it in production.", settings.env, source)
+                "Set it in production.",
+                settings.env,
+                source,
+            )
 
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -169,8 +202,9 @@ def create_app(settings: Settings | None = None, *,
 
     @asynccontextmanager
     async def jobs_lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with running(settings, database.engine, JOB_SETS,
-                           worker=settings.jobs_worker) as jobs:
+        async with running(
+            settings, database.engine, JOB_SETS, worker=settings.jobs_worker
+        ) as jobs:
             app.state.jobs = jobs
             yield
 
@@ -185,30 +219,43 @@ def create_app(settings: Settings | None = None, *,
         return settings
 
     app = Litestar(
-        route_handlers=[*ROUTE_HANDLERS,
-                        *([touch, hello, batches] if settings.bench_endpoints else []),
-                        *extra_route_handlers],
+        route_handlers=[
+            *ROUTE_HANDLERS,
+            *([touch, hello, batches] if settings.bench_endpoints else []),
+            *extra_route_handlers,
+        ],
         dependencies={
             "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[RequestIdMiddleware(log_requests=settings.log_requests),
-                    WebSecurityMiddleware(),
-                    TextGuardMiddleware(max_body_bytes=settings.max_request_body_bytes),
-                    AuthenticationMiddleware()],
+        middleware=[
+            RequestIdMiddleware(log_requests=settings.log_requests),
+            WebSecurityMiddleware(),
+            TextGuardMiddleware(max_body_bytes=settings.max_request_body_bytes),
+            AuthenticationMiddleware(),
+        ],
         exception_handlers=exception_handlers,
         openapi_config=_openapi(),
         lifespan=[database_lifespan, stripe_lifespan, live_lifespan, jobs_lifespan],
         on_startup=[announce_signing_key],
         on_shutdown=[close_stores],
-        state=State({"settings": settings, "db": database, "live": feed,
-                     "login_throttle": login_throttle,
-                     "lookup_throttle": ticket_lookup_throttle}),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
-                                             exclude_opt_key="skip_compression"),
+        state=State(
+            {
+                "settings": settings,
+                "db": database,
+                "live": feed,
+                "login_throttle": login_throttle,
+                "lookup_throttle": ticket_lookup_throttle,
+            }
+        ),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, exclude_opt_key="skip_compression"
+        ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            log_exceptions="never", disable_stack_trace={404}, formatters=LOG_FORMATTERS,
+            log_exceptions="never",
+            disable_stack_trace={404},
+            formatters=LOG_FORMATTERS,
         ),
         template_config=TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_request_body_bytes,
@@ -216,4 +263,3 @@ def create_app(settings: Settings | None = None, *,
     )
     document_problems(app)
     return app
-

@@ -39,12 +39,19 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
         raise click.ClickException(str(exc)) from exc
     # Every worker signs with the same key, even one made up for this run.
     os.environ.setdefault("EVENTS_SECRET_KEY", key)
-    uvicorn.run("events.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port,
-                workers=None if reload else (workers or settings.workers), reload=reload,
-                log_level=settings.log_level.lower(), proxy_headers=True, access_log=False,
-                # Open results streams never end by themselves: stop waiting for them.
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        "events.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=None if reload else (workers or settings.workers),
+        reload=reload,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        access_log=False,
+        # Open results streams never end by themselves: stop waiting for them.
+        timeout_graceful_shutdown=5,
+    )
 
 
 @main.group()
@@ -82,8 +89,11 @@ def db_current() -> None:
 @db.command("revision")
 @click.option("-m", "--message", required=True, help="What the migration does.")
 @click.option("--branch-label", default=None, help="Start a new branch (a new domain).")
-@click.option("--head", default="head",
-              help="Revision to build on: 'awards@head', or 'base' for a new domain branch.")
+@click.option(
+    "--head",
+    default="head",
+    help="Revision to build on: 'awards@head', or 'base' for a new domain branch.",
+)
 @click.option("--depends-on", default=None, help="Revision a new branch needs, e.g. spine@head.")
 def db_revision(message: str, branch_label: str | None, head: str, depends_on: str | None) -> None:
     """Autogenerate a migration from the models (run against an up-to-date database).
@@ -92,8 +102,13 @@ def db_revision(message: str, branch_label: str | None, head: str, depends_on: s
     """
     from events.db import migrate
 
-    migrate.make_revision(get_settings().database_url, message, branch_label=branch_label,
-                          head=head, depends_on=depends_on)
+    migrate.make_revision(
+        get_settings().database_url,
+        message,
+        branch_label=branch_label,
+        head=head,
+        depends_on=depends_on,
+    )
 
 
 @main.group()
@@ -103,8 +118,9 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["organiser", "official", "gate", "owner"]),
-              required=True)
+@click.option(
+    "--role", type=click.Choice(["organiser", "official", "gate", "owner"]), required=True
+)
 @click.option("--password", default=None, help="Prompted for (hidden) when left out.")
 @click.option("--display-name", default="", help="Name shown in pages.")
 def users_create(username: str, role: str, password: str | None, display_name: str) -> None:
@@ -124,8 +140,8 @@ def users_create(username: str, role: str, password: str | None, display_name: s
         try:
             async with database.transaction() as session:
                 user = await UserService(session).create(
-                    username=username, password=password, role=Role(role),
-                    display_name=display_name)
+                    username=username, password=password, role=Role(role), display_name=display_name
+                )
                 return str(user.id)
         finally:
             await database.dispose()
@@ -138,8 +154,11 @@ def users_create(username: str, role: str, password: str | None, display_name: s
 
 
 @main.command()
-@click.option("--allow-production", is_flag=True,
-              help="Load it although EVENTS_ENV is production (random passwords, printed once).")
+@click.option(
+    "--allow-production",
+    is_flag=True,
+    help="Load it although EVENTS_ENV is production (random passwords, printed once).",
+)
 def demo(allow_production: bool) -> None:
     """Load the demo festival, one user per role and a rehearsal day dated today; running it
     twice changes nothing. Prints the accounts, a gate scanner link and today's tickets."""
@@ -162,19 +181,26 @@ def awards() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--festival", "festival_ref", required=True, help="Festival id or slug.")
 @click.option("--dry-run", is_flag=True, help="Check the file and report; store nothing.")
-@click.option("--format", "file_format", type=click.Choice(["csv", "json"]), default=None,
-              help="Default: from the file name (.json, else CSV).")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "json"]),
+    default=None,
+    help="Default: from the file name (.json, else CSV).",
+)
 def awards_import(file: Path, festival_ref: str, dry_run: bool, file_format: str | None) -> None:
     """Import a whole prize list (CSV or JSON) into a festival, all or nothing."""
     from events.awards.commands import import_file, report_lines
     from events.errors import DomainError, ValidationFailed
 
     fmt: Literal["csv", "json"] = (
-        "json" if (file_format or file.suffix.lower().lstrip(".")) == "json" else "csv")
+        "json" if (file_format or file.suffix.lower().lstrip(".")) == "json" else "csv"
+    )
     content = file.read_bytes()
     try:
-        report = _run(lambda: import_file(get_settings(), content, fmt, festival_ref,
-                                          dry_run=dry_run))
+        report = _run(
+            lambda: import_file(get_settings(), content, fmt, festival_ref, dry_run=dry_run)
+        )
     except ValidationFailed as exc:
         for error in exc.errors:
             click.echo(f"{error['field']}: {error['message']}", err=True)
@@ -223,8 +249,9 @@ def entries_import(file: Path, festival_ref: str, dry_run: bool) -> None:
 
     content = file.read_bytes()
     started = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+    ) as bar:
         tasks: dict[str, TaskID] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
@@ -234,18 +261,25 @@ def entries_import(file: Path, festival_ref: str, dry_run: bool) -> None:
             bar.update(tasks[phase], completed=done, total=total)
 
         try:
-            report = _run(lambda: import_entries(get_settings(), content, festival_ref,
-                                                 dry_run=dry_run, progress=progress))
+            report = _run(
+                lambda: import_entries(
+                    get_settings(), content, festival_ref, dry_run=dry_run, progress=progress
+                )
+            )
         except DomainError as exc:
             for error in exc.extra.get("errors", []):
-                click.echo(f"row {error.get('row')}, {error.get('field')}: "
-                           f"{error.get('message')}", err=True)
+                click.echo(
+                    f"row {error.get('row')}, {error.get('field')}: {error.get('message')}",
+                    err=True,
+                )
             raise click.ClickException(exc.detail) from exc
     elapsed = time.perf_counter() - started
     for line in report_lines(report):
         click.echo(line)
-    click.echo(f"{report.rows} rows in {elapsed:.2f} s "
-               f"({report.rows / elapsed if elapsed else 0:.0f} rows/s).")
+    click.echo(
+        f"{report.rows} rows in {elapsed:.2f} s "
+        f"({report.rows / elapsed if elapsed else 0:.0f} rows/s)."
+    )
     if report.errors:
         raise click.ClickException("Some rows have problems; nothing was imported.")
 
@@ -311,8 +345,13 @@ def results() -> None:
 @results.command("replay")
 @click.argument("race")
 @click.option("--festival", "festival", default=None, help="Festival id or slug (for a code)")
-@click.option("--speed", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
-              help="Faster than life: 10 s a step at 1, 1 s at 10")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="Faster than life: 10 s a step at 1, 1 s at 10",
+)
 def results_replay(race: str, festival: str | None, speed: float) -> None:
     """Run a race live for a demo: start list, provisional result, official (by id or code).
 
@@ -322,8 +361,9 @@ def results_replay(race: str, festival: str | None, speed: float) -> None:
     from events.live.replay import ReplayError, replay
 
     try:
-        _run(lambda: replay(get_settings(), race, festival_ref=festival, speed=speed,
-                            say=click.echo))
+        _run(
+            lambda: replay(get_settings(), race, festival_ref=festival, speed=speed, say=click.echo)
+        )
     except ReplayError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     """A CJK font for PDF tickets (Debian ``fonts-wqy-microhei``; ``make browser``)."""
 
     ticket_tibetan_font_path: Path = Path(
-        "/usr/share/fonts/truetype/tibetan-machine/TibetanMachineUni.ttf")
+        "/usr/share/fonts/truetype/tibetan-machine/TibetanMachineUni.ttf"
+    )
     """A font that shapes Tibetan script, for Tibetan names on PDF tickets (Debian
     ``fonts-tibetan-machine``; ``make browser``). Without it those lines are left out."""
 
@@ -104,7 +105,8 @@ class Settings(BaseSettings):
     request: ``http://EVENTS_HOST:EVENTS_PORT``); see ``events.links``."""
 
     stripe_payment_method_types: list[str] = Field(
-        default_factory=lambda: ["card", "alipay", "wechat_pay"])
+        default_factory=lambda: ["card", "alipay", "wechat_pay"]
+    )
     """What Stripe Checkout offers (``EVENTS_STRIPE_PAYMENT_METHOD_TYPES='["card"]'``):
     cards, Alipay and WeChat Pay by default (all take CNY); each must be enabled in the
     Stripe dashboard."""
@@ -186,7 +188,6 @@ class Settings(BaseSettings):
             "Set it to a long random string (for example: python -c "
             "'import secrets; print(secrets.token_urlsafe(48))')."
         )
-
 
     def signing_key_source(self) -> str | None:
         """Where an unset ``EVENTS_SECRET_KEY`` came from (None when it is set)."""

@@ -34,8 +34,13 @@ DEMO_SLUG = "dangjiren-2027"
 DEMO_PASSWORD_SUFFIX = "-demo-2027"  # noqa: S105 - demo accounts, printed on purpose
 
 DemoStep = Callable[[AsyncSession, Festival], Awaitable[list[str]]]
-DEMO_STEPS: list[DemoStep] = [load_demo_awards, demo_entries, demo_tickets, demo_results,
-                               demo_funding]
+DEMO_STEPS: list[DemoStep] = [
+    load_demo_awards,
+    demo_entries,
+    demo_tickets,
+    demo_results,
+    demo_funding,
+]
 
 DEMO_USERS = [
     ("organiser", Role.ORGANISER, "Demo organiser 组委会"),
@@ -45,11 +50,15 @@ DEMO_USERS = [
 ]
 
 
-def _days(start: dt.date, count: int, label_zh: str, label_en: str) -> list[
-        festival_schemas.DayIn]:
-    return [festival_schemas.DayIn(date=start + dt.timedelta(days=i),
-                                   name_zh=f"{label_zh}第{i + 1}天",
-                                   name_en=f"{label_en} day {i + 1}") for i in range(count)]
+def _days(start: dt.date, count: int, label_zh: str, label_en: str) -> list[festival_schemas.DayIn]:
+    return [
+        festival_schemas.DayIn(
+            date=start + dt.timedelta(days=i),
+            name_zh=f"{label_zh}第{i + 1}天",
+            name_en=f"{label_en} day {i + 1}",
+        )
+        for i in range(count)
+    ]
 
 
 DEMO_FESTIVAL = festival_schemas.FestivalCreate(
@@ -62,18 +71,23 @@ DEMO_FESTIVAL = festival_schemas.FestivalCreate(
     venue_en="Kaba grassland, Damxung county, Lhasa, Tibet (about 4,300 m)",
     description_zh="国家级非物质文化遗产当吉仁赛马节：四月与七月两届赛会，共七天。",
     description_en="National intangible cultural heritage: the April and July meetings, "
-                   "seven days in all.",
+    "seven days in all.",
     meetings=[
-        festival_schemas.MeetingIn(name_zh="四月赛会", name_en="April meeting",
-                                   days=_days(dt.date(2027, 4, 28), 3, "四月赛会", "April")),
-        festival_schemas.MeetingIn(name_zh="七月赛会", name_en="July meeting",
-                                   days=_days(dt.date(2027, 7, 20), 4, "七月赛会", "July")),
+        festival_schemas.MeetingIn(
+            name_zh="四月赛会",
+            name_en="April meeting",
+            days=_days(dt.date(2027, 4, 28), 3, "四月赛会", "April"),
+        ),
+        festival_schemas.MeetingIn(
+            name_zh="七月赛会",
+            name_en="July meeting",
+            days=_days(dt.date(2027, 7, 20), 4, "七月赛会", "July"),
+        ),
     ],
     gates=[
         festival_schemas.GateIn(code="north", name_zh="北门", name_en="North gate"),
         festival_schemas.GateIn(code="east", name_zh="东门", name_en="East gate"),
-        festival_schemas.GateIn(code="grandstand", name_zh="看台门",
-                                name_en="Grandstand gate"),
+        festival_schemas.GateIn(code="grandstand", name_zh="看台门", name_en="Grandstand gate"),
     ],
 )
 
@@ -100,12 +114,15 @@ async def _ensure_users(session: AsyncSession, settings: Settings) -> list[str]:
         created = await users.get_by_username(username) is None
         if created:
             password = demo_password(settings, username)
-            await users.create(username=username, password=password, role=role,
-                               display_name=display)
+            await users.create(
+                username=username, password=password, role=role, display_name=display
+            )
             lines.append(f"  {role.value:<10} {username} / {password}")
         elif settings.env in ("dev", "test"):
-            lines.append(f"  {role.value:<10} {username} / {username + DEMO_PASSWORD_SUFFIX}"
-                         "  (already there)")
+            lines.append(
+                f"  {role.value:<10} {username} / {username + DEMO_PASSWORD_SUFFIX}"
+                "  (already there)"
+            )
         else:
             lines.append(f"  {role.value:<10} {username}  (already there; password unchanged)")
     return lines
@@ -116,13 +133,16 @@ async def load_demo(settings: Settings, *, allow_production: bool = False) -> li
         raise ConfigurationError(
             "events demo loads demo accounts: it runs in EVENTS_ENV=dev or test. To load the "
             "demo into a production database anyway, add --allow-production (the accounts "
-            "then get fresh random passwords, printed once).")
+            "then get fresh random passwords, printed once)."
+        )
     database = Database.from_settings(settings)
     try:
         async with database.transaction() as session:
             festival, created = await _ensure_festival(session)
-            report = [f"Festival {festival.name_en} ({festival.id}) "
-                      f"{'created' if created else 'already loaded'}."]
+            report = [
+                f"Festival {festival.name_en} ({festival.id}) "
+                f"{'created' if created else 'already loaded'}."
+            ]
             report += await _ensure_users(session, settings)
             for step in DEMO_STEPS:
                 report += await step(session, festival)

@@ -18,9 +18,15 @@ class Health(msgspec.Struct):
     database: Literal["ok", "unavailable"]
 
 
-@get("/health", operation_id="Health", summary="Liveness and database check", tags=["Service"],
-     responses={503: ResponseSpec(data_container=Health,
-                                  description="The database does not answer")})
+@get(
+    "/health",
+    operation_id="Health",
+    summary="Liveness and database check",
+    tags=["Service"],
+    responses={
+        503: ResponseSpec(data_container=Health, description="The database does not answer")
+    },
+)
 async def health(state: State) -> Response[Health]:
     try:
         async with asyncio.timeout(3), state.db.engine.connect() as conn:

@@ -104,9 +104,11 @@ class SafeFormatter(logging.Formatter):
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id()
         if isinstance(record.args, tuple) and any(
-                isinstance(a, BaseException) for a in record.args):
-            record.args = tuple(_safe_message(a) if isinstance(a, BaseException) else a
-                                for a in record.args)
+            isinstance(a, BaseException) for a in record.args
+        ):
+            record.args = tuple(
+                _safe_message(a) if isinstance(a, BaseException) else a for a in record.args
+            )
         return super().format(record)
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
@@ -156,9 +158,13 @@ class RequestIdMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send_with_id)
         finally:
             if self.log_requests:
-                access_log.info("%s %s %d %.1f ms", scope.get("method", "-"),
-                                _printable(scope.get("path", "")), status,
-                                (time.perf_counter() - started) * 1000)
+                access_log.info(
+                    "%s %s %d %.1f ms",
+                    scope.get("method", "-"),
+                    _printable(scope.get("path", "")),
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                )
             request_id_var.reset(token)
 
 

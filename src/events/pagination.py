@@ -10,8 +10,9 @@ Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="P
 MAX_OFFSET = 1_000_000_000
 """Bounded so that no client-sent number overflows a database integer (a 422, not a 500)."""
 
-Offset = Annotated[int, QueryParameter(name="offset", ge=0, le=MAX_OFFSET,
-                                       description="Rows to skip")]
+Offset = Annotated[
+    int, QueryParameter(name="offset", ge=0, le=MAX_OFFSET, description="Rows to skip")
+]
 
 T = TypeVar("T")
 
@@ -29,5 +30,6 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
 
 def page_of(rows: Sequence[T], limit: int, offset: int) -> Page[T]:
     """A page of a short list read whole (a festival's races, its enclosures)."""
-    return Page(items=list(rows[offset:offset + limit]), total=len(rows), limit=limit,
-                offset=offset)
+    return Page(
+        items=list(rows[offset : offset + limit]), total=len(rows), limit=limit, offset=offset
+    )

@@ -45,8 +45,13 @@ class FieldProblem(msgspec.Struct):
     source: Source = "body"
 
 
-_SOURCES: dict[str, Source] = {"body": "body", "query": "query", "path": "path",
-                               "header": "header", "cookie": "header"}
+_SOURCES: dict[str, Source] = {
+    "body": "body",
+    "query": "query",
+    "path": "path",
+    "header": "header",
+    "cookie": "header",
+}
 
 
 def error_source(raw: object) -> Source:
@@ -76,15 +81,18 @@ def error_responses(*errors: type[DomainError]) -> dict[int, ResponseSpec]:
         by_status.setdefault(error.status_code, []).append(error)
     return {
         status: ResponseSpec(
-            data_container=ProblemDetail, media_type=PROBLEM_JSON, generate_examples=False,
-            description=" / ".join(sorted({f"{e.title} (`{e.code}`)" for e in group})))
+            data_container=ProblemDetail,
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+            description=" / ".join(sorted({f"{e.title} (`{e.code}`)" for e in group})),
+        )
         for status, group in by_status.items()
     }
 
 
 _EVERY_ROUTE: dict[int, str] = {
     400: "Bad request: the body or query cannot be read (`bad_request`, `malformed_json`, "
-         "`invalid_encoding`, `json_too_deep`)",
+    "`invalid_encoding`, `json_too_deep`)",
     422: "Validation failed: every bad field named (`validation_failed`)",
 }
 _GUARDED: dict[int, str] = {
@@ -115,14 +123,24 @@ def document_problems(app: Litestar) -> None:
                 if status in responses and status != 400:
                     continue
                 responses[status] = ResponseSpec(
-                    data_container=ProblemDetail, media_type=PROBLEM_JSON,
-                    generate_examples=False, description=description)
+                    data_container=ProblemDetail,
+                    media_type=PROBLEM_JSON,
+                    generate_examples=False,
+                    description=description,
+                )
             handler.responses = responses
 
 
-def problem(request: Request[Any, Any, Any], *, status: int, code: str, title: str,
-            detail: str, headers: dict[str, str] | None = None,
-            **extra: Any) -> Response[dict[str, Any]]:
+def problem(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
@@ -141,26 +159,54 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         headers.setdefault("Retry-After", str(exc.extra["retry_after"]))
     extra = dict(exc.extra)
     if isinstance(extra.get("errors"), list):  # every field names its source, one of four
-        extra["errors"] = [{**e, "source": error_source(e.get("source"))}
-                           for e in extra["errors"] if isinstance(e, dict)]
-    return problem(request, status=exc.status_code, code=exc.instance_code, title=exc.title,
-                   detail=exc.detail, headers=headers or None, **extra)
+        extra["errors"] = [
+            {**e, "source": error_source(e.get("source"))}
+            for e in extra["errors"]
+            if isinstance(e, dict)
+        ]
+    return problem(
+        request,
+        status=exc.status_code,
+        code=exc.instance_code,
+        title=exc.title,
+        detail=exc.detail,
+        headers=headers or None,
+        **extra,
+    )
 
 
-def validation_error_handler(request: Request[Any, Any, Any],
-                             exc: ValidationException) -> Response[Any]:
+def validation_error_handler(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Any]:
     """A well-formed request with wrong fields: ``422 validation_failed``, every bad field
     named (``meetings.0.days.1.date``)."""
     raw = exc.extra if isinstance(exc.extra, list) else []
-    errors = [{"field": str(item.get("key") or "body"), "message": str(item.get("message", "")),
-               "source": error_source(item.get("source"))}
-              for item in raw if isinstance(item, dict)]
+    errors = [
+        {
+            "field": str(item.get("key") or "body"),
+            "message": str(item.get("message", "")),
+            "source": error_source(item.get("source")),
+        }
+        for item in raw
+        if isinstance(item, dict)
+    ]
     if not errors:
-        return problem(request, status=400, code="bad_request", title="Bad request",
-                       detail=exc.detail or "The request could not be read.")
+        return problem(
+            request,
+            status=400,
+            code="bad_request",
+            title="Bad request",
+            detail=exc.detail or "The request could not be read.",
+        )
     fields = ", ".join(e["field"] for e in errors)
-    return problem(request, status=422, code="validation_failed", title="Validation failed",
-                   detail=f"Invalid value for: {fields}", errors=errors)
+    return problem(
+        request,
+        status=422,
+        code="validation_failed",
+        title="Validation failed",
+        detail=f"Invalid value for: {fields}",
+        errors=errors,
+    )
 
 
 _MALFORMED = ("JSON is malformed", "Input data was truncated")
@@ -174,14 +220,27 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         # The client hung up while sending its body (a phone losing its network): nothing
         # is wrong here, and nobody is listening for the answer.
         logger.info("client disconnected during %s %s", request.method, request.url.path)
-        return problem(request, status=499, code="client_closed_request", title="Client gone",
-                       detail="The client closed the connection before sending its request.")
+        return problem(
+            request,
+            status=499,
+            code="client_closed_request",
+            title="Client gone",
+            detail="The client closed the connection before sending its request.",
+        )
     if status >= 500:
         return internal_error_handler(request, exc)
-    if status == 400 and isinstance(exc, ClientException) and str(exc.detail).startswith(
-            _MALFORMED):
-        return problem(request, status=400, code="malformed_json", title="Malformed body",
-                       detail="The request body is not valid JSON.")
+    if (
+        status == 400
+        and isinstance(exc, ClientException)
+        and str(exc.detail).startswith(_MALFORMED)
+    ):
+        return problem(
+            request,
+            status=400,
+            code="malformed_json",
+            title="Malformed body",
+            detail="The request body is not valid JSON.",
+        )
     code, title = _CODES_BY_STATUS.get(status, ("error", "Error"))
     if status in (404, 405) and wants_html(request):
         return html_error(request, status, code)
@@ -214,8 +273,7 @@ def html_error(request: Request[Any, Any, Any], status: int, code: str) -> Respo
     """The page a browser shows for a missing page, in the visitor's language (a problem
     when no page is registered)."""
     if not _html_error_page:
-        return problem(request, status=status, code=code, title=code.replace("_", " "),
-                       detail="")
+        return problem(request, status=status, code=code, title=code.replace("_", " "), detail="")
     return _html_error_page[0](request, status, code)
 
 
@@ -231,9 +289,16 @@ def is_database_unavailable(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, sa_exc.TimeoutError | ConnectionError | TimeoutError
-                      | asyncpg.CannotConnectNowError | asyncpg.TooManyConnectionsError
-                      | asyncpg.ConnectionDoesNotExistError | asyncpg.ConnectionFailureError):
+        if isinstance(
+            current,
+            sa_exc.TimeoutError
+            | ConnectionError
+            | TimeoutError
+            | asyncpg.CannotConnectNowError
+            | asyncpg.TooManyConnectionsError
+            | asyncpg.ConnectionDoesNotExistError
+            | asyncpg.ConnectionFailureError,
+        ):
             return True
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
@@ -246,20 +311,39 @@ def is_database_unavailable(exc: BaseException) -> bool:
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     request_id = current_request_id(request.scope)
     if is_database_unavailable(exc):
-        logger.warning("database unavailable on %s %s (request %s): %s", request.method,
-                       request.url.path, request_id, type(exc).__name__)
-        return problem(request, status=503, code="database_unavailable",
-                       title="Service unavailable",
-                       detail="The database is not answering; try again shortly.",
-                       headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-                       request_id=request_id)
+        logger.warning(
+            "database unavailable on %s %s (request %s): %s",
+            request.method,
+            request.url.path,
+            request_id,
+            type(exc).__name__,
+        )
+        return problem(
+            request,
+            status=503,
+            code="database_unavailable",
+            title="Service unavailable",
+            detail="The database is not answering; try again shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            request_id=request_id,
+        )
     # The traceback is rendered here, without any statement's bound values (events.logsafe).
-    logger.error("unhandled error on %s %s (request %s)\n%s", request.method,
-                 request.url.path, request_id, safe_traceback(exc))
-    return problem(request, status=HTTP_500_INTERNAL_SERVER_ERROR, code="internal_error",
-                   title="Internal server error",
-                   detail="Something went wrong on our side; it has been logged under "
-                          f"request id {request_id}.", request_id=request_id)
+    logger.error(
+        "unhandled error on %s %s (request %s)\n%s",
+        request.method,
+        request.url.path,
+        request_id,
+        safe_traceback(exc),
+    )
+    return problem(
+        request,
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        code="internal_error",
+        title="Internal server error",
+        detail="Something went wrong on our side; it has been logged under "
+        f"request id {request_id}.",
+        request_id=request_id,
+    )
 
 
 exception_handlers: ExceptionHandlersMap = {
@@ -269,5 +353,11 @@ exception_handlers: ExceptionHandlersMap = {
     Exception: internal_error_handler,
 }
 
-__all__ = ["PROBLEM_JSON", "ProblemDetail", "document_problems", "error_responses",
-           "exception_handlers", "problem"]
+__all__ = [
+    "PROBLEM_JSON",
+    "ProblemDetail",
+    "document_problems",
+    "error_responses",
+    "exception_handlers",
+    "problem",
+]

@@ -55,8 +55,9 @@ class Input(BaseModel):
 
     @field_validator("*", mode="wrap")
     @classmethod
-    def _dates_in_range(cls, value: Any, handler: ValidatorFunctionWrapHandler,
-                        info: ValidationInfo) -> Any:
+    def _dates_in_range(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
         try:
             checked = handler(value)
             if not _has_own_validator(cls, info.field_name):  # its own words win ("future")
@@ -67,8 +68,10 @@ class Input(BaseModel):
 
 
 def _has_own_validator(model: type[BaseModel], field: str | None) -> bool:
-    return any(field in decorator.info.fields and decorator.info.fields != ("*",)
-               for decorator in model.__pydantic_decorators__.field_validators.values())
+    return any(
+        field in decorator.info.fields and decorator.info.fields != ("*",)
+        for decorator in model.__pydantic_decorators__.field_validators.values()
+    )
 
 
 # A real address: a local part of letters, digits and ``. _ % + -`` starting with a letter,
@@ -77,7 +80,8 @@ def _has_own_validator(model: type[BaseModel], field: str | None) -> bool:
 _EMAIL = re.compile(
     r"[A-Za-z0-9_](?:[A-Za-z0-9_%+-]|\.(?!\.))*(?<!\.)"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})")
+    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+)
 
 
 def is_email(value: str) -> bool:
@@ -92,6 +96,7 @@ def _email(value: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-Email = Annotated[str, Field(max_length=254, examples=["buyer@example.com"]),
-                  AfterValidator(_email)]
+Email = Annotated[
+    str, Field(max_length=254, examples=["buyer@example.com"]), AfterValidator(_email)
+]
 """An e-mail address that can receive mail; the domain is lower-cased."""

@@ -116,8 +116,7 @@ def read_xlsx_rows(content: bytes, *, max_rows: int, max_columns: int = 64) -> l
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         raise UnreadableWorkbook(f"Not an XLSX file (a broken zip): {exc}"[:200]) from exc
     if unpacked > MAX_UNZIPPED_BYTES:
-        raise UnreadableWorkbook(
-            f"The workbook unpacks to more than {MAX_UNZIPPED_BYTES} bytes.")
+        raise UnreadableWorkbook(f"The workbook unpacks to more than {MAX_UNZIPPED_BYTES} bytes.")
     from openpyxl import load_workbook  # heavy; only for spreadsheets
 
     try:
@@ -127,8 +126,12 @@ def read_xlsx_rows(content: bytes, *, max_rows: int, max_columns: int = 64) -> l
     try:
         if not workbook.worksheets:
             return []
-        rows = [list(row) for row in workbook.worksheets[0].iter_rows(
-            max_row=max_rows, max_col=max_columns, values_only=True)]
+        rows = [
+            list(row)
+            for row in workbook.worksheets[0].iter_rows(
+                max_row=max_rows, max_col=max_columns, values_only=True
+            )
+        ]
     finally:
         workbook.close()
     while rows and not any(v not in (None, "") for v in rows[-1]):

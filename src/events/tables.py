@@ -17,6 +17,16 @@ from events.registration import models as registration_models
 from events.results import models as results_models
 from events.ticketing import models as ticketing_models
 
-__all__ = ["access_models", "audit_models", "award_models", "checkin_models", "festival_models",
-           "funding_models", "metadata", "payment_models", "registration_models",
-           "results_models", "ticketing_models"]
+__all__ = [
+    "access_models",
+    "audit_models",
+    "award_models",
+    "checkin_models",
+    "festival_models",
+    "funding_models",
+    "metadata",
+    "payment_models",
+    "registration_models",
+    "results_models",
+    "ticketing_models",
+]

@@ -40,7 +40,8 @@ NUL_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
 
 def _json_type(content_type: str) -> bool:
     return content_type.startswith("application/json") or (
-        content_type.startswith("application/") and "+json" in content_type.split(";")[0])
+        content_type.startswith("application/") and "+json" in content_type.split(";")[0]
+    )
 
 
 def bad_strings(value: Any, path: str = "") -> Iterator[str]:
@@ -109,8 +110,11 @@ class TextGuardMiddleware(ASGIMiddleware):
         if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await next_app(scope, receive, send)
             return
-        content_type = next((v for k, v in scope["headers"] if k == b"content-type"),
-                            b"").decode("latin-1").lower()
+        content_type = (
+            next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+            .decode("latin-1")
+            .lower()
+        )
         is_json = _json_type(content_type)
         is_form = content_type.startswith("application/x-www-form-urlencoded")
         if not (is_json or is_form):
@@ -127,7 +131,8 @@ class TextGuardMiddleware(ASGIMiddleware):
             if not message.get("more_body", False) or len(body) > self.max_body_bytes:
                 break
         complete = messages[-1]["type"] == "http.request" and not messages[-1].get(
-            "more_body", False)
+            "more_body", False
+        )
         if complete:
             refusal = _check_body(bytes(body), is_json)
             if refusal is not None:
@@ -176,8 +181,9 @@ def _too_deep(body: bytes) -> bool:
     return False
 
 
-async def _refuse(scope: Scope, send: Send, status: int, fields: list[Field],
-                  detail: str | None = None) -> None:
+async def _refuse(
+    scope: Scope, send: Send, status: int, fields: list[Field], detail: str | None = None
+) -> None:
     if status == 400 and detail is not None and detail.startswith("JSON nested"):
         code, title = "json_too_deep", "Bad request"
         extra: dict[str, Any] = {}
@@ -188,14 +194,29 @@ async def _refuse(scope: Scope, send: Send, status: int, fields: list[Field],
     else:
         code, title = "validation_failed", "Validation failed"
         detail = f"Invalid value for: {', '.join(f for f, _ in fields)}"
-        extra = {"errors": [{"field": f, "message": NUL_MESSAGE, "source": source}
-                            for f, source in fields]}
-    content = msgspec.json.encode({"type": PROBLEM_TYPE_BASE + code, "title": title,
-                                   "status": status, "detail": detail, "code": code,
-                                   "instance": _BAD_CHAR.sub("", scope["path"]), **extra})
+        extra = {
+            "errors": [
+                {"field": f, "message": NUL_MESSAGE, "source": source} for f, source in fields
+            ]
+        }
+    content = msgspec.json.encode(
+        {
+            "type": PROBLEM_TYPE_BASE + code,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+            "instance": _BAD_CHAR.sub("", scope["path"]),
+            **extra,
+        }
+    )
     start: HTTPResponseStartEvent = {
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(content)).encode())]}
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(content)).encode()),
+        ],
+    }
     await send(start)
     await send({"type": "http.response.body", "body": content, "more_body": False})

@@ -28,7 +28,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; "
     "media-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
-    "form-action 'self' https://checkout.stripe.com")
+    "form-action 'self' https://checkout.stripe.com"
+)
 HSTS = "max-age=31536000; includeSubDomains"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -78,14 +79,24 @@ class WebSecurityMiddleware(ASGIMiddleware):
 
 
 async def _refuse(path: str, send: Send) -> None:
-    content = msgspec.json.encode({
-        "type": PROBLEM_TYPE_BASE + "cross_site_request", "title": "Forbidden", "status": 403,
-        "detail": "This form can only be sent from this site's own pages.",
-        "code": "cross_site_request", "instance": path})
+    content = msgspec.json.encode(
+        {
+            "type": PROBLEM_TYPE_BASE + "cross_site_request",
+            "title": "Forbidden",
+            "status": 403,
+            "detail": "This form can only be sent from this site's own pages.",
+            "code": "cross_site_request",
+            "instance": path,
+        }
+    )
     start: HTTPResponseStartEvent = {
-        "type": "http.response.start", "status": 403,
-        "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(content)).encode()),
-                    (b"x-content-type-options", b"nosniff")]}
+        "type": "http.response.start",
+        "status": 403,
+        "headers": [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(content)).encode()),
+            (b"x-content-type-options", b"nosniff"),
+        ],
+    }
     await send(start)
     await send({"type": "http.response.body", "body": content, "more_body": False})

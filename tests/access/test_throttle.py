@@ -32,18 +32,21 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 
 @asynccontextmanager
 async def from_address(app: Litestar, address: str) -> AsyncIterator[Client]:
-    async with AsyncClient(transport=ASGITransport(app=app, client=(address, 4000)),
-                           base_url="http://testserver") as other:
+    async with AsyncClient(
+        transport=ASGITransport(app=app, client=(address, 4000)), base_url="http://testserver"
+    ) as other:
         yield other
 
 
 async def login(client: Client, username: str, password: str) -> Any:
-    return await client.post("/api/v1/auth/login",
-                             json={"username": username, "password": password})
+    return await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
 
 
 async def test_five_failures_from_an_address_then_429_with_retry_after(
-        client: Client, make_user: UserFactory, clock: SimpleNamespace) -> None:
+    client: Client, make_user: UserFactory, clock: SimpleNamespace
+) -> None:
     user = await make_user(Role.OWNER)
     for _ in range(throttle.PAIR.free):
         assert (await login(client, user["username"], "wrong")).status_code == 401
@@ -57,7 +60,8 @@ async def test_five_failures_from_an_address_then_429_with_retry_after(
 
 
 async def test_the_owner_on_another_address_is_not_held_up(
-        app: Litestar, client: Client, make_user: UserFactory, clock: SimpleNamespace) -> None:
+    app: Litestar, client: Client, make_user: UserFactory, clock: SimpleNamespace
+) -> None:
     user = await make_user(Role.OWNER)
     for _ in range(throttle.PAIR.free + 3):
         await login(client, user["username"], "wrong")
@@ -67,7 +71,8 @@ async def test_the_owner_on_another_address_is_not_held_up(
 
 
 async def test_a_flood_from_many_addresses_never_locks_the_owner_out_for_good(
-        app: Litestar, client: Client, make_user: UserFactory, clock: SimpleNamespace) -> None:
+    app: Litestar, client: Client, make_user: UserFactory, clock: SimpleNamespace
+) -> None:
     user = await make_user(Role.OWNER)
     store = app.state.login_throttle
     for i in range(300):  # the failures a botnet would leave, counted as the app does
@@ -81,7 +86,8 @@ async def test_a_flood_from_many_addresses_never_locks_the_owner_out_for_good(
 
 
 async def test_a_success_clears_the_account_count(
-        client: Client, make_user: UserFactory, clock: SimpleNamespace) -> None:
+    client: Client, make_user: UserFactory, clock: SimpleNamespace
+) -> None:
     user = await make_user(Role.OWNER)
     for _ in range(throttle.PAIR.free - 1):
         await login(client, user["username"], "wrong")
@@ -91,7 +97,8 @@ async def test_a_success_clears_the_account_count(
 
 
 async def test_the_password_is_checked_off_the_event_loop(
-        client: Client, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Client, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = await make_user(Role.OWNER)
     threads: list[int] = []
     real = security.verify_password
@@ -108,18 +115,21 @@ async def test_the_password_is_checked_off_the_event_loop(
 
 
 async def test_the_owner_pages_login_is_throttled_too(
-        client: Client, make_user: UserFactory, clock: SimpleNamespace) -> None:
+    client: Client, make_user: UserFactory, clock: SimpleNamespace
+) -> None:
     user = await make_user(Role.OWNER)
     for _ in range(throttle.PAIR.free + 1):
         await client.post("/owners/login", data={"login": user["username"], "password": "x"})
-    page = await client.post("/owners/login",
-                             data={"login": user["username"], "password": PASSWORD})
+    page = await client.post(
+        "/owners/login", data={"login": user["username"], "password": PASSWORD}
+    )
     assert page.status_code == 429
     assert "retry-after" in page.headers
 
 
 async def test_workers_share_the_counts_through_redis(
-        settings: Settings, make_user: UserFactory, clock: SimpleNamespace) -> None:
+    settings: Settings, make_user: UserFactory, clock: SimpleNamespace
+) -> None:
     connection = redis.from_url(REDIS_URL)
     try:
         await connection.ping()
@@ -130,8 +140,9 @@ async def test_workers_share_the_counts_through_redis(
     user = await make_user(Role.OWNER)
     # A prefix of its own: another test process's failed logins from 127.0.0.1 must not
     # count against this one's address.
-    shared = settings.model_copy(update={"redis_url": REDIS_URL,
-                                         "redis_prefix": f"events-test-{os.urandom(4).hex()}"})
+    shared = settings.model_copy(
+        update={"redis_url": REDIS_URL, "redis_prefix": f"events-test-{os.urandom(4).hex()}"}
+    )
     first, second = create_app(shared), create_app(shared)
     async with serve(first) as worker_1, serve(second) as worker_2:
         for _ in range(throttle.PAIR.free + 1):

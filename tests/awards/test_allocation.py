@@ -25,8 +25,17 @@ from events.awards.allocation import (
 YUAN = 100
 K = 1000 * YUAN
 
-LONG_RACE = [80 * K, 50 * K, 40 * K, 30 * K, 20 * K, 15 * K, *[10 * K] * 4, *[5 * K] * 5,
-             *[3 * K] * 5]
+LONG_RACE = [
+    80 * K,
+    50 * K,
+    40 * K,
+    30 * K,
+    20 * K,
+    15 * K,
+    *[10 * K] * 4,
+    *[5 * K] * 5,
+    *[3 * K] * 5,
+]
 YOUTH_RACE = [20 * K, 15 * K, 10 * K, 8 * K, 5 * K, 3 * K, *[2 * K] * 4]
 
 
@@ -40,8 +49,10 @@ def ranked(*positions: int) -> list[Starter]:
 
 
 def conserves(result: Allocation) -> bool:
-    return (result.awarded_fen + result.undistributed_fen + result.unawarded_fen
-            == result.table_total_fen)
+    return (
+        result.awarded_fen + result.undistributed_fen + result.unawarded_fen
+        == result.table_total_fen
+    )
 
 
 # --- the worked dead-heat examples of research/racing.md §2.3 -------------------------------
@@ -95,8 +106,12 @@ def test_fewer_finishers_than_paid_places_leaves_the_rest_unawarded_and_reported
 
 
 def test_non_finishers_get_nothing_and_take_no_place() -> None:
-    starters = [Starter("a", position=1), Starter("b", StarterStatus.DNS),
-                Starter("c", StarterStatus.DNF), Starter("d", position=2)]
+    starters = [
+        Starter("a", position=1),
+        Starter("b", StarterStatus.DNS),
+        Starter("c", StarterStatus.DNF),
+        Starter("d", position=2),
+    ]
     result = allocate(table_of(YOUTH_RACE), starters)
     assert result.prize_of("b") == result.prize_of("c") == 0
     assert result.prize_of("d") == 15 * K
@@ -104,8 +119,11 @@ def test_non_finishers_get_nothing_and_take_no_place() -> None:
 
 
 def test_a_disqualified_winner_moves_everyone_up() -> None:
-    starters = [Starter("winner", StarterStatus.DSQ, position=1), Starter("second", position=2),
-                Starter("third", position=3)]
+    starters = [
+        Starter("winner", StarterStatus.DSQ, position=1),
+        Starter("second", position=2),
+        Starter("third", position=3),
+    ]
     result = allocate(table_of(LONG_RACE), starters)
     assert result.prize_of("winner") == 0
     assert result.prize_of("second") == 80 * K
@@ -146,9 +164,14 @@ rankings = st.lists(st.tuples(STATUSES, st.integers(min_value=1, max_value=8)), 
 
 
 def starters_of(entries: list[tuple[StarterStatus, int]]) -> list[Starter]:
-    return [Starter(f"s{i}", status, position if status is StarterStatus.FINISHED
-                    or status is StarterStatus.DSQ else None)
-            for i, (status, position) in enumerate(entries)]
+    return [
+        Starter(
+            f"s{i}",
+            status,
+            position if status is StarterStatus.FINISHED or status is StarterStatus.DSQ else None,
+        )
+        for i, (status, position) in enumerate(entries)
+    ]
 
 
 def groups_of(result: Allocation) -> dict[tuple[int, ...], list[int]]:
@@ -161,8 +184,9 @@ def groups_of(result: Allocation) -> dict[tuple[int, ...], list[int]]:
 
 @settings(max_examples=200, deadline=None)
 @given(tables, rankings)
-def test_no_fen_is_created_or_lost(prizes: list[int],
-                                   entries: list[tuple[StarterStatus, int]]) -> None:
+def test_no_fen_is_created_or_lost(
+    prizes: list[int], entries: list[tuple[StarterStatus, int]]
+) -> None:
     result = allocate(table_of(prizes), starters_of(entries))
     assert result.table_total_fen == sum(prizes)
     assert conserves(result)
@@ -172,7 +196,8 @@ def test_no_fen_is_created_or_lost(prizes: list[int],
 @settings(max_examples=200, deadline=None)
 @given(tables, rankings)
 def test_tied_starters_get_exactly_equal_amounts_and_the_remainder_is_under_one_fen_each(
-        prizes: list[int], entries: list[tuple[StarterStatus, int]]) -> None:
+    prizes: list[int], entries: list[tuple[StarterStatus, int]]
+) -> None:
     table = table_of(prizes)
     result = allocate(table, starters_of(entries))
     remainders = 0
@@ -188,7 +213,8 @@ def test_tied_starters_get_exactly_equal_amounts_and_the_remainder_is_under_one_
 @settings(max_examples=200, deadline=None)
 @given(tables, rankings)
 def test_prizes_are_monotone_in_place_when_the_table_is(
-        prizes: list[int], entries: list[tuple[StarterStatus, int]]) -> None:
+    prizes: list[int], entries: list[tuple[StarterStatus, int]]
+) -> None:
     prizes = sorted(prizes, reverse=True)
     result = allocate(table_of(prizes), starters_of(entries))
     placed = sorted((p for p in result.prizes if p.place is not None), key=lambda p: p.place or 0)
@@ -198,8 +224,9 @@ def test_prizes_are_monotone_in_place_when_the_table_is(
 
 @settings(max_examples=200, deadline=None)
 @given(tables, rankings)
-def test_non_finishers_get_nothing(prizes: list[int],
-                                   entries: list[tuple[StarterStatus, int]]) -> None:
+def test_non_finishers_get_nothing(
+    prizes: list[int], entries: list[tuple[StarterStatus, int]]
+) -> None:
     result = allocate(table_of(prizes), starters_of(entries))
     for prize in result.prizes:
         if prize.status is not StarterStatus.FINISHED:
@@ -210,7 +237,8 @@ def test_non_finishers_get_nothing(prizes: list[int],
 @settings(max_examples=100, deadline=None)
 @given(tables, st.integers(min_value=0, max_value=30))
 def test_without_ties_each_finisher_gets_the_table_prize_of_their_place(
-        prizes: list[int], finishers: int) -> None:
+    prizes: list[int], finishers: int
+) -> None:
     result = allocate(table_of(prizes), ranked(*range(1, finishers + 1)))
     for i, prize in enumerate(result.prizes, start=1):
         assert prize.prize_fen == (prizes[i - 1] if i <= len(prizes) else 0)
@@ -221,11 +249,11 @@ def test_without_ties_each_finisher_gets_the_table_prize_of_their_place(
 @settings(max_examples=100, deadline=None)
 @given(tables, rankings)
 def test_a_disqualified_starter_counts_as_absent(
-        prizes: list[int], entries: list[tuple[StarterStatus, int]]) -> None:
+    prizes: list[int], entries: list[tuple[StarterStatus, int]]
+) -> None:
     starters = starters_of(entries)
     with_dsq = allocate(table_of(prizes), starters)
-    without = allocate(table_of(prizes),
-                       [s for s in starters if s.status is not StarterStatus.DSQ])
+    without = allocate(table_of(prizes), [s for s in starters if s.status is not StarterStatus.DSQ])
     for prize in without.prizes:
         assert with_dsq.prize_of(prize.starter_id) == prize.prize_fen
 
@@ -233,12 +261,13 @@ def test_a_disqualified_starter_counts_as_absent(
 @settings(max_examples=100, deadline=None)
 @given(tables, rankings, st.randoms(use_true_random=False))
 def test_the_order_of_the_input_does_not_matter(
-        prizes: list[int], entries: list[tuple[StarterStatus, int]],
-        rng: random.Random) -> None:
+    prizes: list[int], entries: list[tuple[StarterStatus, int]], rng: random.Random
+) -> None:
     starters = starters_of(entries)
     shuffled = starters[:]
     rng.shuffle(shuffled)
     first, second = allocate(table_of(prizes), starters), allocate(table_of(prizes), shuffled)
     assert {p.starter_id: p.prize_fen for p in first.prizes} == {
-        p.starter_id: p.prize_fen for p in second.prizes}
+        p.starter_id: p.prize_fen for p in second.prizes
+    }
     assert first.undistributed_fen == second.undistributed_fen

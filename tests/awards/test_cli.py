@@ -23,8 +23,11 @@ def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("EVENTS_ENV", "dev")
     get_settings.cache_clear()
     # The demo's official results lock the prize list; these imports need it editable.
-    monkeypatch.setattr(demo_module, "DEMO_STEPS", [step for step in demo_module.DEMO_STEPS
-                                                    if step is not demo_results])
+    monkeypatch.setattr(
+        demo_module,
+        "DEMO_STEPS",
+        [step for step in demo_module.DEMO_STEPS if step is not demo_results],
+    )
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
     demo = runner.invoke(main, ["demo"])
@@ -36,12 +39,31 @@ def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def test_export_then_dry_run_import_by_slug(demo_db: Path) -> None:
     runner = CliRunner()
-    exported = runner.invoke(main, ["awards", "export", str(demo_db / "prizes.csv"),
-                                    "--festival", "dangjiren-2027", "--lang", "zh"])
+    exported = runner.invoke(
+        main,
+        [
+            "awards",
+            "export",
+            str(demo_db / "prizes.csv"),
+            "--festival",
+            "dangjiren-2027",
+            "--lang",
+            "zh",
+        ],
+    )
     assert exported.exit_code == 0, exported.output
     assert "Wrote 131 awards" in exported.output
-    dry = runner.invoke(main, ["awards", "import", str(demo_db / "prizes.csv"),
-                               "--festival", "dangjiren-2027", "--dry-run"])
+    dry = runner.invoke(
+        main,
+        [
+            "awards",
+            "import",
+            str(demo_db / "prizes.csv"),
+            "--festival",
+            "dangjiren-2027",
+            "--dry-run",
+        ],
+    )
     assert dry.exit_code == 0, dry.output
     assert "Would import 131 awards" in dry.output
     assert "131 awards, 1252000.00 CNY" in dry.output
@@ -51,8 +73,9 @@ def test_export_then_dry_run_import_by_slug(demo_db: Path) -> None:
 def test_a_bad_file_is_refused_with_every_bad_line(demo_db: Path) -> None:
     path = demo_db / "bad.csv"
     path.write_text(BAD_CSV, encoding="utf-8")
-    result = CliRunner().invoke(main, ["awards", "import", str(path), "--festival",
-                                       "dangjiren-2027"])
+    result = CliRunner().invoke(
+        main, ["awards", "import", str(path), "--festival", "dangjiren-2027"]
+    )
     assert result.exit_code == 1
     for line in (3, 4, 5, 6, 7):
         assert f"lines.{line}." in result.output
@@ -61,8 +84,9 @@ def test_a_bad_file_is_refused_with_every_bad_line(demo_db: Path) -> None:
 
 def test_an_xlsx_export_opens_in_excel_terms(demo_db: Path) -> None:
     path = demo_db / "prizes.xlsx"
-    result = CliRunner().invoke(main, ["awards", "export", str(path), "--festival",
-                                       "dangjiren-2027"])
+    result = CliRunner().invoke(
+        main, ["awards", "export", str(path), "--festival", "dangjiren-2027"]
+    )
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(path)
     assert book["Awards"].max_row == 132

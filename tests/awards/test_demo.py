@@ -18,7 +18,8 @@ async def run_demo_step(db: Database, festival: dict[str, Any]) -> list[str]:
 
 
 async def test_the_demo_has_10_categories_131_awards_and_1252000_yuan(
-        client: Client, festival: dict[str, Any], db: Database) -> None:
+    client: Client, festival: dict[str, Any], db: Database
+) -> None:
     await run_demo_step(db, festival)
     response = await client.get(f"{base(festival)}/awards/summary")
     assert response.status_code == 200
@@ -29,17 +30,26 @@ async def test_the_demo_has_10_categories_131_awards_and_1252000_yuan(
     assert summary["currency"] == "CNY"
     assert summary["total_prize_yuan"] == "1252000.00"
     subtotals = {c["code"]: c["total_prize"] // 100 for c in summary["by_category"]}
-    assert subtotals == {"long-10k": 315_000, "mid-5k": 168_000, "short-3k": 130_000,
-                         "pacing-large-10k": 168_000, "pacing-local-8k": 100_000,
-                         "youth-5k": 69_000, "khata": 72_000, "archery": 72_000,
-                         "yak": 41_000, "special": 117_000}
+    assert subtotals == {
+        "long-10k": 315_000,
+        "mid-5k": 168_000,
+        "short-3k": 130_000,
+        "pacing-large-10k": 168_000,
+        "pacing-local-8k": 100_000,
+        "youth-5k": 69_000,
+        "khata": 72_000,
+        "archery": 72_000,
+        "yak": 41_000,
+        "special": 117_000,
+    }
     special = next(c for c in summary["by_category"] if c["code"] == "special")
     assert (special["places"], special["special_awards"]) == (0, 16)
     assert summary["flags"] == []
 
 
 async def test_running_the_demo_step_twice_changes_nothing(
-        client: Client, festival: dict[str, Any], db: Database) -> None:
+    client: Client, festival: dict[str, Any], db: Database
+) -> None:
     await run_demo_step(db, festival)
     counts = await stored_counts(db)
     report = await run_demo_step(db, festival)

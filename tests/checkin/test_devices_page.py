@@ -25,8 +25,13 @@ async def sign_in(page: Page, username: str) -> None:
 
 
 async def test_an_organiser_adds_a_gate_device_hands_over_its_qr_and_revokes_it(
-        client: Client, festival: dict[str, Any], make_user: UserFactory, db: Database,
-        live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    festival: dict[str, Any],
+    make_user: UserFactory,
+    db: Database,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     organiser = await make_user(Role.ORGANISER)
     east = next(g for g in festival["gates"] if g["code"] == "east")
     await page.goto(f"{live_server.url}/festivals/{festival['id']}/devices")
@@ -40,8 +45,9 @@ async def test_an_organiser_adds_a_gate_device_hands_over_its_qr_and_revokes_it(
     await page.get_by_test_id("add-submit").click()
 
     link = page.get_by_test_id("link")
-    await expect(link).to_have_text(re.compile(
-        rf"^{re.escape(live_server.url)}/scan#token=dev_[\w-]+$"))
+    await expect(link).to_have_text(
+        re.compile(rf"^{re.escape(live_server.url)}/scan#token=dev_[\w-]+$")
+    )
     url = await link.inner_text()
     token = url.split("#token=", 1)[1]
     qr = page.get_by_test_id("qr-code")
@@ -53,8 +59,9 @@ async def test_an_organiser_adds_a_gate_device_hands_over_its_qr_and_revokes_it(
     await expect(devices.get_by_test_id("device-state")).to_have_text("使用中")
     await expect(devices.get_by_test_id("device-facts")).to_contain_text("东门 · 创建于")
 
-    await page.context.grant_permissions(["clipboard-read", "clipboard-write"],
-                                         origin=live_server.url)
+    await page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=live_server.url
+    )
     await page.get_by_test_id("copy").click()
     await expect(page.get_by_test_id("copied")).to_have_text("已复制。")
     assert await page.evaluate("navigator.clipboard.readText()") == url
@@ -104,7 +111,8 @@ async def test_an_organiser_adds_a_gate_device_hands_over_its_qr_and_revokes_it(
 
 
 async def test_the_devices_page_renders_in_english_and_is_linked(
-        client: Client, festival: dict[str, Any]) -> None:
+    client: Client, festival: dict[str, Any]
+) -> None:
     page = await client.get(f"/festivals/{festival['id']}/devices?lang=en")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"

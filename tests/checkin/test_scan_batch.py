@@ -30,8 +30,8 @@ def _batcher(app: Litestar, wait: float = 0.05) -> ScanBatcher:
 
 
 async def test_the_scan_table_decided_in_concurrent_batches(
-        app: Litestar, client: Client, organiser: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: Litestar, client: Client, organiser: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every case of scan_cases.json at once: the cases' scans share statements (each
     case's own steps stay in order, each at its own moment) and each gets the answer it
     gets alone."""
@@ -45,17 +45,25 @@ async def test_the_scan_table_decided_in_concurrent_batches(
         for index, step in enumerate(case["steps"]):
             _clock.set(world.moment(step["at"]))
             response = await client.post(
-                "/api/v1/checkin/scan", headers=world.headers(step["gate"]),
-                json={"secret": codes[number][step.get("code", "old")],
-                      "nonce": f"b{number}-{index}", "type": step["kind"]})
+                "/api/v1/checkin/scan",
+                headers=world.headers(step["gate"]),
+                json={
+                    "secret": codes[number][step.get("code", "old")],
+                    "nonce": f"b{number}-{index}",
+                    "type": step["kind"],
+                },
+            )
             assert response.status_code == 200, response.text
             answer = response.json()
             answers.append("ok" if answer["status"] == "ok" else answer["reason"])
         return answers
 
-    results = await asyncio.gather(*(asyncio.create_task(run(n, case), context=contextvars
-                                                         .copy_context())
-                                     for n, case in enumerate(CASES["cases"])))
+    results = await asyncio.gather(
+        *(
+            asyncio.create_task(run(n, case), context=contextvars.copy_context())
+            for n, case in enumerate(CASES["cases"])
+        )
+    )
     assert list(results) == expected(CASES["cases"])
     genuine = sum(len(c["steps"]) for c in CASES["cases"] if c["ticket"] != "forged")
     assert batcher.stats.scans == genuine  # forged codes are refused before the database
@@ -64,8 +72,15 @@ async def test_the_scan_table_decided_in_concurrent_batches(
 
 
 async def test_fifty_concurrent_scans_of_one_ticket_admit_one_through_the_batch(
-        app: Litestar, client: Client, organiser: dict[str, str], catalog: Catalog,
-        gates: list[Gate], on_day: Any, db: Database, festival: dict[str, Any]) -> None:
+    app: Litestar,
+    client: Client,
+    organiser: dict[str, str],
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    db: Database,
+    festival: dict[str, Any],
+) -> None:
     """50 scans of one ticket from 10 devices, amid 30 other tickets' first scans: the
     ticket is admitted once, each other ticket once; batches held several scans, never
     two of one ticket."""
@@ -74,13 +89,19 @@ async def test_fifty_concurrent_scans_of_one_ticket_admit_one_through_the_batch(
     others = await tickets_of(client, catalog, catalog.day1, 10)
     others += await tickets_of(client, catalog, catalog.day1, 10)
     others += await tickets_of(client, catalog, catalog.day1, 10)
-    devices = [*gates, *[await make_device(client, organiser, festival["id"],
-                                           gates[i % 2].id, f"extra-{i}") for i in range(8)]]
+    devices = [
+        *gates,
+        *[
+            await make_device(client, organiser, festival["id"], gates[i % 2].id, f"extra-{i}")
+            for i in range(8)
+        ],
+    ]
     batcher = _batcher(app)
     for _ in range(3):  # three rounds, as the adversary ran them
         answers = await asyncio.gather(
             *(scan(client, devices[i % len(devices)], ticket["token"]) for i in range(50)),
-            *(scan(client, devices[i % len(devices)], t["token"]) for i, t in enumerate(others)))
+            *(scan(client, devices[i % len(devices)], t["token"]) for i, t in enumerate(others)),
+        )
         mine, theirs = answers[:50], answers[50:]
         assert [a["status"] for a in mine].count("ok") <= 1
         assert {a["reason"] for a in mine if a["status"] == "error"} == {"already_redeemed"}
@@ -92,8 +113,14 @@ async def test_fifty_concurrent_scans_of_one_ticket_admit_one_through_the_batch(
         else:
             assert {a["reason"] for a in theirs} == {"already_redeemed"}
     assert await scalar(db, "SELECT COUNT(*) FROM checkin_scan") == 240
-    assert await scalar(db, f"SELECT COUNT(*) FROM checkin_scan WHERE result = 'ok' "
-                            f"AND ticket_id = '{ticket['id']}'") == 1
+    assert (
+        await scalar(
+            db,
+            f"SELECT COUNT(*) FROM checkin_scan WHERE result = 'ok' "
+            f"AND ticket_id = '{ticket['id']}'",
+        )
+        == 1
+    )
     assert await scalar(db, "SELECT COUNT(*) FROM checkin_scan WHERE result = 'ok'") == 31
     assert await scalar(db, "SELECT SUM(entries) FROM checkin_presence") == 31
     assert batcher.stats.scans == 240
@@ -102,16 +129,17 @@ async def test_fifty_concurrent_scans_of_one_ticket_admit_one_through_the_batch(
 
 
 async def test_a_retried_nonce_in_one_batch_is_decided_once(
-        app: Litestar, client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
-        db: Database) -> None:
+    app: Litestar, client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, db: Database
+) -> None:
     """The same device and nonce sent five times at once: one decision, five equal
     answers, one row in the log."""
     on_day(catalog.days[0]["date"])
     ticket = (await tickets_of(client, catalog, catalog.day1))[0]
     _batcher(app)
     same = nonce()
-    answers = await asyncio.gather(*(scan(client, gates[0], ticket["token"], nonce_value=same)
-                                     for _ in range(5)))
+    answers = await asyncio.gather(
+        *(scan(client, gates[0], ticket["token"], nonce_value=same) for _ in range(5))
+    )
     assert {a["status"] for a in answers} == {"ok"}
     assert sum(1 for a in answers if not a["replayed"]) == 1
     assert await scalar(db, "SELECT COUNT(*) FROM checkin_scan") == 1

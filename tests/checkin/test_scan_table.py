@@ -9,22 +9,24 @@ from tests.checkin.scan_table import CASES, expected, make_world, run_offline_js
 from tests.conftest import Client
 
 
-async def test_the_scan_table_on_postgresql(client: Client, organiser: dict[str, str],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_scan_table_on_postgresql(
+    client: Client, organiser: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = await make_world(client, organiser)
     assert await run_on_server(world, monkeypatch) == expected(CASES["cases"])
 
 
 @pytest.mark.sqlite
-async def test_the_scan_table_on_sqlite(sqlite_client: Client,
-                                        sqlite_organiser: dict[str, str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_scan_table_on_sqlite(
+    sqlite_client: Client, sqlite_organiser: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = await make_world(sqlite_client, sqlite_organiser)
     assert await run_on_server(world, monkeypatch) == expected(CASES["cases"])
 
 
 async def test_the_scan_table_in_the_offline_javascript(
-        client: Client, organiser: dict[str, str], tmp_path: Path) -> None:
+    client: Client, organiser: dict[str, str], tmp_path: Path
+) -> None:
     world = await make_world(client, organiser)
     shared, offline_only = await run_offline_js(world, tmp_path)
     assert shared == expected(CASES["cases"])

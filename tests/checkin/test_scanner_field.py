@@ -17,8 +17,12 @@ from tests.checkin.test_scanner_page import offline_scans, open_scanner, qr_vide
 from tests.conftest import PASSWORD, Client, UserFactory
 from tests.ticketing.conftest import Catalog
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN"}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
 AXE = Path(__file__).parents[2] / "src/events/web/js/node_modules/axe-core/axe.min.js"
 # What an older Android WebView does: no Ed25519 in WebCrypto.
 NO_WEBCRYPTO_ED25519 = """
@@ -40,20 +44,31 @@ async def phone(browser: Browser) -> AsyncIterator[Page]:
 
 async def offline_copy_ready(page: Page, *urls: str) -> None:
     """The service worker controls the page and keeps ``urls`` (and the page itself)."""
-    await expect(page.locator("html")).to_have_attribute("data-offline-ready", "true",
-                                                         timeout=10_000)
-    await page.wait_for_function("""async urls => {
+    await expect(page.locator("html")).to_have_attribute(
+        "data-offline-ready", "true", timeout=10_000
+    )
+    await page.wait_for_function(
+        """async urls => {
         const cache = await caches.open("events-offline-v1");
         for (const url of [location.href.split("#")[0], ...urls]) {
             if (!(await cache.match(url))) return false;
         }
         return navigator.serviceWorker.controller !== null;
-    }""", arg=list(urls), timeout=10_000, polling=200)
+    }""",
+        arg=list(urls),
+        timeout=10_000,
+        polling=200,
+    )
 
 
 async def test_without_webcrypto_ed25519_a_genuine_ticket_is_green_offline(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
-        live_server: LiveServer, phone: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    live_server: LiveServer,
+    phone: Page,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 10)
     good, second = await tickets_of(client, catalog, catalog.day1, 2)
     await phone.add_init_script(NO_WEBCRYPTO_ED25519)
@@ -74,16 +89,27 @@ async def test_without_webcrypto_ed25519_a_genuine_ticket_is_green_offline(
 
 
 async def test_the_camera_starts_offline_on_a_page_that_never_used_it_online(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, tmp_path: Path,
-        live_server: LiveServer) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    tmp_path: Path,
+    live_server: LiveServer,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 10)
     ticket = (await tickets_of(client, catalog, catalog.day1))[0]
     clip = qr_video(tmp_path / "qr.y4m", ticket["token"])
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True,
-            args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
-                  "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={clip}"])
+            executable_path=chromium_path(),
+            headless=True,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={clip}",
+            ],
+        )
         context = await browser.new_context(**PHONE)
         await context.grant_permissions(["camera"])
         page = await context.new_page()
@@ -101,13 +127,24 @@ async def test_the_camera_starts_offline_on_a_page_that_never_used_it_online(
 
 
 async def test_the_scanner_and_an_order_page_reload_without_network(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, db: Database,
-        live_server: LiveServer, phone: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    db: Database,
+    live_server: LiveServer,
+    phone: Page,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 10)
     first = (await tickets_of(client, catalog, catalog.day1))[0]
     await open_scanner(phone, live_server, gates[0], moment)
-    await offline_copy_ready(phone, "/static/scanner.js", "/static/checkin-decision.js",
-                             "/static/vendor/jsQR.js", "/static/vendor/noble-ed25519.js")
+    await offline_copy_ready(
+        phone,
+        "/static/scanner.js",
+        "/static/checkin-decision.js",
+        "/static/vendor/jsQR.js",
+        "/static/vendor/noble-ed25519.js",
+    )
     await phone.context.set_offline(True)
     await phone.reload()
     await expect(phone.get_by_test_id("scanner")).to_have_attribute("data-state", "ready")
@@ -121,8 +158,9 @@ async def test_the_scanner_and_an_order_page_reload_without_network(
     await phone.context.set_offline(False)
     await expect(phone.get_by_test_id("offline-banner")).to_be_hidden(timeout=15_000)
     # Back online, the scan queued after the offline reload is uploaded and stored.
-    await expect(phone.get_by_test_id("scanner")).to_have_attribute("data-queue", "0",
-                                                                     timeout=15_000)
+    await expect(phone.get_by_test_id("scanner")).to_have_attribute(
+        "data-queue", "0", timeout=15_000
+    )
     [uploaded] = await offline_scans(db)
     assert (uploaded.ticket_id, uploaded.result) == (first["id"], "ok")
 
@@ -153,8 +191,13 @@ async def order_link(client: Client, catalog: Catalog) -> str:
 
 
 async def test_answers_differ_green_clears_itself_and_red_waits(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
-        live_server: LiveServer, phone: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    live_server: LiveServer,
+    phone: Page,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 10)
     first, second = await tickets_of(client, catalog, catalog.day1, 2)
     await open_scanner(phone, live_server, gates[0], moment)
@@ -195,9 +238,12 @@ async def test_answers_differ_green_clears_itself_and_red_waits(
 
 
 async def test_forgetting_the_device_asks_first(
-        client: Client, gates: list[Gate], live_server: LiveServer, phone: Page) -> None:
-    await phone.goto(f"{live_server.url}/scan?lang=en#token="
-                     f"{gates[0].headers['Authorization'].removeprefix('Device ')}")
+    client: Client, gates: list[Gate], live_server: LiveServer, phone: Page
+) -> None:
+    await phone.goto(
+        f"{live_server.url}/scan?lang=en#token="
+        f"{gates[0].headers['Authorization'].removeprefix('Device ')}"
+    )
     await expect(phone.get_by_test_id("scanner")).to_have_attribute("data-state", "ready")
     forget = phone.get_by_test_id("forget")
     await expect(forget).to_be_hidden()  # folded away below everything else
@@ -225,19 +271,30 @@ async def test_forgetting_the_device_asks_first(
 
 
 async def test_conflicts_are_counted_apart_from_refusals_and_name_the_ticket(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
-        organiser: dict[str, str]) -> None:
+    client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, organiser: dict[str, str]
+) -> None:
     on_day(catalog.days[0]["date"], 12)
     ticket = (await tickets_of(client, catalog, catalog.day1))[0]
     assert (await scan(client, gates[0], ticket["token"]))["status"] == "ok"
     assert (await scan(client, gates[0], ticket["token"]))["status"] == "error"  # refused
     day = catalog.days[0]["date"]
-    synced = await client.post("/api/v1/checkin/sync", headers=gates[1].headers, json={
-        "scans": [{"secret": ticket["token"], "nonce": "c-1",
-                   "scanned_at": f"{day}T11:00:00+08:00"}]})
+    synced = await client.post(
+        "/api/v1/checkin/sync",
+        headers=gates[1].headers,
+        json={
+            "scans": [
+                {"secret": ticket["token"], "nonce": "c-1", "scanned_at": f"{day}T11:00:00+08:00"}
+            ]
+        },
+    )
     assert synced.json()["conflicts"] == 1
-    body = (await client.get(f"/api/v1/festivals/{catalog.festival_id}/attendance",
-                             headers=organiser, params={"day": day})).json()
+    body = (
+        await client.get(
+            f"/api/v1/festivals/{catalog.festival_id}/attendance",
+            headers=organiser,
+            params={"day": day},
+        )
+    ).json()
     assert (body["refused"], body["conflicts"]) == (1, 1)
     (conflict,) = body["conflict_scans"]
     assert conflict["ticket_id"] == ticket["id"]
@@ -259,16 +316,28 @@ async def axe(page: Page) -> list[dict[str, Any]]:
 
 
 async def test_axe_finds_no_serious_violation_on_the_public_pages(
-        client: Client, catalog: Catalog, gates: list[Gate], festival: dict[str, Any],
-        on_day: Any, live_server: LiveServer, phone: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    festival: dict[str, Any],
+    on_day: Any,
+    live_server: LiveServer,
+    phone: Page,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 10)
     ticket = (await tickets_of(client, catalog, catalog.day1))[0]
     link = await order_link(client, catalog)
     base = live_server.url
     found: dict[str, list[dict[str, Any]]] = {}
     for lang in ("zh", "en"):
-        for path in ["/", f"/festivals/{festival['id']}/tickets", link, "/owners/signup",
-                     f"/festivals/{festival['id']}/attendance", "/scan"]:
+        for path in [
+            "/",
+            f"/festivals/{festival['id']}/tickets",
+            link,
+            "/owners/signup",
+            f"/festivals/{festival['id']}/attendance",
+            "/scan",
+        ]:
             url = f"{base}{path}{'&' if '?' in path else '?'}lang={lang}"
             await phone.goto(url)
             await phone.wait_for_load_state("networkidle")
@@ -292,17 +361,29 @@ async def test_axe_finds_no_serious_violation_on_the_public_pages(
 
 
 async def test_the_attendance_page_names_conflicts_and_its_chart_is_accessible(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any,
-        festival: dict[str, Any], make_user: UserFactory, live_server: LiveServer,
-        phone: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    festival: dict[str, Any],
+    make_user: UserFactory,
+    live_server: LiveServer,
+    phone: Page,
+) -> None:
     day = catalog.days[0]["date"]
     ticket = (await tickets_of(client, catalog, catalog.day1))[0]
     on_day(day, 12)
     await scan(client, gates[0], ticket["token"])
     await scan(client, gates[0], ticket["token"])  # refused
-    synced = await client.post("/api/v1/checkin/sync", headers=gates[1].headers, json={
-        "scans": [{"secret": ticket["token"], "nonce": "c-2",
-                   "scanned_at": f"{day}T12:05:00+08:00"}]})
+    synced = await client.post(
+        "/api/v1/checkin/sync",
+        headers=gates[1].headers,
+        json={
+            "scans": [
+                {"secret": ticket["token"], "nonce": "c-2", "scanned_at": f"{day}T12:05:00+08:00"}
+            ]
+        },
+    )
     assert synced.json()["conflicts"] == 1
     organiser = await make_user(Role.ORGANISER)
     await phone.goto(f"{live_server.url}/festivals/{catalog.festival_id}/attendance?day={day}")
@@ -314,15 +395,18 @@ async def test_the_attendance_page_names_conflicts_and_its_chart_is_accessible(
     ref = ticket["id"].replace("-", "")[:8].upper()
     names = {g["id"]: g["name_zh"] for g in festival["gates"]}
     await expect(phone.get_by_test_id("conflict-scan")).to_have_text(
-        [f"票 {ref}：12:05 在{names[gates[1].id]}离线放行，此前已于 12:00 入场"])
+        [f"票 {ref}：12:05 在{names[gates[1].id]}离线放行，此前已于 12:00 入场"]
+    )
     chart = phone.get_by_test_id("arrivals-chart")
-    await expect(chart).to_have_attribute("aria-label",
-                                          "每 10 分钟入场人数柱状图，12:00–13:00，共 1 人")
+    await expect(chart).to_have_attribute(
+        "aria-label", "每 10 分钟入场人数柱状图，12:00–13:00，共 1 人"
+    )
     assert await axe(phone) == []
 
 
 async def test_the_guardian_consent_checkbox_is_big_enough_to_tap(
-        client: Client, live_server: LiveServer, phone: Page) -> None:
+    client: Client, live_server: LiveServer, phone: Page
+) -> None:
     await phone.goto(f"{live_server.url}/owners/signup")
     boxes = phone.locator("label.check")
     assert await boxes.count() >= 1

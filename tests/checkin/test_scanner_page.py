@@ -24,18 +24,23 @@ from tests.conftest import PASSWORD, Client, UserFactory
 from tests.ticketing.conftest import Catalog, scalar
 
 # docs/tickets.md, "Test vector"
-VECTOR_TOKEN = ("AEAAO7BPRMPD2SSLNSHJ6CQ3FQ6U4XYAAEBACASRZBJBXD7L7UTXZOXHNEWBSWWRMFZNPTWFVVDL4GM7"
-                "CDW27PSX4DATJP5HNFLQEGKULM67HMLJEZATOOBYSD7ALECVII7WC7O4PB6P2AICPEFQ")
-VECTOR_KEYS = {"festival_id": "0f5e6a52-6a0b-4c1e-9d55-2a3c6c0d7e01",
-               "keys": [{"kid": 7, "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="}]}
+VECTOR_TOKEN = (
+    "AEAAO7BPRMPD2SSLNSHJ6CQ3FQ6U4XYAAEBACASRZBJBXD7L7UTXZOXHNEWBSWWRMFZNPTWFVVDL4GM7"
+    "CDW27PSX4DATJP5HNFLQEGKULM67HMLJEZATOOBYSD7ALECVII7WC7O4PB6P2AICPEFQ"
+)
+VECTOR_KEYS = {
+    "festival_id": "0f5e6a52-6a0b-4c1e-9d55-2a3c6c0d7e01",
+    "keys": [{"kid": 7, "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="}],
+}
 
 
 def device_token(gate: Gate) -> str:
     return gate.headers["Authorization"].removeprefix("Device ")
 
 
-async def open_scanner(page: Page, live_server: LiveServer, gate: Gate,
-                       moment: dt.datetime) -> None:
+async def open_scanner(
+    page: Page, live_server: LiveServer, gate: Gate, moment: dt.datetime
+) -> None:
     """The phone's clock at ``moment``; the device set up from an organiser's link."""
     await page.clock.set_fixed_time(moment)
     await page.goto(f"{live_server.url}/scan#token={device_token(gate)}")
@@ -54,14 +59,29 @@ async def read(page: Page, code: str) -> None:
 
 async def offline_scans(db: Database) -> list[Any]:
     async with db.engine.connect() as conn:
-        return list((await conn.execute(sa.text(
-            "SELECT ticket_id::text AS ticket_id, raw, result, reason, conflict FROM checkin_scan "
-            "WHERE offline ORDER BY client_time, id"))).all())
+        return list(
+            (
+                await conn.execute(
+                    sa.text(
+                        "SELECT ticket_id::text AS ticket_id, raw, result, reason, conflict FROM "
+                        "checkin_scan "
+                        "WHERE offline ORDER BY client_time, id"
+                    )
+                )
+            ).all()
+        )
 
 
 async def test_a_gate_phone_admits_refuses_goes_offline_and_uploads_when_back(
-        client: Client, catalog: Catalog, gates: list[Gate], festival: dict[str, Any],
-        on_day: Any, db: Database, live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    festival: dict[str, Any],
+    on_day: Any,
+    db: Database,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 10)
     first, second = await tickets_of(client, catalog, catalog.day1, 2)
     gate = next(g for g in festival["gates"] if g["id"] == gates[0].id)
@@ -80,7 +100,8 @@ async def test_a_gate_phone_admits_refuses_goes_offline_and_uploads_when_back(
     await expect(answer).to_have_attribute("data-status", "error")
     await expect(answer).to_have_attribute("data-reason", "already_redeemed")
     await expect(page.get_by_test_id("answer-en")).to_have_text(
-        f"Already entered today at 10:00 via {gate['name_en']}")
+        f"Already entered today at 10:00 via {gate['name_en']}"
+    )
     await expect(page.get_by_test_id("answer-detail")).to_contain_text(gate["name_zh"])
     await answer.click()  # a tap dismisses it
     await expect(answer).to_be_hidden()
@@ -107,16 +128,28 @@ async def test_a_gate_phone_admits_refuses_goes_offline_and_uploads_when_back(
     await expect(page.get_by_test_id("scanner")).to_have_attribute("data-queue", "0")
     rows = {r.ticket_id: r for r in await offline_scans(db)}  # recorded in time order
     assert {(r.ticket_id, r.result, r.reason, r.conflict) for r in rows.values()} == {
-        (second["id"], "ok", None, False), (first["id"], "error", "already_redeemed", False)}
+        (second["id"], "ok", None, False),
+        (first["id"], "error", "already_redeemed", False),
+    }
     assert rows[first["id"]].raw is None  # a genuine ticket the phone refused: by its id
-    assert await scalar(db, "SELECT COUNT(*) FROM checkin_presence WHERE ticket_id = :t",
-                        t=second["id"]) == 1
+    assert (
+        await scalar(
+            db, "SELECT COUNT(*) FROM checkin_presence WHERE ticket_id = :t", t=second["id"]
+        )
+        == 1
+    )
     assert await page.evaluate("localStorage.getItem('events.scanner.queue')") == "[]"
 
 
 async def test_a_scan_without_an_answer_is_retried_with_its_nonce_then_decided_offline(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, db: Database,
-        live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    db: Database,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 10)
     lost, busy, cut_off = await tickets_of(client, catalog, catalog.day1, 3)
     await open_scanner(page, live_server, gates[0], moment)
@@ -158,8 +191,15 @@ async def test_a_scan_without_an_answer_is_retried_with_its_nonce_then_decided_o
 
 
 async def test_an_offline_admission_of_a_ticket_already_in_is_shown_as_a_conflict(
-        client: Client, catalog: Catalog, gates: list[Gate], festival: dict[str, Any],
-        on_day: Any, db: Database, live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    festival: dict[str, Any],
+    on_day: Any,
+    db: Database,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 11)
     ticket = (await tickets_of(client, catalog, catalog.day1))[0]
     await open_scanner(page, live_server, gates[0], moment)
@@ -179,21 +219,35 @@ async def test_an_offline_admission_of_a_ticket_already_in_is_shown_as_a_conflic
 
 
 async def test_offline_the_phone_refuses_canceled_wrong_day_and_forged_codes(
-        client: Client, organiser: dict[str, str], catalog: Catalog, gates: list[Gate],
-        on_day: Any, db: Database, live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    organiser: dict[str, str],
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    db: Database,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     moment = on_day(catalog.days[0]["date"], 9, 30)
     refunded, good = await tickets_of(client, catalog, catalog.day1, 2)
     tomorrow = (await tickets_of(client, catalog, catalog.day2))[0]
-    response = await client.post(f"/api/v1/tickets/{refunded['id']}/refund", headers=organiser,
-                                 json={"reason": "changed plans"})
+    response = await client.post(
+        f"/api/v1/tickets/{refunded['id']}/refund",
+        headers=organiser,
+        json={"reason": "changed plans"},
+    )
     assert response.status_code == 200, response.text
     await open_scanner(page, live_server, gates[0], moment)
     await page.context.set_offline(True)
     await expect(page.get_by_test_id("offline-banner")).to_be_visible()
     answer = page.get_by_test_id("answer")
     forged = good["token"][:-4] + ("AAAA" if not good["token"].endswith("AAAA") else "BBBB")
-    for code, reason in [(refunded["token"], "canceled"), (tomorrow["token"], "wrong_day"),
-                         (forged, "invalid"), ("not a ticket", "invalid")]:
+    for code, reason in [
+        (refunded["token"], "canceled"),
+        (tomorrow["token"], "wrong_day"),
+        (forged, "invalid"),
+        ("not a ticket", "invalid"),
+    ]:
         await read(page, code)
         await expect(answer).to_have_attribute("data-status", "error")
         await expect(answer).to_have_attribute("data-reason", reason)
@@ -206,12 +260,18 @@ async def test_offline_the_phone_refuses_canceled_wrong_day_and_forged_codes(
     await expect(page.get_by_test_id("offline-banner")).to_be_hidden(timeout=10_000)
     rows = await offline_scans(db)
     assert sorted(r.reason or "exit" for r in rows) == [
-        "canceled", "exit", "invalid", "invalid", "wrong_day"]
+        "canceled",
+        "exit",
+        "invalid",
+        "invalid",
+        "wrong_day",
+    ]
     assert await scalar(db, "SELECT COUNT(*) FROM checkin_presence") == 0
 
 
 async def test_the_offline_verifier_checks_the_test_vector_with_webcrypto_and_noble(
-        client: Client, live_server: LiveServer, page: Page) -> None:
+    client: Client, live_server: LiveServer, page: Page
+) -> None:
     await page.goto(f"{live_server.url}/scan")
     await expect(page.get_by_test_id("setup")).to_be_visible()
     assert await page.evaluate("window.eventsScanner.engine()") == "webcrypto"
@@ -219,28 +279,37 @@ async def test_the_offline_verifier_checks_the_test_vector_with_webcrypto_and_no
     for engine in ("webcrypto", "noble"):
         claims = await page.evaluate(
             "([token, keys, engine]) => window.eventsScanner.verifyToken(token, keys, engine)",
-            [VECTOR_TOKEN, VECTOR_KEYS, engine])
+            [VECTOR_TOKEN, VECTOR_KEYS, engine],
+        )
         assert claims["ticketId"] == "7c2f8b1e-3d4a-4b6c-8e9f-0a1b2c3d4e5f", engine
         assert (claims["kid"], claims["serial"], claims["enclosure"], claims["flags"]) == (
-            7, 1, 2, 1)
+            7,
+            1,
+            2,
+            1,
+        )
         assert claims["days"] == [20936, 21019]
         refused = await page.evaluate(
             "([token, keys, engine]) => window.eventsScanner.verifyToken(token, keys, engine)",
-            [tampered, VECTOR_KEYS, engine])
+            [tampered, VECTOR_KEYS, engine],
+        )
         assert refused == "bad_signature", engine
     unknown = await page.evaluate(
         "([token, keys]) => window.eventsScanner.verifyToken(token, keys)",
-        [VECTOR_TOKEN, {**VECTOR_KEYS, "keys": []}])
+        [VECTOR_TOKEN, {**VECTOR_KEYS, "keys": []}],
+    )
     assert unknown == "unknown_key"
 
 
 async def test_setting_up_by_pasting_a_token_and_forgetting_the_device(
-        client: Client, gates: list[Gate], live_server: LiveServer, page: Page) -> None:
+    client: Client, gates: list[Gate], live_server: LiveServer, page: Page
+) -> None:
     await page.goto(f"{live_server.url}/scan?lang=en")
     await page.get_by_test_id("device-token").fill("dev_not-a-real-token")
     await page.get_by_test_id("device-save").click()
     await expect(page.get_by_test_id("setup-error")).to_have_text(
-        "This device token is not valid or was revoked.")
+        "This device token is not valid or was revoked."
+    )
     await page.get_by_test_id("device-token").fill(gates[1].headers["Authorization"])
     await page.get_by_test_id("device-save").click()
     await expect(page.get_by_test_id("scanner")).to_have_attribute("data-state", "ready")
@@ -277,8 +346,13 @@ def qr_video(path: Path, text: str) -> Path:
 
 
 async def test_the_camera_reads_a_ticket_with_jsqr(
-        client: Client, catalog: Catalog, gates: list[Gate], on_day: Any, tmp_path: Path,
-        live_server: LiveServer) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    on_day: Any,
+    tmp_path: Path,
+    live_server: LiveServer,
+) -> None:
     from playwright.async_api import async_playwright
 
     moment = on_day(catalog.days[0]["date"], 10)
@@ -286,11 +360,18 @@ async def test_the_camera_reads_a_ticket_with_jsqr(
     clip = qr_video(tmp_path / "qr.y4m", ticket["token"])
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True,
-            args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
-                  "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={clip}"])
-        context = await browser.new_context(viewport={"width": 360, "height": 780},
-                                            is_mobile=True, has_touch=True, locale="zh-CN")
+            executable_path=chromium_path(),
+            headless=True,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={clip}",
+            ],
+        )
+        context = await browser.new_context(
+            viewport={"width": 360, "height": 780}, is_mobile=True, has_touch=True, locale="zh-CN"
+        )
         await context.grant_permissions(["camera"])
         page = await context.new_page()
         await open_scanner(page, live_server, gates[0], moment)
@@ -305,8 +386,15 @@ async def test_the_camera_reads_a_ticket_with_jsqr(
 
 
 async def test_the_attendance_page_signs_in_and_shows_the_figures(
-        client: Client, catalog: Catalog, gates: list[Gate], festival: dict[str, Any],
-        on_day: Any, make_user: UserFactory, live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    catalog: Catalog,
+    gates: list[Gate],
+    festival: dict[str, Any],
+    on_day: Any,
+    make_user: UserFactory,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     day = catalog.days[0]["date"]
     tickets = await tickets_of(client, catalog, catalog.day1, 3)
     on_day(day, 9, 1)
@@ -341,7 +429,8 @@ async def test_the_attendance_page_signs_in_and_shows_the_figures(
     await expect(page.get_by_test_id("shown-day")).to_contain_text(f"{shown.month}/{shown.day}")
     names = {g["id"]: g["name_zh"] for g in festival["gates"]}
     await expect(page.get_by_test_id("by-gate").locator("tr")).to_have_text(
-        [f"{names[gates[1].id]}2", f"{names[gates[0].id]}1"])
+        [f"{names[gates[1].id]}2", f"{names[gates[0].id]}1"]
+    )
     await expect(page.get_by_test_id("by-enclosure").locator("tr")).to_have_text(["草原观赛区32"])
     bars = page.get_by_test_id("arrivals-chart").locator("rect.bar")
     assert [await b.get_attribute("data-count") for b in await bars.all()] == ["1", "2"]
@@ -354,7 +443,8 @@ async def test_the_attendance_page_signs_in_and_shows_the_figures(
     await page.reload()
     await expect(page.get_by_test_id("board")).to_be_visible()
     await expect(page.locator(f'[data-day="{catalog.days[1]["date"]}"]')).to_have_attribute(
-        "aria-pressed", "true")
+        "aria-pressed", "true"
+    )
 
 
 async def test_the_pages_render_and_an_unknown_festival_is_a_404(client: Client) -> None:
@@ -374,5 +464,6 @@ def test_the_default_day_is_today_else_the_nearest_festival_day() -> None:
     assert default_day(days, dt.date(2027, 7, 15)) == dt.date(2027, 7, 20)  # 5 days ahead
     assert default_day(days, dt.date(2027, 1, 1)) == dt.date(2027, 4, 28)
     assert default_day([dt.date(2027, 7, 1), dt.date(2027, 7, 3)], dt.date(2027, 7, 2)) == (
-        dt.date(2027, 7, 1))  # as near either way: the earlier
+        dt.date(2027, 7, 1)
+    )  # as near either way: the earlier
     assert default_day([], dt.date(2027, 1, 1)) is None

@@ -25,16 +25,19 @@ async def test_a_console_change_is_audited_and_a_refused_one_is_not(
     before = len(await audit_entries(db))
     url = f"/console/festivals/{festival['id']}/setup/gates"
 
-    created = await client.post(url, data={"_csrf_token": token, "code": "west",
-                                           "name_zh": "西门", "name_en": "West gate"})
-    refused = await client.post(url, data={"_csrf_token": token, "code": "",
-                                           "name_zh": "", "name_en": ""})
+    created = await client.post(
+        url, data={"_csrf_token": token, "code": "west", "name_zh": "西门", "name_en": "West gate"}
+    )
+    refused = await client.post(
+        url, data={"_csrf_token": token, "code": "", "name_zh": "", "name_en": ""}
+    )
 
     assert created.status_code == 303, created.text
     assert refused.status_code == 422
     entries = (await audit_entries(db))[before:]
     assert [(e.action, e.method, str(e.actor_id), e.actor_role) for e in entries] == [
-        ("ConsoleGateCreate", "POST", staff.id, "organiser")]
+        ("ConsoleGateCreate", "POST", staff.id, "organiser")
+    ]
     [entry] = entries
     assert entry.path == url
     assert "西门" not in entry.fields

@@ -194,10 +194,13 @@ async def test_the_api_needs_no_csrf_token(client: Client, organiser: dict[str, 
 
 
 async def test_a_malformed_form_is_a_page_not_a_json_problem(
-        client: Client, make_staff: StaffFactory) -> None:
+    client: Client, make_staff: StaffFactory
+) -> None:
     token = await console_sign_in(client, await make_staff(Role.ORGANISER))
-    response = await client.post("/console/people", content=(
-        f"_csrf_token={token}&username=a&username=b").encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await client.post(
+        "/console/people",
+        content=(f"_csrf_token={token}&username=a&username=b").encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 422
     assert 'data-code="validation_failed"' in response.text

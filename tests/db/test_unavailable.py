@@ -17,23 +17,33 @@ def assert_unavailable(response: Any) -> None:
 
 
 async def test_a_database_that_is_down_is_503(settings: Settings) -> None:
-    down = settings.model_copy(update={
-        "database_url": "postgresql+asyncpg://postgres@127.0.0.1:1/events_nowhere",
-        "database_pool_timeout_seconds": 1.0})
+    down = settings.model_copy(
+        update={
+            "database_url": "postgresql+asyncpg://postgres@127.0.0.1:1/events_nowhere",
+            "database_pool_timeout_seconds": 1.0,
+        }
+    )
     async with serve(create_app(down)) as client:
         assert_unavailable(await client.get("/api/v1/festivals"))
-        assert_unavailable(await client.post("/api/v1/auth/login",
-                                             json={"username": "a", "password": "b"}))
+        assert_unavailable(
+            await client.post("/api/v1/auth/login", json={"username": "a", "password": "b"})
+        )
         # The device lookup runs on the raw asyncpg pool, in the middleware.
-        assert_unavailable(await client.post(
-            "/api/v1/checkin/scan", headers={"Authorization": "Device dev_x"},
-            json={"secret": "x" * 40, "nonce": "n-1", "type": "entry"}))
+        assert_unavailable(
+            await client.post(
+                "/api/v1/checkin/scan",
+                headers={"Authorization": "Device dev_x"},
+                json={"secret": "x" * 40, "nonce": "n-1", "type": "entry"},
+            )
+        )
 
 
 async def test_an_exhausted_pool_is_503_after_the_pool_timeout(
-        settings: Settings, client: Client, organiser: dict[str, str]) -> None:
-    tight = settings.model_copy(update={"database_pool_size": 1,
-                                        "database_pool_timeout_seconds": 0.5})
+    settings: Settings, client: Client, organiser: dict[str, str]
+) -> None:
+    tight = settings.model_copy(
+        update={"database_pool_size": 1, "database_pool_timeout_seconds": 0.5}
+    )
     app = create_app(tight)
     async with serve(app) as tight_client:
         engine = app.state.db.engine

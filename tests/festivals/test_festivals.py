@@ -14,7 +14,8 @@ async def _count(db: Database, model: type) -> int:
 
 
 async def test_create_festival_stores_meetings_days_and_gates(
-        festival: dict[str, Any], db: Database) -> None:
+    festival: dict[str, Any], db: Database
+) -> None:
     assert festival["timezone"] == "Asia/Shanghai"
     assert festival["currency"] == "CNY"
     assert festival["starts_on"] == "2027-04-28"
@@ -53,8 +54,8 @@ async def test_unknown_or_malformed_festival_id_is_404(client: Client) -> None:
 
 
 async def test_duplicate_slug_is_409_and_stores_nothing_more(
-        client: Client, organiser: dict[str, str], festival: dict[str, Any],
-        db: Database) -> None:
+    client: Client, organiser: dict[str, str], festival: dict[str, Any], db: Database
+) -> None:
     response = await client.post("/api/v1/festivals", json=FESTIVAL_BODY, headers=organiser)
     assert response.status_code == 409
     assert response.json()["code"] == "slug_taken"
@@ -62,27 +63,43 @@ async def test_duplicate_slug_is_409_and_stores_nothing_more(
     assert await _count(db, FestivalDay) == 3
 
 
-async def test_invalid_festival_names_every_bad_field(client: Client,
-                                                      organiser: dict[str, str]) -> None:
-    body = {**FESTIVAL_BODY, "slug": "Bad Slug!", "currency": "yuan", "name_en": "",
-            "meetings": [{"name_zh": "x", "name_en": "x", "days": [{"date": "2027-02-30"}]}]}
+async def test_invalid_festival_names_every_bad_field(
+    client: Client, organiser: dict[str, str]
+) -> None:
+    body = {
+        **FESTIVAL_BODY,
+        "slug": "Bad Slug!",
+        "currency": "yuan",
+        "name_en": "",
+        "meetings": [{"name_zh": "x", "name_en": "x", "days": [{"date": "2027-02-30"}]}],
+    }
     response = await client.post("/api/v1/festivals", json=body, headers=organiser)
     assert response.status_code == 422
     problem = response.json()
     assert problem["code"] == "validation_failed"
     assert {e["field"] for e in problem["errors"]} == {
-        "slug", "currency", "name_en", "meetings.0.days.0.date"}
+        "slug",
+        "currency",
+        "name_en",
+        "meetings.0.days.0.date",
+    }
 
 
 async def test_unknown_time_zone_and_repeated_day_are_refused(
-        client: Client, organiser: dict[str, str], db: Database) -> None:
-    bad_zone = await client.post("/api/v1/festivals", headers=organiser,
-                                 json={**FESTIVAL_BODY, "timezone": "Mars/Olympus"})
+    client: Client, organiser: dict[str, str], db: Database
+) -> None:
+    bad_zone = await client.post(
+        "/api/v1/festivals", headers=organiser, json={**FESTIVAL_BODY, "timezone": "Mars/Olympus"}
+    )
     assert bad_zone.status_code == 422
     assert bad_zone.json()["errors"][0]["field"] == "timezone"
-    twice = {**FESTIVAL_BODY, "meetings": [
-        {"name_zh": "a", "name_en": "a", "days": [{"date": "2027-04-28"}]},
-        {"name_zh": "b", "name_en": "b", "days": [{"date": "2027-04-28"}]}]}
+    twice = {
+        **FESTIVAL_BODY,
+        "meetings": [
+            {"name_zh": "a", "name_en": "a", "days": [{"date": "2027-04-28"}]},
+            {"name_zh": "b", "name_en": "b", "days": [{"date": "2027-04-28"}]},
+        ],
+    }
     repeated = await client.post("/api/v1/festivals", headers=organiser, json=twice)
     assert repeated.status_code == 422
     assert repeated.json()["errors"][0]["field"] == "meetings.1.days.0.date"
@@ -90,53 +107,75 @@ async def test_unknown_time_zone_and_repeated_day_are_refused(
 
 
 async def test_unknown_fields_are_refused(client: Client, organiser: dict[str, str]) -> None:
-    response = await client.post("/api/v1/festivals", headers=organiser,
-                                 json={**FESTIVAL_BODY, "budget": 1})
+    response = await client.post(
+        "/api/v1/festivals", headers=organiser, json={**FESTIVAL_BODY, "budget": 1}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "budget"
 
 
-async def test_organiser_edits_a_festival(client: Client, organiser: dict[str, str],
-                                          festival: dict[str, Any], db: Database) -> None:
-    response = await client.patch(f"/api/v1/festivals/{festival['id']}", headers=organiser,
-                                  json={"name_en": "Renamed", "timezone": "Asia/Urumqi"})
+async def test_organiser_edits_a_festival(
+    client: Client, organiser: dict[str, str], festival: dict[str, Any], db: Database
+) -> None:
+    response = await client.patch(
+        f"/api/v1/festivals/{festival['id']}",
+        headers=organiser,
+        json={"name_en": "Renamed", "timezone": "Asia/Urumqi"},
+    )
     assert response.status_code == 200
     assert response.json()["name_en"] == "Renamed"
     async with db.session_factory() as session:
         stored = (await session.exec(select(Festival))).one()
     assert (stored.name_en, stored.timezone, stored.name_zh) == (
-        "Renamed", "Asia/Urumqi", "测试赛马节")
+        "Renamed",
+        "Asia/Urumqi",
+        "测试赛马节",
+    )
     assert stored.updated_at > stored.created_at
 
 
 async def test_add_meeting_refuses_a_day_that_is_taken(
-        client: Client, organiser: dict[str, str], festival: dict[str, Any]) -> None:
+    client: Client, organiser: dict[str, str], festival: dict[str, Any]
+) -> None:
     url = f"/api/v1/festivals/{festival['id']}/meetings"
-    clash = await client.post(url, headers=organiser, json={
-        "name_zh": "八月", "name_en": "August", "days": [{"date": "2027-07-20"}]})
+    clash = await client.post(
+        url,
+        headers=organiser,
+        json={"name_zh": "八月", "name_en": "August", "days": [{"date": "2027-07-20"}]},
+    )
     assert clash.status_code == 422
     assert clash.json()["errors"][0]["field"] == "days.0.date"
-    added = await client.post(url, headers=organiser, json={
-        "name_zh": "八月赛会", "name_en": "August meeting",
-        "days": [{"date": "2027-08-02"}, {"date": "2027-08-01"}]})
+    added = await client.post(
+        url,
+        headers=organiser,
+        json={
+            "name_zh": "八月赛会",
+            "name_en": "August meeting",
+            "days": [{"date": "2027-08-02"}, {"date": "2027-08-01"}],
+        },
+    )
     assert added.status_code == 201
     meetings = added.json()["meetings"]
     assert meetings[-1]["position"] == 3
     assert [d["date"] for d in meetings[-1]["days"]] == ["2027-08-01", "2027-08-02"]
 
 
-async def test_gates_are_added_and_renamed(client: Client, organiser: dict[str, str],
-                                           festival: dict[str, Any]) -> None:
+async def test_gates_are_added_and_renamed(
+    client: Client, organiser: dict[str, str], festival: dict[str, Any]
+) -> None:
     url = f"/api/v1/festivals/{festival['id']}/gates"
-    added = await client.post(url, headers=organiser,
-                              json={"code": "vip", "name_zh": "贵宾门", "name_en": "VIP gate"})
+    added = await client.post(
+        url, headers=organiser, json={"code": "vip", "name_zh": "贵宾门", "name_en": "VIP gate"}
+    )
     assert added.status_code == 201
-    again = await client.post(url, headers=organiser,
-                              json={"code": "vip", "name_zh": "贵宾门", "name_en": "VIP gate"})
+    again = await client.post(
+        url, headers=organiser, json={"code": "vip", "name_zh": "贵宾门", "name_en": "VIP gate"}
+    )
     assert again.status_code == 409
     assert again.json()["code"] == "gate_code_taken"
-    renamed = await client.patch(f"{url}/{added.json()['id']}", headers=organiser,
-                                 json={"name_en": "VIP enclosure gate"})
+    renamed = await client.patch(
+        f"{url}/{added.json()['id']}", headers=organiser, json={"name_en": "VIP enclosure gate"}
+    )
     assert renamed.status_code == 200
     assert renamed.json()["name_en"] == "VIP enclosure gate"
 

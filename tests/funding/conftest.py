@@ -26,17 +26,23 @@ def base(festival: dict[str, Any]) -> str:
 
 
 def receipt(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"source": "self_raised", "amount": 50_000_000,
-                            "occurred_on": "2027-03-01", "reference": "BANK-0001",
-                            "note": "组委会自筹 first instalment"}
+    body: dict[str, Any] = {
+        "source": "self_raised",
+        "amount": 50_000_000,
+        "occurred_on": "2027-03-01",
+        "reference": "BANK-0001",
+        "note": "组委会自筹 first instalment",
+    }
     body.update(overrides)
     return body
 
 
-async def record(client: Client, festival: dict[str, Any], headers: dict[str, str],
-                 **overrides: Any) -> dict[str, Any]:
-    response = await client.post(f"{base(festival)}/funding", json=receipt(**overrides),
-                                 headers=headers)
+async def record(
+    client: Client, festival: dict[str, Any], headers: dict[str, str], **overrides: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        f"{base(festival)}/funding", json=receipt(**overrides), headers=headers
+    )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -62,6 +68,7 @@ async def prize_list(db: Database, festival: dict[str, Any]) -> dict[str, Any]:
     async with db.transaction() as session:
         parsed = importing.parse_json(json.dumps(demo_prize_list()).encode())
         report = await PrizeListService(session).import_prize_list(
-            uuid.UUID(festival["id"]), parsed, dry_run=False)
+            uuid.UUID(festival["id"]), parsed, dry_run=False
+        )
         assert report.summary.total_prize == 125_200_000
     return festival

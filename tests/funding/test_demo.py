@@ -22,7 +22,8 @@ YUAN = 100
 
 
 async def test_the_demo_shows_the_coverage_of_the_prize_list(
-        client: Client, db: Database, organiser: dict[str, str]) -> None:
+    client: Client, db: Database, organiser: dict[str, str]
+) -> None:
     assert DEMO_STEPS[-1] is demo_funding
     async with db.transaction() as session:
         festival = await FestivalService(session).create(DEMO_FESTIVAL)
@@ -31,8 +32,7 @@ async def test_the_demo_shows_the_coverage_of_the_prize_list(
         lines = await demo_funding(session, festival)
     url = f"/api/v1/festivals/{festival.id}"
 
-    summary: dict[str, Any] = (await client.get(f"{url}/funding/summary",
-                                                headers=organiser)).json()
+    summary: dict[str, Any] = (await client.get(f"{url}/funding/summary", headers=organiser)).json()
     sponsors = (await client.get(f"{url}/sponsors", headers=organiser)).json()["items"]
 
     assert summary["prize_money"]["committed_fen"] == 1_252_000 * YUAN
@@ -48,10 +48,18 @@ async def test_the_demo_shows_the_coverage_of_the_prize_list(
     assert title["target"] == "category"
 
     async with db.session_factory() as session:
-        cash = (await session.exec(select(func.count(), func.sum(Payment.amount)).where(
-            Payment.provider == "cash", Payment.status == "succeeded"))).one()
-        confirmed = (await session.exec(select(func.count()).select_from(Entry).where(
-            Entry.status == "confirmed"))).one()
+        cash = (
+            await session.exec(
+                select(func.count(), func.sum(Payment.amount)).where(
+                    Payment.provider == "cash", Payment.status == "succeeded"
+                )
+            )
+        ).one()
+        confirmed = (
+            await session.exec(
+                select(func.count()).select_from(Entry).where(Entry.status == "confirmed")
+            )
+        ).one()
     fees = next(s for s in summary["by_source"] if s["source"] == "entry_fees")
     assert cash[0] == 60 == confirmed  # the registration handler confirmed each entry
     assert fees["net_fen"] == cash[1] > 0

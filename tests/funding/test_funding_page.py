@@ -19,15 +19,29 @@ YUAN = 100
 
 
 async def test_an_organiser_reads_the_coverage_records_a_receipt_and_reverses_a_record(
-        client: Client, db: Database, prize_list: dict[str, Any], make_user: UserFactory,
-        live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    db: Database,
+    prize_list: dict[str, Any],
+    make_user: UserFactory,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     festival = prize_list
     organiser = await make_user(Role.ORGANISER)
     headers = {"Authorization": organiser["Authorization"]}
     await record(client, festival, headers, amount=800_000 * YUAN)
-    sponsor = (await client.post(f"{base(festival)}/sponsors", headers=headers, json={
-        "name_zh": "当雄县卡巴藏式酒店", "name_en": "Kaba Tibetan Hotel", "tier": "community",
-        "pledged_fen": 100_000 * YUAN})).json()
+    sponsor = (
+        await client.post(
+            f"{base(festival)}/sponsors",
+            headers=headers,
+            json={
+                "name_zh": "当雄县卡巴藏式酒店",
+                "name_en": "Kaba Tibetan Hotel",
+                "tier": "community",
+                "pledged_fen": 100_000 * YUAN,
+            },
+        )
+    ).json()
 
     await page.goto(f"{live_server.url}/festivals/{festival['id']}/funding")
     await sign_in(page, organiser["username"])
@@ -40,8 +54,9 @@ async def test_an_organiser_reads_the_coverage_records_a_receipt_and_reverses_a_
     await expect(warning).to_contain_text("缺口 ¥352,000")  # 1,252,000 - 800,000 - 100,000
     by_source = page.locator('[data-testid="chart-by-source"] g[data-key="self_raised"]')
     await expect(by_source).to_have_attribute("data-fen", str(800_000 * YUAN))
-    await expect(page.locator('[data-testid="chart-coverage"] g[data-key="shortfall"]')
-                 ).to_have_attribute("data-fen", str(352_000 * YUAN))
+    await expect(
+        page.locator('[data-testid="chart-coverage"] g[data-key="shortfall"]')
+    ).to_have_attribute("data-fen", str(352_000 * YUAN))
 
     # A refusal: nothing is stored, the reason is shown.
     await page.get_by_test_id("r-source").select_option("sponsorship")
@@ -61,7 +76,10 @@ async def test_an_organiser_reads_the_coverage_records_a_receipt_and_reverses_a_
     await expect(hotel).to_contain_text("¥100,000.50")
     [stored] = [r for r in await rows(db) if r.sponsor_id is not None]
     assert (stored.amount, stored.reference, stored.source) == (
-        100_000 * YUAN + 50, "HOTEL-2027-1", "sponsorship")
+        100_000 * YUAN + 50,
+        "HOTEL-2027-1",
+        "sponsorship",
+    )
 
     # The self-raised record was typed wrong: reverse it.
     wrong = page.locator('[data-testid="record"][data-source="self_raised"]')
@@ -74,7 +92,8 @@ async def test_an_organiser_reads_the_coverage_records_a_receipt_and_reverses_a_
     stored_rows = await rows(db)
     assert len(stored_rows) == 3
     assert sum(r.amount if r.direction == "in" else -r.amount for r in stored_rows) == (
-        100_000 * YUAN + 50)
+        100_000 * YUAN + 50
+    )
 
     # Filters.
     await page.get_by_test_id("f-source").select_option("sponsorship")
@@ -98,14 +117,19 @@ async def test_an_organiser_reads_the_coverage_records_a_receipt_and_reverses_a_
 
 
 async def test_the_page_in_english_and_for_an_unknown_festival(
-        client: Client, festival: dict[str, Any], make_user: UserFactory,
-        live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    festival: dict[str, Any],
+    make_user: UserFactory,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     organiser = await make_user(Role.ORGANISER)
     await page.goto(f"{live_server.url}/festivals/{festival['id']}/funding?lang=en")
     await sign_in(page, organiser["username"])
     await expect(page.get_by_test_id("funding")).to_have_attribute("data-state", "ready")
     await expect(page.get_by_test_id("warnings")).to_have_text(
-        re.compile("The prize money committed is covered"))
+        re.compile("The prize money committed is covered")
+    )
     await expect(page.get_by_test_id("no-records")).to_have_text("No records match.")
 
     response = await page.goto(f"{live_server.url}/festivals/{uuid.uuid4()}/funding")

@@ -43,9 +43,13 @@ def results() -> Results:
 
 
 def make_feed(db: Database, results: Results, **options: Any) -> ResultsFeed:
-    return ResultsFeed(history=MemoryHistory(keep=5),
-                       channels=ChannelsPlugin(MemoryChannelsBackend(), channels=[CHANNEL]),
-                       database=db, build=results.build, **options)
+    return ResultsFeed(
+        history=MemoryHistory(keep=5),
+        channels=ChannelsPlugin(MemoryChannelsBackend(), channels=[CHANNEL]),
+        database=db,
+        build=results.build,
+        **options,
+    )
 
 
 @pytest.fixture
@@ -78,7 +82,8 @@ def data(chunk: bytes) -> dict[str, Any]:
 
 
 async def test_a_body_is_built_once_and_served_from_memory(
-        feed: ResultsFeed, results: Results) -> None:
+    feed: ResultsFeed, results: Results
+) -> None:
     first = await feed.body(FESTIVAL)
     again = await feed.body(FESTIVAL)
     assert again is first
@@ -105,7 +110,8 @@ async def test_a_change_gives_a_new_body_and_etag(feed: ResultsFeed, results: Re
 
 
 async def test_a_stream_gets_each_change_with_the_race_as_it_stands(
-        feed: ResultsFeed, results: Results) -> None:
+    feed: ResultsFeed, results: Results
+) -> None:
     events = await feed.stream(FESTIVAL, None)
     assert await anext(events) == b"retry: 3000\n\n"
     await change(feed, results, "provisional")
@@ -129,21 +135,24 @@ async def test_last_event_id_resumes_with_nothing_lost(feed: ResultsFeed, result
 
 @pytest.mark.parametrize("last_event_id", ["not-a-number", "-1", "99"])
 async def test_an_unusable_last_event_id_gets_a_refresh(
-        feed: ResultsFeed, results: Results, last_event_id: str) -> None:
+    feed: ResultsFeed, results: Results, last_event_id: str
+) -> None:
     await change(feed, results, "provisional")
     events = await feed.stream(FESTIVAL, last_event_id)
     assert await read(events, 1) == [REFRESH]
 
 
 async def test_an_id_older_than_the_history_gets_a_refresh(
-        feed: ResultsFeed, results: Results) -> None:
+    feed: ResultsFeed, results: Results
+) -> None:
     for _ in range(7):  # the history keeps 5
         await change(feed, results, "amended")
     assert await read(await feed.stream(FESTIVAL, "1"), 1) == [REFRESH]
 
 
 async def test_a_slow_stream_is_dropped_and_the_others_go_on(
-        db: Database, results: Results) -> None:
+    db: Database, results: Results
+) -> None:
     async with make_feed(db, results, backlog=2).running() as feed:
         slow = await feed.stream(FESTIVAL, None)
         quick = await feed.stream(FESTIVAL, None)
@@ -159,7 +168,8 @@ async def test_a_slow_stream_is_dropped_and_the_others_go_on(
 
 
 async def test_more_streams_than_allowed_get_503_with_retry_after(
-        db: Database, results: Results) -> None:
+    db: Database, results: Results
+) -> None:
     async with make_feed(db, results, max_streams=1).running() as feed:
         first = await feed.stream(FESTIVAL, None)
         await anext(first)  # a stream counts once it runs
@@ -172,7 +182,9 @@ async def test_more_streams_than_allowed_get_503_with_retry_after(
     assert refused.value.extra["retry_after"] == 5
 
 
-@pytest.mark.parametrize(("value", "parsed"), [
-    ("7", 7), ("0", 0), (None, None), ("", None), ("-3", None), ("٣", None), ("9" * 19, None)])
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [("7", 7), ("0", 0), (None, None), ("", None), ("-3", None), ("٣", None), ("9" * 19, None)],
+)
 def test_last_event_id_parsing(value: str | None, parsed: int | None) -> None:
     assert parse_event_id(value) == parsed

@@ -17,18 +17,22 @@ from tests.results.conftest import RaceFactory
 
 
 async def test_a_replay_reaches_a_running_servers_stream_step_by_step(
-        pg_url: str, db: Database, make_race: RaceFactory) -> None:
+    pg_url: str, db: Database, make_race: RaceFactory
+) -> None:
     race = await make_race(horses=3, objection_minutes=0)
     async with db.transaction() as session:
-        await UserService(session).create(username="official", password=PASSWORD,
-                                          role=Role.OFFICIAL)
+        await UserService(session).create(
+            username="official", password=PASSWORD, role=Role.OFFICIAL
+        )
     prefix = f"test-replay-{uuid.uuid4().hex[:12]}"
     settings = make_settings(pg_url, redis_url=REDIS_URL, redis_prefix=prefix)
-    with server_processes(1, EVENTS_DATABASE_URL=pg_url, EVENTS_REDIS_URL=REDIS_URL,
-                          EVENTS_REDIS_PREFIX=prefix) as (url,):
+    with server_processes(
+        1, EVENTS_DATABASE_URL=pg_url, EVENTS_REDIS_URL=REDIS_URL, EVENTS_REDIS_PREFIX=prefix
+    ) as (url,):
         got: list[tuple[float, Any]] = []
-        reader = asyncio.create_task(sse_events(
-            f"{url}/api/v1/festivals/{race.festival_id}/results/stream", got))
+        reader = asyncio.create_task(
+            sse_events(f"{url}/api/v1/festivals/{race.festival_id}/results/stream", got)
+        )
         try:
             await asyncio.sleep(1.0)
             said: list[str] = []

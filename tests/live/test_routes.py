@@ -24,7 +24,8 @@ def feed_of(app: Litestar) -> ResultsFeed:
 
 
 async def test_results_have_a_strong_etag_and_answer_304_until_a_change(
-        app: Litestar, client: Client, festival: dict[str, Any]) -> None:
+    app: Litestar, client: Client, festival: dict[str, Any]
+) -> None:
     url = f"/api/v1/festivals/{festival['id']}/results"
     first = await client.get(url)
     assert first.status_code == 200
@@ -47,8 +48,7 @@ async def test_results_have_a_strong_etag_and_answer_304_until_a_change(
     assert changed.json()["event_id"] == event.id
 
 
-async def test_results_are_gzipped_once_in_memory(
-        client: Client, festival: dict[str, Any]) -> None:
+async def test_results_are_gzipped_once_in_memory(client: Client, festival: dict[str, Any]) -> None:
     url = f"/api/v1/festivals/{festival['id']}/results"
     plain = await client.get(url, headers={"Accept-Encoding": "identity"})
     zipped = await client.get(url, headers={"Accept-Encoding": "gzip"})
@@ -69,7 +69,8 @@ async def test_an_unknown_festival_is_a_404_problem(client: Client, festival_id:
 
 
 async def test_the_results_page_and_overlay_render_and_404(
-        client: Client, festival: dict[str, Any]) -> None:
+    client: Client, festival: dict[str, Any]
+) -> None:
     page = await client.get(f"/festivals/{festival['id']}/results?lang=en")
     assert page.status_code == 200
     assert "Live results" in page.text
@@ -81,19 +82,23 @@ async def test_the_results_page_and_overlay_render_and_404(
     assert missing.status_code == 404
 
 
-async def sse_events(url: str, into: list[tuple[float, dict[str, Any] | str]],
-                     headers: dict[str, str] | None = None) -> None:
+async def sse_events(
+    url: str, into: list[tuple[float, dict[str, Any] | str]], headers: dict[str, str] | None = None
+) -> None:
     """Read an SSE stream into ``into`` as (arrival time, data or event name)."""
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as http, http.stream(
-            "GET", url, headers=headers or {}) as response:
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as http,
+        http.stream("GET", url, headers=headers or {}) as response,
+    ):
         assert response.status_code == 200
         event: str | None = None
         async for line in response.aiter_lines():
             if line.startswith("event: "):
                 event = line[7:]
             elif line.startswith("data: "):
-                into.append((time.monotonic(), event or httpx.Response(200, content=line[6:])
-                             .json()))
+                into.append(
+                    (time.monotonic(), event or httpx.Response(200, content=line[6:]).json())
+                )
                 event = None
 
 
@@ -111,19 +116,27 @@ async def wait_until(predicate: Any, seconds: float = 5) -> None:
 
 
 async def test_a_change_reaches_the_streams_of_every_process_through_redis(
-        pg_url: str, festival: dict[str, Any], redis_prefix: str) -> None:
-    env = {"EVENTS_DATABASE_URL": pg_url, "EVENTS_REDIS_URL": REDIS_URL,
-           "EVENTS_REDIS_PREFIX": redis_prefix}
+    pg_url: str, festival: dict[str, Any], redis_prefix: str
+) -> None:
+    env = {
+        "EVENTS_DATABASE_URL": pg_url,
+        "EVENTS_REDIS_URL": REDIS_URL,
+        "EVENTS_REDIS_PREFIX": redis_prefix,
+    }
     with server_processes(2, **env) as urls:
         got: list[list[tuple[float, Any]]] = [[], []]
-        readers = [asyncio.create_task(sse_events(
-            f"{url}/api/v1/festivals/{festival['id']}/results/stream", into))
-            for url, into in zip(urls, got, strict=True)]
+        readers = [
+            asyncio.create_task(
+                sse_events(f"{url}/api/v1/festivals/{festival['id']}/results/stream", into)
+            )
+            for url, into in zip(urls, got, strict=True)
+        ]
         try:
             await asyncio.sleep(1.0)  # both streams are open
             # Another process (as the CLI or a job would) commits a change and publishes it.
             settings = make_settings(pg_url, redis_url=REDIS_URL, redis_prefix=redis_prefix)
             from events.db.engine import Database
+
             database = Database(pg_url, pool_size=1)
             try:
                 async with create_feed(settings, database).running() as feed:
@@ -142,22 +155,31 @@ async def test_a_change_reaches_the_streams_of_every_process_through_redis(
             # The cached body of each process was dropped too: its ETag names the change.
             async with httpx.AsyncClient(timeout=10) as http:
                 for url in urls:
-                    body = (await http.get(f"{url}/api/v1/festivals/{festival['id']}/results")
-                            ).json()
+                    body = (
+                        await http.get(f"{url}/api/v1/festivals/{festival['id']}/results")
+                    ).json()
                     assert body["event_id"] == event.id
             # A stream resuming from before the change gets it again, from the other process.
             again: list[tuple[float, Any]] = []
-            resume = asyncio.create_task(sse_events(
-                f"{urls[1]}/api/v1/festivals/{festival['id']}/results/stream", again,
-                headers={"Last-Event-ID": str(event.id - 1)}))
+            resume = asyncio.create_task(
+                sse_events(
+                    f"{urls[1]}/api/v1/festivals/{festival['id']}/results/stream",
+                    again,
+                    headers={"Last-Event-ID": str(event.id - 1)},
+                )
+            )
             await wait_until(lambda: bool(again))
             assert again[0][1]["id"] == event.id
             resume.cancel()
             await asyncio.gather(resume, return_exceptions=True)
             refresh: list[tuple[float, Any]] = []
-            malformed = asyncio.create_task(sse_events(
-                f"{urls[0]}/api/v1/festivals/{festival['id']}/results/stream", refresh,
-                headers={"Last-Event-ID": "garbage"}))
+            malformed = asyncio.create_task(
+                sse_events(
+                    f"{urls[0]}/api/v1/festivals/{festival['id']}/results/stream",
+                    refresh,
+                    headers={"Last-Event-ID": "garbage"},
+                )
+            )
             await wait_until(lambda: bool(refresh))
             assert refresh[0][1] == "refresh"
             malformed.cancel()

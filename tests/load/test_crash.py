@@ -21,8 +21,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 def test_a_killed_server_loses_no_acknowledged_write(tmp_path: Path) -> None:
     database = f"{make_url(PG_URL).database}_crash"
-    result = run_crash(database=database, seconds=4, scanners=4, buyers=3, tickets=300,
-                       out=tmp_path)
+    result = run_crash(
+        database=database, seconds=4, scanners=4, buyers=3, tickets=300, out=tmp_path
+    )
     assert len(result.kills) == 2
     assert result.report.violations, "no check ran"
     assert result.report.ok, result.report.violations
@@ -45,14 +46,16 @@ def _the_checks_see_a_lost_or_doubled_write(dsn: str, burst: object) -> None:
     async def tamper() -> None:
         conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute("UPDATE checkin_scan SET result = 'error', reason = 'invalid'"
-                               " WHERE nonce = $1", admitted)
-            await conn.execute("DELETE FROM payment_provider_event WHERE event_id = $1",
-                               event_id)
+            await conn.execute(
+                "UPDATE checkin_scan SET result = 'error', reason = 'invalid' WHERE nonce = $1",
+                admitted,
+            )
+            await conn.execute("DELETE FROM payment_provider_event WHERE event_id = $1", event_id)
             await conn.execute(
                 "DELETE FROM ticket WHERE id = (SELECT t.id FROM ticket t JOIN ticket_order o"
                 " ON o.id = t.order_id WHERE o.status = 'paid' AND (SELECT count(*)"
-                " FROM ticket u WHERE u.order_id = o.id) > 1 LIMIT 1)")
+                " FROM ticket u WHERE u.order_id = o.id) > 1 LIMIT 1)"
+            )
         finally:
             await conn.close()
 

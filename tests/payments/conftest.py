@@ -35,9 +35,14 @@ BASE_URL = "https://fest.example"
 @pytest.fixture
 def settings(pg_url: str) -> Settings:
     """Stripe configured (at an address that does not exist: the fake answers)."""
-    return make_settings(pg_url, stripe_secret_key="sk_test_fake",
-                         stripe_webhook_secret=WHSEC, stripe_api_base="https://stripe.invalid",
-                         stripe_max_network_retries=0, public_base_url=BASE_URL)
+    return make_settings(
+        pg_url,
+        stripe_secret_key="sk_test_fake",
+        stripe_webhook_secret=WHSEC,
+        stripe_api_base="https://stripe.invalid",
+        stripe_max_network_retries=0,
+        public_base_url=BASE_URL,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -58,16 +63,19 @@ class RecordingHandler:
     calls: list[tuple[str, PaymentView, int | None]] = field(default_factory=list)
     refuse: Exception | None = None
 
-    async def on_succeeded(self, session: AsyncSession, payment: PaymentView,
-                           settings: Settings) -> None:
+    async def on_succeeded(
+        self, session: AsyncSession, payment: PaymentView, settings: Settings
+    ) -> None:
         self._called("succeeded", payment, None)
 
-    async def on_failed(self, session: AsyncSession, payment: PaymentView,
-                        settings: Settings) -> None:
+    async def on_failed(
+        self, session: AsyncSession, payment: PaymentView, settings: Settings
+    ) -> None:
         self._called("failed", payment, None)
 
-    async def on_refunded(self, session: AsyncSession, payment: PaymentView, amount: int,
-                          settings: Settings) -> None:
+    async def on_refunded(
+        self, session: AsyncSession, payment: PaymentView, amount: int, settings: Settings
+    ) -> None:
         self._called("refunded", payment, amount)
 
     def _called(self, what: str, payment: PaymentView, amount: int | None) -> None:
@@ -83,8 +91,10 @@ class RecordingHandler:
 def handler() -> Iterator[RecordingHandler]:
     """Registered for both purposes for the test, the previous handlers restored after."""
     recorder = RecordingHandler()
-    with fulfilment.registered(PaymentPurpose.ENTRY_FEE, recorder), \
-            fulfilment.registered(PaymentPurpose.TICKET_ORDER, recorder):
+    with (
+        fulfilment.registered(PaymentPurpose.ENTRY_FEE, recorder),
+        fulfilment.registered(PaymentPurpose.TICKET_ORDER, recorder),
+    ):
         yield recorder
 
 
@@ -92,8 +102,9 @@ def handler() -> Iterator[RecordingHandler]:
 class LedgerRecorder:
     calls: list[tuple[LedgerEvent, uuid.UUID, int]] = field(default_factory=list)
 
-    async def __call__(self, session: AsyncSession, payment: PaymentView, event: LedgerEvent,
-                       amount: int) -> None:
+    async def __call__(
+        self, session: AsyncSession, payment: PaymentView, event: LedgerEvent, amount: int
+    ) -> None:
         self.calls.append((event, payment.id, amount))
 
 
@@ -105,19 +116,33 @@ def ledger() -> Iterator[LedgerRecorder]:
     fulfilment.unregister_ledger(recorder)
 
 
-async def start_payment(db: Database, settings: Settings, festival: dict[str, Any], *,
-                        amount: int = 60000, purpose: PaymentPurpose = PaymentPurpose.ENTRY_FEE,
-                        reference_id: uuid.UUID | None = None, provider: str | None = None,
-                        idempotency_key: str | None = None, currency: str = "CNY",
-                        description: str = "Entry fee: 10 km open, horse 追风",
-                        customer_email: str | None = "owner@example.com") -> Checkout:
+async def start_payment(
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    *,
+    amount: int = 60000,
+    purpose: PaymentPurpose = PaymentPurpose.ENTRY_FEE,
+    reference_id: uuid.UUID | None = None,
+    provider: str | None = None,
+    idempotency_key: str | None = None,
+    currency: str = "CNY",
+    description: str = "Entry fee: 10 km open, horse 追风",
+    customer_email: str | None = "owner@example.com",
+) -> Checkout:
     """What registration or ticketing does: start a payment in its own transaction."""
     async with db.transaction() as session:
         return await PaymentService(session, settings).start(
-            festival_id=uuid.UUID(festival["id"]), purpose=purpose,
-            reference_id=reference_id or uuid.uuid4(), amount=amount, currency=currency,
-            description=description, customer_email=customer_email, provider=provider,
-            idempotency_key=idempotency_key)
+            festival_id=uuid.UUID(festival["id"]),
+            purpose=purpose,
+            reference_id=reference_id or uuid.uuid4(),
+            amount=amount,
+            currency=currency,
+            description=description,
+            customer_email=customer_email,
+            provider=provider,
+            idempotency_key=idempotency_key,
+        )
 
 
 async def load_payment(db: Database, payment_id: uuid.UUID) -> Payment:
@@ -151,9 +176,11 @@ async def count(db: Database, model: Any, *conditions: Any) -> int:
         return int((await session.exec(query)).one())
 
 
-def signed(payload: str, *, secret: str = WHSEC, timestamp: int | None = None
-           ) -> dict[str, str]:
+def signed(payload: str, *, secret: str = WHSEC, timestamp: int | None = None) -> dict[str, str]:
     """Headers Stripe would send, signed with the library's own helper."""
-    return {"Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
-        payload, secret, timestamp=timestamp if timestamp is not None else int(time.time())),
-        "Content-Type": "application/json"}
+    return {
+        "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
+            payload, secret, timestamp=timestamp if timestamp is not None else int(time.time())
+        ),
+        "Content-Type": "application/json",
+    }

@@ -54,9 +54,12 @@ class FakeStripe:
         if request.method == "POST" and key and key in self._replies:
             first_form, status, body = self._replies[key]
             if first_form != form:
-                return self._error(400, "idempotency_error",
-                                   "Keys for idempotent requests can only be used with the "
-                                   "same parameters they were first used with.")
+                return self._error(
+                    400,
+                    "idempotency_error",
+                    "Keys for idempotent requests can only be used with the "
+                    "same parameters they were first used with.",
+                )
             return httpx.Response(status, json=body, headers={"Idempotent-Replayed": "true"})
         if request.method == "GET":
             form = dict(request.url.params)
@@ -77,27 +80,36 @@ class FakeStripe:
                 return 200, session
             if method == "POST" and parts[4:] == ["expire"]:
                 if session["status"] != "open":
-                    return self._error_body(400, "checkout_session_not_open",
-                                            "Only open sessions can be expired.")
+                    return self._error_body(
+                        400, "checkout_session_not_open", "Only open sessions can be expired."
+                    )
                 session["status"] = "expired"
                 return 200, session
         if method == "POST" and path == "/v1/refunds":
             return self._create_refund(form)
         if method == "GET" and path == "/v1/refunds":
-            listed = [r for r in self.refunds.values()
-                      if r["payment_intent"] == form.get("payment_intent")]
-            return 200, {"object": "list", "url": "/v1/refunds", "has_more": False,
-                         "data": listed}
+            listed = [
+                r
+                for r in self.refunds.values()
+                if r["payment_intent"] == form.get("payment_intent")
+            ]
+            return 200, {"object": "list", "url": "/v1/refunds", "has_more": False, "data": listed}
         if method == "GET" and parts[:2] == ["v1", "payment_intents"] and len(parts) == 3:
-            session = next((s for s in self.sessions.values()
-                            if s["payment_intent"] == parts[2]), None)
+            session = next(
+                (s for s in self.sessions.values() if s["payment_intent"] == parts[2]), None
+            )
             if session is None:
-                return self._error_body(404, "resource_missing",
-                                        f"No such payment_intent: {parts[2]}")
-            return 200, {"id": parts[2], "object": "payment_intent",
-                         "amount": session["amount_total"], "currency": session["currency"],
-                         "status": "succeeded" if session["payment_status"] == "paid"
-                         else "processing", "metadata": dict(session["metadata"])}
+                return self._error_body(
+                    404, "resource_missing", f"No such payment_intent: {parts[2]}"
+                )
+            return 200, {
+                "id": parts[2],
+                "object": "payment_intent",
+                "amount": session["amount_total"],
+                "currency": session["currency"],
+                "status": "succeeded" if session["payment_status"] == "paid" else "processing",
+                "metadata": dict(session["metadata"]),
+            }
         return self._error_body(404, "resource_missing", f"Unrecognized request URL {path}")
 
     def _next(self, prefix: str) -> str:
@@ -107,17 +119,26 @@ class FakeStripe:
     def _create_session(self, form: dict[str, str]) -> dict[str, Any]:
         session_id = self._next("cs")
         amount = int(form["line_items[0][price_data][unit_amount]"]) * int(
-            form["line_items[0][quantity]"])
+            form["line_items[0][quantity]"]
+        )
         session = {
-            "id": session_id, "object": "checkout.session", "mode": form["mode"],
-            "status": "open", "payment_status": "unpaid", "amount_total": amount,
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": form["mode"],
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": amount,
             "currency": form["line_items[0][price_data][currency]"],
             "client_reference_id": form.get("client_reference_id"),
-            "metadata": {k[len("metadata["):-1]: v for k, v in form.items()
-                         if k.startswith("metadata[")},
-            "expires_at": int(form["expires_at"]), "payment_intent": None,
-            "success_url": form["success_url"], "cancel_url": form["cancel_url"],
-            "url": f"https://checkout.stripe.test/c/pay/{session_id}", "livemode": False,
+            "metadata": {
+                k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")
+            },
+            "expires_at": int(form["expires_at"]),
+            "payment_intent": None,
+            "success_url": form["success_url"],
+            "cancel_url": form["cancel_url"],
+            "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            "livemode": False,
             "created": int(time.time()),
         }
         self.sessions[session_id] = session
@@ -128,17 +149,24 @@ class FakeStripe:
         session = next((s for s in self.sessions.values() if s["payment_intent"] == intent), None)
         if session is None:
             return self._error_body(404, "resource_missing", f"No such payment_intent: {intent}")
-        refunded = sum(r["amount"] for r in self.refunds.values()
-                       if r["payment_intent"] == intent)
+        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent)
         amount = int(form.get("amount", session["amount_total"] - refunded))
         if amount > session["amount_total"] - refunded:
-            return self._error_body(400, "amount_too_large",
-                                    "Refund amount is greater than unrefunded amount on charge")
-        refund = {"id": self._next("re"), "object": "refund", "amount": amount,
-                  "currency": session["currency"], "payment_intent": intent,
-                  "status": "succeeded", "reason": form.get("reason"),
-                  "metadata": {k[len("metadata["):-1]: v for k, v in form.items()
-                               if k.startswith("metadata[")}}
+            return self._error_body(
+                400, "amount_too_large", "Refund amount is greater than unrefunded amount on charge"
+            )
+        refund = {
+            "id": self._next("re"),
+            "object": "refund",
+            "amount": amount,
+            "currency": session["currency"],
+            "payment_intent": intent,
+            "status": "succeeded",
+            "reason": form.get("reason"),
+            "metadata": {
+                k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")
+            },
+        }
         self.refunds[refund["id"]] = refund
         return 200, refund
 
@@ -154,16 +182,22 @@ class FakeStripe:
     def pay(self, session_id: str) -> dict[str, Any]:
         """The customer pays: the session completes (as ``checkout.session.completed`` says)."""
         session = self.sessions[session_id]
-        session.update(status="complete", payment_status="paid",
-                       payment_intent=session.get("payment_intent") or self._next("pi"))
+        session.update(
+            status="complete",
+            payment_status="paid",
+            payment_intent=session.get("payment_intent") or self._next("pi"),
+        )
         return dict(session)
 
     def complete_awaiting(self, session_id: str) -> dict[str, Any]:
         """Paid with a wallet (Alipay, WeChat Pay): the session completes unpaid; the money
         is confirmed later (``checkout.session.async_payment_succeeded`` or ``_failed``)."""
         session = self.sessions[session_id]
-        session.update(status="complete", payment_status="unpaid",
-                       payment_intent=session.get("payment_intent") or self._next("pi"))
+        session.update(
+            status="complete",
+            payment_status="unpaid",
+            payment_intent=session.get("payment_intent") or self._next("pi"),
+        )
         return dict(session)
 
     def settle(self, session_id: str, *, paid: bool) -> dict[str, Any]:
@@ -176,29 +210,44 @@ class FakeStripe:
         """The charge of a paid session, as ``charge.refunded`` carries it."""
         session = self.sessions[session_id]
         intent = session["payment_intent"]
-        refunded = sum(r["amount"] for r in self.refunds.values()
-                       if r["payment_intent"] == intent)
-        return {"id": f"ch_for_{intent}", "object": "charge", "payment_intent": intent,
-                "amount": session["amount_total"], "amount_refunded": refunded,
-                "currency": session["currency"], "refunded": refunded >= session["amount_total"],
-                "metadata": dict(session["metadata"])}
+        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent)
+        return {
+            "id": f"ch_for_{intent}",
+            "object": "charge",
+            "payment_intent": intent,
+            "amount": session["amount_total"],
+            "amount_refunded": refunded,
+            "currency": session["currency"],
+            "refunded": refunded >= session["amount_total"],
+            "metadata": dict(session["metadata"]),
+        }
 
-    def refund_in_dashboard(self, session_id: str, amount: int,
-                            status: str = "succeeded") -> dict[str, Any]:
+    def refund_in_dashboard(
+        self, session_id: str, amount: int, status: str = "succeeded"
+    ) -> dict[str, Any]:
         """Someone refunds in Stripe's dashboard, not through the platform (no metadata)."""
         intent = self.sessions[session_id]["payment_intent"]
         refund_id = self._next("re")
-        refund = {"id": refund_id, "object": "refund", "amount": amount,
-                  "currency": self.sessions[session_id]["currency"], "payment_intent": intent,
-                  "status": status, "metadata": {}}
+        refund = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": amount,
+            "currency": self.sessions[session_id]["currency"],
+            "payment_intent": intent,
+            "status": status,
+            "metadata": {},
+        }
         self.refunds[refund_id] = refund
         return dict(refund)
 
     def start_delayed(self, session_id: str) -> dict[str, Any]:
         """The customer chose a delayed method: the session completes unpaid."""
         session = self.sessions[session_id]
-        session.update(status="complete", payment_status="unpaid",
-                       payment_intent=session.get("payment_intent") or self._next("pi"))
+        session.update(
+            status="complete",
+            payment_status="unpaid",
+            payment_intent=session.get("payment_intent") or self._next("pi"),
+        )
         return dict(session)
 
     def fail_delayed(self, session_id: str) -> dict[str, Any]:
@@ -208,6 +257,14 @@ class FakeStripe:
 
 def event(event_id: str, event_type: str, obj: dict[str, Any]) -> str:
     """A Stripe event's JSON body, as Stripe posts it."""
-    return json.dumps({"id": event_id, "object": "event", "api_version": "2026-10-28.endive",
-                       "created": int(time.time()), "livemode": False, "type": event_type,
-                       "data": {"object": obj}})
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "created": int(time.time()),
+            "livemode": False,
+            "type": event_type,
+            "data": {"object": obj},
+        }
+    )

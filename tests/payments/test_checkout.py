@@ -19,17 +19,27 @@ from tests.payments.fake_stripe import FakeStripe
 
 
 async def test_stripe_receives_the_exact_checkout_parameters(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     reference = uuid.uuid4()
     before = int(time.time())
-    checkout = await start_payment(db, settings, festival, amount=60000, reference_id=reference,
-                                   description="Entry fee: 10 km open")
+    checkout = await start_payment(
+        db,
+        settings,
+        festival,
+        amount=60000,
+        reference_id=reference,
+        description="Entry fee: 10 km open",
+    )
 
     [sent] = fake_stripe.posts("/v1/checkout/sessions")
     payment_id = str(checkout.payment_id)
-    metadata = {"metadata[payment_id]": payment_id, "metadata[festival_id]": festival["id"],
-                "metadata[purpose]": "entry_fee", "metadata[reference_id]": str(reference)}
+    metadata = {
+        "metadata[payment_id]": payment_id,
+        "metadata[festival_id]": festival["id"],
+        "metadata[purpose]": "entry_fee",
+        "metadata[reference_id]": str(reference),
+    }
     expires_at = int(sent.form.pop("expires_at"))
     assert sent.form == {
         "mode": "payment",
@@ -39,8 +49,9 @@ async def test_stripe_receives_the_exact_checkout_parameters(
         "line_items[0][price_data][unit_amount]": "60000",
         "line_items[0][price_data][product_data][name]": "Entry fee: 10 km open",
         **metadata,
-        **{k.replace("metadata[", "payment_intent_data[metadata]["): v
-           for k, v in metadata.items()},
+        **{
+            k.replace("metadata[", "payment_intent_data[metadata]["): v for k, v in metadata.items()
+        },
         "payment_intent_data[description]": "Entry fee: 10 km open",
         "success_url": f"{BASE_URL}/pay/{payment_id}/result?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{BASE_URL}/pay/{payment_id}/result?canceled=1",
@@ -67,14 +78,19 @@ async def test_stripe_receives_the_exact_checkout_parameters(
     assert stored.expires_at is not None
     assert int(stored.expires_at.timestamp()) == expires_at
     assert (stored.purpose, stored.reference_id, stored.amount_refunded) == (
-        "entry_fee", reference, 0)
+        "entry_fee",
+        reference,
+        0,
+    )
     assert await history(db, checkout.payment_id) == [
-        (None, "created", "api"), ("created", "pending", "stripe")]
+        (None, "created", "api"),
+        ("created", "pending", "stripe"),
+    ]
 
 
 async def test_the_payment_methods_come_from_the_setting(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     cards_only = settings.model_copy(update={"stripe_payment_method_types": ["card", "alipay"]})
     use_stripe_gateway(cards_only, StripeGateway(cards_only, transport=fake_stripe.transport))
     try:
@@ -92,19 +108,22 @@ def test_wallets_are_offered_only_in_currencies_they_take() -> None:
     methods = ["card", "alipay", "wechat_pay"]
     assert payment_method_params(methods, "CNY") == {
         "payment_method_types": ["card", "alipay", "wechat_pay"],
-        "payment_method_options": {"wechat_pay": {"client": "web"}}}
+        "payment_method_options": {"wechat_pay": {"client": "web"}},
+    }
     assert payment_method_params(methods, "INR") == {"payment_method_types": ["card"]}
     assert payment_method_params([], "CNY") == {}
 
 
 async def test_the_same_idempotency_key_returns_the_same_checkout(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     reference = uuid.uuid4()
-    first = await start_payment(db, settings, festival, reference_id=reference,
-                                idempotency_key="order-1-attempt-1")
-    again = await start_payment(db, settings, festival, reference_id=reference,
-                                idempotency_key="order-1-attempt-1")
+    first = await start_payment(
+        db, settings, festival, reference_id=reference, idempotency_key="order-1-attempt-1"
+    )
+    again = await start_payment(
+        db, settings, festival, reference_id=reference, idempotency_key="order-1-attempt-1"
+    )
 
     assert again == first
     assert len(fake_stripe.posts("/v1/checkout/sessions")) == 1
@@ -112,14 +131,15 @@ async def test_the_same_idempotency_key_returns_the_same_checkout(
 
 
 async def test_an_idempotency_key_reused_for_another_payment_is_refused(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     reference = uuid.uuid4()
     await start_payment(db, settings, festival, reference_id=reference, idempotency_key="k-1")
 
     with pytest.raises(Conflict) as refused:
-        await start_payment(db, settings, festival, reference_id=reference, amount=70000,
-                            idempotency_key="k-1")
+        await start_payment(
+            db, settings, festival, reference_id=reference, amount=70000, idempotency_key="k-1"
+        )
 
     assert refused.value.instance_code == "idempotency_key_reused"
     assert await count(db, Payment) == 1
@@ -127,8 +147,8 @@ async def test_an_idempotency_key_reused_for_another_payment_is_refused(
 
 
 async def test_a_second_start_for_an_open_purchase_reuses_its_payment(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     reference = uuid.uuid4()
     first = await start_payment(db, settings, festival, reference_id=reference)
     second = await start_payment(db, settings, festival, reference_id=reference)
@@ -141,21 +161,22 @@ async def test_a_second_start_for_an_open_purchase_reuses_its_payment(
 
 
 async def test_concurrent_starts_of_one_purchase_make_one_payment(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     import asyncio
 
     reference = uuid.uuid4()
-    results = await asyncio.gather(*(start_payment(db, settings, festival,
-                                                   reference_id=reference) for _ in range(3)))
+    results = await asyncio.gather(
+        *(start_payment(db, settings, festival, reference_id=reference) for _ in range(3))
+    )
 
     assert len({r.payment_id for r in results}) == 1
     assert await count(db, Payment) == 1
 
 
 async def test_stripe_failing_stores_nothing(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     fake_stripe.fail_with = 500
 
     with pytest.raises(DomainError) as refused:
@@ -168,29 +189,39 @@ async def test_stripe_failing_stores_nothing(
 
 
 async def test_stripe_refusing_is_a_provider_error(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     fake_stripe.fail_with = 400
 
     with pytest.raises(DomainError) as refused:
         await start_payment(db, settings, festival)
 
     assert (refused.value.status_code, refused.value.instance_code) == (
-        502, "payment_provider_error")
+        502,
+        "payment_provider_error",
+    )
     assert await count(db, Payment) == 0
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"amount": 0}, "amount"),
-    ({"amount": -100}, "amount"),
-    ({"currency": "USD"}, "currency"),
-    ({"description": "  "}, "description"),
-    ({"provider": "paypal"}, "provider"),
-    ({"customer_email": "not an address"}, "customer_email"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"amount": 0}, "amount"),
+        ({"amount": -100}, "amount"),
+        ({"currency": "USD"}, "currency"),
+        ({"description": "  "}, "description"),
+        ({"provider": "paypal"}, "provider"),
+        ({"customer_email": "not an address"}, "customer_email"),
+    ],
+)
 async def test_bad_starts_are_refused_naming_the_field(
-        db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe,
-        changes: dict[str, Any], field: str) -> None:
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    fake_stripe: FakeStripe,
+    changes: dict[str, Any],
+    field: str,
+) -> None:
     with pytest.raises(ValidationFailed) as refused:
         await start_payment(db, settings, festival, **changes)
 
@@ -200,36 +231,48 @@ async def test_bad_starts_are_refused_naming_the_field(
 
 
 async def test_a_paid_purchase_cannot_be_paid_again(
-        db: Database, settings: Settings, festival: dict[str, Any]) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any]
+) -> None:
     reference = uuid.uuid4()
-    await start_payment(db, settings, festival, reference_id=reference, provider="cash",
-                        purpose=PaymentPurpose.TICKET_ORDER)
+    await start_payment(
+        db,
+        settings,
+        festival,
+        reference_id=reference,
+        provider="cash",
+        purpose=PaymentPurpose.TICKET_ORDER,
+    )
 
     with pytest.raises(Conflict) as refused:
-        await start_payment(db, settings, festival, reference_id=reference,
-                            purpose=PaymentPurpose.TICKET_ORDER)
+        await start_payment(
+            db, settings, festival, reference_id=reference, purpose=PaymentPurpose.TICKET_ORDER
+        )
 
     assert refused.value.instance_code == "already_paid"
     assert await count(db, Payment) == 1
 
 
 async def test_a_start_after_the_open_checkout_expired_closes_it_in_stripe_first(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        fake_stripe: FakeStripe) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
     from datetime import timedelta
 
     reference = uuid.uuid4()
     first = await start_payment(db, settings, festival, reference_id=reference)
     async with db.transaction() as session:
-        await session.exec(update(Payment).where(Payment.id == first.payment_id)  # type: ignore[arg-type]
-                           .values(expires_at=utcnow() - timedelta(minutes=1)))
+        await session.exec(
+            update(Payment)
+            .where(Payment.id == first.payment_id)  # type: ignore[arg-type]
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
     old_session = (await load_payment(db, first.payment_id)).provider_session_id
 
     second = await start_payment(db, settings, festival, reference_id=reference)
 
     assert second.payment_id != first.payment_id
     assert [r.path for r in fake_stripe.requests if r.path.endswith("/expire")] == [
-        f"/v1/checkout/sessions/{old_session}/expire"]
+        f"/v1/checkout/sessions/{old_session}/expire"
+    ]
     assert (await load_payment(db, first.payment_id)).status == "expired"
     assert (await history(db, first.payment_id))[-1] == ("pending", "expired", "system")
     assert len(fake_stripe.posts("/v1/checkout/sessions")) == 2

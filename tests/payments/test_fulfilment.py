@@ -34,14 +34,15 @@ def test_registered_restores_the_handler_it_replaced() -> None:
 
 
 async def test_a_purpose_without_a_handler_still_moves_and_warns(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        caplog: pytest.LogCaptureFixture) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     previous = fulfilment.handler_for(PaymentPurpose.TICKET_ORDER)
     fulfilment.unregister(PaymentPurpose.TICKET_ORDER)
     try:
         with caplog.at_level(logging.WARNING, logger="events.payments.fulfilment"):
-            checkout = await start_payment(db, settings, festival, provider="cash",
-                                           purpose=PaymentPurpose.TICKET_ORDER)
+            checkout = await start_payment(
+                db, settings, festival, provider="cash", purpose=PaymentPurpose.TICKET_ORDER
+            )
     finally:
         if previous is not None:
             fulfilment.register(PaymentPurpose.TICKET_ORDER, previous)
@@ -51,16 +52,20 @@ async def test_a_purpose_without_a_handler_still_moves_and_warns(
 
 
 async def test_the_ledger_hears_money_received_in_the_same_transaction(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        handler: RecordingHandler, ledger: LedgerRecorder) -> None:
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    handler: RecordingHandler,
+    ledger: LedgerRecorder,
+) -> None:
     checkout = await start_payment(db, settings, festival, provider="cash", amount=7000)
 
     assert ledger.calls == [(LedgerEvent.RECEIVED, checkout.payment_id, 7000)]
 
 
 async def test_a_handler_failing_leaves_no_payment_behind(
-        db: Database, settings: Settings, festival: dict[str, Any],
-        handler: RecordingHandler) -> None:
+    db: Database, settings: Settings, festival: dict[str, Any], handler: RecordingHandler
+) -> None:
     handler.refuse = RuntimeError("ticketing is down")
 
     with pytest.raises(RuntimeError):
@@ -70,4 +75,5 @@ async def test_a_handler_failing_leaves_no_payment_behind(
         from sqlmodel import func, select
 
         from events.payments.models import Payment
+
         assert (await session.exec(select(func.count()).select_from(Payment))).one() == 0

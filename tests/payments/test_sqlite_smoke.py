@@ -19,16 +19,21 @@ def fake_stripe() -> None:
 
 @pytest.mark.sqlite
 async def test_start_pay_on_the_test_page_and_the_handler_hears_it(
-        sqlite_client: Client, sqlite_url: str, handler: RecordingHandler) -> None:
+    sqlite_client: Client, sqlite_url: str, handler: RecordingHandler
+) -> None:
     settings = make_settings(sqlite_url)
     database = Database(sqlite_url)
     try:
         async with database.transaction() as session:
             festival = await FestivalService(session).create(FestivalCreate(**FESTIVAL_BODY))
             checkout = await PaymentService(session, settings).start(
-                festival_id=festival.id, purpose=PaymentPurpose.ENTRY_FEE,
-                reference_id=uuid.uuid4(), amount=30000, currency="CNY",
-                description="报名费 Entry fee")
+                festival_id=festival.id,
+                purpose=PaymentPurpose.ENTRY_FEE,
+                reference_id=uuid.uuid4(),
+                amount=30000,
+                currency="CNY",
+                description="报名费 Entry fee",
+            )
     finally:
         await database.dispose()
     assert (checkout.provider, checkout.status) == ("test", "pending")
@@ -43,4 +48,5 @@ async def test_start_pay_on_the_test_page_and_the_handler_hears_it(
     assert (paid.status_code, paid.json()["status"]) == (200, "succeeded")
     assert again.status_code == 200
     assert [(kind, view.id) for kind, view, _ in handler.calls] == [
-        ("succeeded", checkout.payment_id)]
+        ("succeeded", checkout.payment_id)
+    ]

@@ -30,11 +30,15 @@ def settings(pg_url: str) -> Settings:
 
 @pytest.mark.browser
 async def test_pay_on_the_test_page_goes_back_to_what_was_paid_for(
-        db: Database, settings: Settings, festival: dict[str, Any], live_server: LiveServer,
-        page: Page, handler: RecordingHandler) -> None:
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    live_server: LiveServer,
+    page: Page,
+    handler: RecordingHandler,
+) -> None:
     reference = uuid.uuid4()
-    checkout = await start_payment(db, settings, festival, amount=60000,
-                                   reference_id=reference)
+    checkout = await start_payment(db, settings, festival, amount=60000, reference_id=reference)
 
     await page.goto(live_server.url + pay_link(checkout.checkout_url))
     assert "¥600.00" in await page.locator(".amount").inner_text()
@@ -49,8 +53,13 @@ async def test_pay_on_the_test_page_goes_back_to_what_was_paid_for(
 
 @pytest.mark.browser
 async def test_cancel_on_the_test_page_releases_the_purchase(
-        db: Database, settings: Settings, festival: dict[str, Any], live_server: LiveServer,
-        page: Page, handler: RecordingHandler) -> None:
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    live_server: LiveServer,
+    page: Page,
+    handler: RecordingHandler,
+) -> None:
     checkout = await start_payment(db, settings, festival)
 
     await page.goto(live_server.url + pay_link(checkout.checkout_url))
@@ -60,6 +69,7 @@ async def test_cancel_on_the_test_page_releases_the_purchase(
     assert await page.locator(".status").inner_text() == "已取消 / Cancelled"
     reference = (await load_payment(db, checkout.payment_id)).reference_id
     assert await page.get_by_test_id("back").get_attribute("href") == (
-        f"/my?paid={reference}#entry-{reference}")
+        f"/my?paid={reference}#entry-{reference}"
+    )
     assert (await load_payment(db, checkout.payment_id)).status == "canceled"
     assert handler.kinds() == ["failed"]

@@ -50,10 +50,16 @@ def page_url(payment_id: uuid.UUID | str) -> str:
 
 
 async def test_start_complete_calls_the_handler(
-        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
-        handler: RecordingHandler, fake_stripe: FakeStripe) -> None:
-    checkout = await start_payment(db, settings, festival, amount=60000,
-                                   purpose=PaymentPurpose.TICKET_ORDER)
+    client: Client,
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    handler: RecordingHandler,
+    fake_stripe: FakeStripe,
+) -> None:
+    checkout = await start_payment(
+        db, settings, festival, amount=60000, purpose=PaymentPurpose.TICKET_ORDER
+    )
     assert checkout.provider == "test"
     assert checkout.status == "pending"
     assert checkout.checkout_url == f"{BASE_URL}{page_url(checkout.payment_id)}"
@@ -61,32 +67,53 @@ async def test_start_complete_calls_the_handler(
     page = await client.get(page_url(checkout.payment_id))
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    for text in ("支付 / Pay", "取消 / Cancel", "¥600.00", "Entry fee: 10 km open, horse 追风",
-                 complete_url(checkout.payment_id).rsplit("/", 1)[0]):
+    for text in (
+        "支付 / Pay",
+        "取消 / Cancel",
+        "¥600.00",
+        "Entry fee: 10 km open, horse 追风",
+        complete_url(checkout.payment_id).rsplit("/", 1)[0],
+    ):
         assert text in page.text
 
     response = await client.post(complete_url(checkout.payment_id))
 
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "payment_id": str(checkout.payment_id), "status": "succeeded", "provider": "test",
-        "amount": 60000, "amount_refunded": 0, "currency": "CNY"}
+        "payment_id": str(checkout.payment_id),
+        "status": "succeeded",
+        "provider": "test",
+        "amount": 60000,
+        "amount_refunded": 0,
+        "currency": "CNY",
+    }
     [(kind, view, _)] = handler.calls
     assert (kind, view.id, view.purpose, view.status) == (
-        "succeeded", checkout.payment_id, "ticket_order", "succeeded")
+        "succeeded",
+        checkout.payment_id,
+        "ticket_order",
+        "succeeded",
+    )
     assert (await history(db, checkout.payment_id)) == [
-        (None, "created", "api"), ("created", "pending", "test"),
-        ("pending", "succeeded", "test")]
+        (None, "created", "api"),
+        ("created", "pending", "test"),
+        ("pending", "succeeded", "test"),
+    ]
     assert fake_stripe.requests == []
 
 
 async def test_completing_three_times_at_once_has_one_effect(
-        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
-        handler: RecordingHandler) -> None:
+    client: Client,
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    handler: RecordingHandler,
+) -> None:
     checkout = await start_payment(db, settings, festival)
 
-    responses = await asyncio.gather(*(client.post(complete_url(checkout.payment_id))
-                                       for _ in range(3)))
+    responses = await asyncio.gather(
+        *(client.post(complete_url(checkout.payment_id)) for _ in range(3))
+    )
 
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert {r.json()["status"] for r in responses} == {"succeeded"}
@@ -94,8 +121,12 @@ async def test_completing_three_times_at_once_has_one_effect(
 
 
 async def test_cancel_releases_the_purchase(
-        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
-        handler: RecordingHandler) -> None:
+    client: Client,
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    handler: RecordingHandler,
+) -> None:
     checkout = await start_payment(db, settings, festival)
 
     response = await client.post(cancel_url(checkout.payment_id))
@@ -110,8 +141,12 @@ async def test_cancel_releases_the_purchase(
 
 
 async def test_a_cancelled_purchase_can_be_paid_with_a_new_payment(
-        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
-        handler: RecordingHandler) -> None:
+    client: Client,
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    handler: RecordingHandler,
+) -> None:
     reference = uuid.uuid4()
     first = await start_payment(db, settings, festival, reference_id=reference)
     await client.post(cancel_url(first.payment_id))
@@ -123,12 +158,19 @@ async def test_a_cancelled_purchase_can_be_paid_with_a_new_payment(
 
 
 async def test_a_test_payment_past_its_expiry_expires_instead(
-        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
-        handler: RecordingHandler) -> None:
+    client: Client,
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    handler: RecordingHandler,
+) -> None:
     checkout = await start_payment(db, settings, festival)
     async with db.transaction() as session:
-        await session.exec(update(Payment).where(Payment.id == checkout.payment_id)  # type: ignore[arg-type]
-                           .values(expires_at=utcnow() - timedelta(minutes=1)))
+        await session.exec(
+            update(Payment)
+            .where(Payment.id == checkout.payment_id)  # type: ignore[arg-type]
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
 
     response = await client.post(complete_url(checkout.payment_id))
 
@@ -140,16 +182,19 @@ async def test_a_test_payment_past_its_expiry_expires_instead(
 async def test_unknown_or_malformed_ids_are_not_found(client: Client, db: Database) -> None:
     before = await table_snapshot(db)
     for payment_id in (uuid.uuid4(), "nope"):
-        for response in (await client.post(complete_url(payment_id)),
-                         await client.post(cancel_url(payment_id)),
-                         await client.get(page_url(payment_id))):
+        for response in (
+            await client.post(complete_url(payment_id)),
+            await client.post(cancel_url(payment_id)),
+            await client.get(page_url(payment_id)),
+        ):
             assert response.status_code == 404
             assert response.json()["code"] == "payment_not_found"
     assert await table_snapshot(db) == before
 
 
 async def test_a_cash_payment_cannot_be_test_completed(
-        client: Client, db: Database, settings: Settings, festival: dict[str, Any]) -> None:
+    client: Client, db: Database, settings: Settings, festival: dict[str, Any]
+) -> None:
     checkout = await start_payment(db, settings, festival, provider="cash")
 
     response = await client.post(complete_url(checkout.payment_id))
@@ -159,17 +204,24 @@ async def test_a_cash_payment_cannot_be_test_completed(
 
 
 async def test_with_stripe_configured_the_test_provider_is_off(
-        db: Database, settings: Settings, pg_url: str, festival: dict[str, Any],
-        handler: RecordingHandler) -> None:
+    db: Database,
+    settings: Settings,
+    pg_url: str,
+    festival: dict[str, Any],
+    handler: RecordingHandler,
+) -> None:
     checkout = await start_payment(db, settings, festival)
-    with_stripe = make_settings(pg_url, stripe_secret_key="sk_test_fake",
-                                stripe_webhook_secret="whsec_x")
+    with_stripe = make_settings(
+        pg_url, stripe_secret_key="sk_test_fake", stripe_webhook_secret="whsec_x"
+    )
     from events.app import create_app
 
     async with serve(create_app(with_stripe)) as stripe_app:
-        responses = [await stripe_app.post(complete_url(checkout.payment_id)),
-                     await stripe_app.post(cancel_url(checkout.payment_id)),
-                     await stripe_app.get(page_url(checkout.payment_id))]
+        responses = [
+            await stripe_app.post(complete_url(checkout.payment_id)),
+            await stripe_app.post(cancel_url(checkout.payment_id)),
+            await stripe_app.get(page_url(checkout.payment_id)),
+        ]
 
     assert [r.status_code for r in responses] == [404, 404, 404]
     assert {r.json()["code"] for r in responses} == {"test_provider_disabled"}
@@ -178,7 +230,8 @@ async def test_with_stripe_configured_the_test_provider_is_off(
 
 
 async def test_the_result_page_shows_the_status(
-        client: Client, db: Database, settings: Settings, festival: dict[str, Any]) -> None:
+    client: Client, db: Database, settings: Settings, festival: dict[str, Any]
+) -> None:
     checkout = await start_payment(db, settings, festival)
     await client.post(complete_url(checkout.payment_id))
 
@@ -198,8 +251,12 @@ async def test_the_result_page_shows_the_status(
 
 
 async def test_pay_and_cancel_need_the_payments_own_pay_token(
-        client: Client, db: Database, settings: Settings, festival: dict[str, Any],
-        handler: RecordingHandler) -> None:
+    client: Client,
+    db: Database,
+    settings: Settings,
+    festival: dict[str, Any],
+    handler: RecordingHandler,
+) -> None:
     """Issue 17 item 12: the test provider's routes took no credential at all."""
     checkout = await start_payment(db, settings, festival)
     other = await start_payment(db, settings, festival)
@@ -207,16 +264,22 @@ async def test_pay_and_cancel_need_the_payments_own_pay_token(
     bare = f"/api/v1/payments/{checkout.payment_id}"
     before = await table_snapshot(db)
 
-    refused = [await client.post(f"{bare}/test-complete"),
-               await client.post(f"{bare}/test-cancel"),
-               await client.post(f"{bare}/test-complete?pay_token={stolen}"),
-               await client.post(f"{bare}/test-cancel?pay_token={stolen}"),
-               await client.get(f"/pay/test/{checkout.payment_id}"),
-               await client.get(f"/pay/test/{checkout.payment_id}?pay_token={stolen}")]
+    refused = [
+        await client.post(f"{bare}/test-complete"),
+        await client.post(f"{bare}/test-cancel"),
+        await client.post(f"{bare}/test-complete?pay_token={stolen}"),
+        await client.post(f"{bare}/test-cancel?pay_token={stolen}"),
+        await client.get(f"/pay/test/{checkout.payment_id}"),
+        await client.get(f"/pay/test/{checkout.payment_id}?pay_token={stolen}"),
+    ]
 
     assert [r.status_code for r in refused] == [401, 401, 403, 403, 401, 403]
     assert [r.json()["code"] for r in refused[:4]] == [
-        "pay_token_required", "pay_token_required", "pay_token_invalid", "pay_token_invalid"]
+        "pay_token_required",
+        "pay_token_required",
+        "pay_token_invalid",
+        "pay_token_invalid",
+    ]
     assert await table_snapshot(db) == before
     assert handler.calls == []
     assert (await client.post(complete_url(checkout.payment_id))).status_code == 200

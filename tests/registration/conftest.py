@@ -36,12 +36,18 @@ def iso(moment: dt.datetime) -> str:
 def race_body(day_id: str, **overrides: Any) -> dict[str, Any]:
     now = utcnow()
     body: dict[str, Any] = {
-        "day_id": day_id, "code": f"r{next(_numbers)}", "name_zh": "马长跑",
-        "name_en": "Long race 10 km", "distance_m": 10_000, "field_size": 10,
+        "day_id": day_id,
+        "code": f"r{next(_numbers)}",
+        "name_zh": "马长跑",
+        "name_en": "Long race 10 km",
+        "distance_m": 10_000,
+        "field_size": 10,
         "entries_open_at": iso(now - dt.timedelta(days=1)),
         "entries_close_at": iso(now + dt.timedelta(days=10)),
         "late_close_at": iso(now + dt.timedelta(days=12)),
-        "registration_fee": 10_000, "start_fee": 20_000, "late_fee": 5_000,
+        "registration_fee": 10_000,
+        "start_fee": 20_000,
+        "late_fee": 5_000,
     }
     body.update(overrides)
     return body
@@ -51,14 +57,16 @@ RaceFactory = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
-def make_race(client: Client, organiser: dict[str, str],
-              festival: dict[str, Any]) -> RaceFactory:
+def make_race(client: Client, organiser: dict[str, str], festival: dict[str, Any]) -> RaceFactory:
     """A race of the festival's first day, created through the API."""
 
     async def make(**overrides: Any) -> dict[str, Any]:
         day_id = festival["meetings"][0]["days"][0]["id"]
-        response = await client.post(f"/api/v1/festivals/{festival['id']}/races",
-                                     json=race_body(day_id, **overrides), headers=organiser)
+        response = await client.post(
+            f"/api/v1/festivals/{festival['id']}/races",
+            json=race_body(day_id, **overrides),
+            headers=organiser,
+        )
         assert response.status_code == 201, response.text
         race: dict[str, Any] = response.json()
         return race
@@ -82,8 +90,12 @@ OwnerFactory = Callable[..., Awaitable[OwnerAccount]]
 
 def sign_up_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "password": "horse-owner-pw", "name": "扎西", "mobile": mobile(), "province": "西藏",
-        "county": "当雄县", "township": "当曲卡镇",
+        "password": "horse-owner-pw",
+        "name": "扎西",
+        "mobile": mobile(),
+        "province": "西藏",
+        "county": "当雄县",
+        "township": "当曲卡镇",
         "riders": [{"name": "次仁", "birth_date": "1995-03-01"}],
     }
     body.update(overrides)
@@ -98,15 +110,23 @@ def sign_up(client: Client) -> OwnerFactory:
         response = await client.post("/api/v1/owners", json=sign_up_body(**overrides))
         assert response.status_code == 201, response.text
         body = response.json()
-        return OwnerAccount(headers={"Authorization": f"Bearer {body['access_token']}"},
-                            owner=body["owner"], rider_id=body["owner"]["riders"][0]["id"])
+        return OwnerAccount(
+            headers={"Authorization": f"Bearer {body['access_token']}"},
+            owner=body["owner"],
+            rider_id=body["owner"]["riders"][0]["id"],
+        )
 
     return make
 
 
 def horse_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"name_zh": f"追风{next(_numbers)}", "sex": "stallion",
-                            "birth_year": 2019, "height_cm": 135, "colour": "枣红"}
+    body: dict[str, Any] = {
+        "name_zh": f"追风{next(_numbers)}",
+        "sex": "stallion",
+        "birth_year": 2019,
+        "height_cm": 135,
+        "colour": "枣红",
+    }
     body.update(overrides)
     return body
 
@@ -117,8 +137,9 @@ HorseFactory = Callable[..., Awaitable[dict[str, Any]]]
 @pytest.fixture
 def add_horse(client: Client) -> HorseFactory:
     async def make(account: OwnerAccount, **overrides: Any) -> dict[str, Any]:
-        response = await client.post("/api/v1/horses", json=horse_body(**overrides),
-                                     headers=account.headers)
+        response = await client.post(
+            "/api/v1/horses", json=horse_body(**overrides), headers=account.headers
+        )
         assert response.status_code == 201, response.text
         horse: dict[str, Any] = response.json()
         return horse
@@ -126,8 +147,9 @@ def add_horse(client: Client) -> HorseFactory:
     return make
 
 
-async def stable(db: Database, *, count: int, county: str = "当雄县",
-                 province: str = "XZ") -> list[tuple[str, str]]:
+async def stable(
+    db: Database, *, count: int, county: str = "当雄县", province: str = "XZ"
+) -> list[tuple[str, str]]:
     """``count`` (horse id, rider id) pairs, each of its own owner, stored directly."""
     pairs = []
     async with db.transaction() as session:
@@ -135,8 +157,14 @@ async def stable(db: Database, *, count: int, county: str = "当雄县",
             owner = Owner(name=f"马主{i}", mobile=mobile(), province=province, county=county)
             session.add(owner)
             await session.flush()
-            horse = Horse(owner_id=owner.id, name_zh=f"马{i}", sex=HorseSex.MARE,
-                          birth_year=2018, height_cm=135, origin_province=province)
+            horse = Horse(
+                owner_id=owner.id,
+                name_zh=f"马{i}",
+                sex=HorseSex.MARE,
+                birth_year=2018,
+                height_cm=135,
+                origin_province=province,
+            )
             rider = Rider(owner_id=owner.id, name=f"骑手{i}", birth_date=dt.date(1990, 1, 1))
             session.add_all([horse, rider])
             await session.flush()

@@ -41,11 +41,21 @@ async def _festival_with_a_race(url: str) -> None:
             festival = await FestivalService(session).create(DEMO_FESTIVAL)
             day = (await FestivalService(session).days(festival.id))[0]
             now = dt.datetime.now(dt.UTC)
-            await RaceService(session).create(str(festival.id), schemas.RaceIn(
-                day_id=str(day.id), code="long", name_zh="马长跑", name_en="Long race",
-                distance_m=10_000, field_size=50, entries_open_at=now - dt.timedelta(days=1),
-                entries_close_at=now + dt.timedelta(days=30), registration_fee=10_000,
-                start_fee=20_000))
+            await RaceService(session).create(
+                str(festival.id),
+                schemas.RaceIn(
+                    day_id=str(day.id),
+                    code="long",
+                    name_zh="马长跑",
+                    name_en="Long race",
+                    distance_m=10_000,
+                    field_size=50,
+                    entries_open_at=now - dt.timedelta(days=1),
+                    entries_close_at=now + dt.timedelta(days=30),
+                    registration_fee=10_000,
+                    start_fee=20_000,
+                ),
+            )
     finally:
         await database.dispose()
 
@@ -60,13 +70,15 @@ async def _entries(url: str) -> int:
 
 
 def test_entries_import_checks_then_stores_a_delegations_file(
-        sqlite_env: str, tmp_path: Path) -> None:
+    sqlite_env: str, tmp_path: Path
+) -> None:
     file = tmp_path / "delegation.csv"
     file.write_bytes(to_csv(ZH_HEADER, [zh_row(i, "long") for i in range(12)]))
     runner = CliRunner()
 
-    dry = runner.invoke(main, ["entries", "import", str(file), "--festival", DEMO_FESTIVAL.slug,
-                               "--dry-run"])
+    dry = runner.invoke(
+        main, ["entries", "import", str(file), "--festival", DEMO_FESTIVAL.slug, "--dry-run"]
+    )
     assert dry.exit_code == 0, dry.output
     assert "Would import 12 entries from 12 rows" in dry.output
     assert asyncio.run(_entries(sqlite_env)) == 0
@@ -79,14 +91,16 @@ def test_entries_import_checks_then_stores_a_delegations_file(
 
 
 def test_entries_import_names_the_bad_row_and_stores_nothing(
-        sqlite_env: str, tmp_path: Path) -> None:
+    sqlite_env: str, tmp_path: Path
+) -> None:
     lines = [zh_row(i, "long") for i in range(3)]
     lines[1] = zh_row(1, "long", 芯片号="12345678901234")
     file = tmp_path / "bad.csv"
     file.write_bytes(to_csv(ZH_HEADER, lines))
 
-    result = CliRunner().invoke(main, ["entries", "import", str(file), "--festival",
-                                       DEMO_FESTIVAL.slug])
+    result = CliRunner().invoke(
+        main, ["entries", "import", str(file), "--festival", DEMO_FESTIVAL.slug]
+    )
 
     assert result.exit_code != 0
     assert "row 3, microchip: A microchip number is exactly 15 digits." in result.output

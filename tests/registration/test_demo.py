@@ -12,7 +12,8 @@ TABLES = (Owner, Rider, Horse, Race, Entry, EntryEvent)
 
 
 async def test_the_demo_enters_600_horses_from_20_provinces_and_a_second_run_changes_nothing(
-        client: Client, db: Database) -> None:
+    client: Client, db: Database
+) -> None:
     async with db.transaction() as session:
         festival = await FestivalService(session).create(DEMO_FESTIVAL)
         await demo_entries(session, festival)

@@ -16,11 +16,22 @@ from tests.registration.conftest import (
 
 
 async def test_sign_up_creates_an_owner_account_profile_and_riders(
-        client: Client, db: Database) -> None:
-    body = sign_up_body(mobile="+86 138-1234-5678", province="Sichuan", username="tashi",
-                        riders=[{"name": "次仁", "birth_date": "1995-03-01"},
-                                {"name": "小达娃", "birth_date": "2014-06-01",
-                                 "guardian_name": "卓玛", "guardian_consent": True}])
+    client: Client, db: Database
+) -> None:
+    body = sign_up_body(
+        mobile="+86 138-1234-5678",
+        province="Sichuan",
+        username="tashi",
+        riders=[
+            {"name": "次仁", "birth_date": "1995-03-01"},
+            {
+                "name": "小达娃",
+                "birth_date": "2014-06-01",
+                "guardian_name": "卓玛",
+                "guardian_consent": True,
+            },
+        ],
+    )
 
     response = await client.post("/api/v1/owners", json=body)
 
@@ -36,8 +47,9 @@ async def test_sign_up_creates_an_owner_account_profile_and_riders(
     assert (owner.user_id, owner.mobile, owner.county) == (user.id, "13812345678", "当雄县")
     riders = await rows(db, Rider)
     assert {r.name for r in riders} == {"次仁", "小达娃"}
-    me = await client.get("/api/v1/owners/me",
-                          headers={"Authorization": f"Bearer {created['access_token']}"})
+    me = await client.get(
+        "/api/v1/owners/me", headers={"Authorization": f"Bearer {created['access_token']}"}
+    )
     assert me.status_code == 200
     assert me.json()["id"] == str(owner.id)
 
@@ -50,7 +62,8 @@ async def test_the_username_defaults_to_the_mobile_number(client: Client) -> Non
 
 
 async def test_a_taken_username_is_409_username_taken_and_nothing_is_stored(
-        client: Client, db: Database, sign_up: OwnerFactory) -> None:
+    client: Client, db: Database, sign_up: OwnerFactory
+) -> None:
     await sign_up(username="dorje")
     response = await client.post("/api/v1/owners", json=sign_up_body(username="dorje"))
     assert response.status_code == 409
@@ -59,20 +72,29 @@ async def test_a_taken_username_is_409_username_taken_and_nothing_is_stored(
 
 
 async def test_a_registered_mobile_is_409_mobile_taken(
-        client: Client, db: Database, sign_up: OwnerFactory) -> None:
+    client: Client, db: Database, sign_up: OwnerFactory
+) -> None:
     account = await sign_up()
-    response = await client.post("/api/v1/owners",
-                                 json=sign_up_body(mobile=account.owner["mobile"]))
+    response = await client.post(
+        "/api/v1/owners", json=sign_up_body(mobile=account.owner["mobile"])
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "mobile_taken"
     assert await count_rows(db, User) == 1
 
 
 async def test_every_bad_field_is_named_and_nothing_is_half_saved(
-        client: Client, db: Database) -> None:
-    body = sign_up_body(mobile="12345678901", province="Atlantis", county="",
-                        riders=[{"name": "小扎西", "birth_date": "2015-01-01"},
-                                {"name": "未来", "birth_date": "2999-01-01"}])
+    client: Client, db: Database
+) -> None:
+    body = sign_up_body(
+        mobile="12345678901",
+        province="Atlantis",
+        county="",
+        riders=[
+            {"name": "小扎西", "birth_date": "2015-01-01"},
+            {"name": "未来", "birth_date": "2999-01-01"},
+        ],
+    )
 
     response = await client.post("/api/v1/owners", json=body)
 
@@ -80,8 +102,13 @@ async def test_every_bad_field_is_named_and_nothing_is_half_saved(
     problem = response.json()
     assert problem["code"] == "validation_failed"
     messages = {e["field"]: e["message"] for e in problem["errors"]}
-    assert set(messages) == {"mobile", "province", "county", "riders.0.guardian_consent",
-                             "riders.1.birth_date"}
+    assert set(messages) == {
+        "mobile",
+        "province",
+        "county",
+        "riders.0.guardian_consent",
+        "riders.1.birth_date",
+    }
     assert "11 digits" in messages["mobile"]
     assert "Unknown province" in messages["province"]
     assert "guardian" in messages["riders.0.guardian_consent"]
@@ -97,23 +124,34 @@ async def test_provinces_are_accepted_in_chinese_english_or_by_code(client: Clie
         assert response.json()["owner"]["province"] == code
     listing = (await client.get("/api/v1/provinces")).json()
     assert (listing["total"], len(listing["items"]), listing["offset"]) == (34, 34, 0)
-    assert {"code": "XZ", "zh": "西藏", "zh_full": "西藏自治区", "en": "Xizang",
-            "kind": "autonomous_region"} in listing["items"]
+    assert {
+        "code": "XZ",
+        "zh": "西藏",
+        "zh_full": "西藏自治区",
+        "en": "Xizang",
+        "kind": "autonomous_region",
+    } in listing["items"]
     second = (await client.get("/api/v1/provinces?limit=10&offset=30")).json()
     assert (second["total"], len(second["items"])) == (34, 4)
 
 
 async def test_an_owner_adds_riders_minors_only_with_consent(
-        client: Client, db: Database, sign_up: OwnerFactory) -> None:
+    client: Client, db: Database, sign_up: OwnerFactory
+) -> None:
     account = await sign_up()
     minor: dict[str, Any] = {"name": "达娃", "birth_date": "2013-05-05"}
 
     refused = await client.post("/api/v1/owners/me/riders", json=minor, headers=account.headers)
-    accepted = await client.post("/api/v1/owners/me/riders", headers=account.headers,
-                                 json={**minor, "guardian_consent": True,
-                                       "guardian_name": "卓玛"})
-    again = await client.post("/api/v1/owners/me/riders", headers=account.headers,
-                              json={**minor, "guardian_consent": True})
+    accepted = await client.post(
+        "/api/v1/owners/me/riders",
+        headers=account.headers,
+        json={**minor, "guardian_consent": True, "guardian_name": "卓玛"},
+    )
+    again = await client.post(
+        "/api/v1/owners/me/riders",
+        headers=account.headers,
+        json={**minor, "guardian_consent": True},
+    )
 
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "guardian_consent"

@@ -14,10 +14,9 @@ from tests.registration.conftest import OwnerFactory, RaceFactory, count_rows, m
 
 
 async def test_an_owner_signs_up_adds_a_horse_enters_a_race_and_sees_the_fee_due(
-        client: Client, db: Database, make_race: RaceFactory, live_server: LiveServer,
-        page: Page) -> None:
-    await make_race(code="long", name_zh="马长跑 10公里", name_en="Long race 10 km",
-                    field_size=20)
+    client: Client, db: Database, make_race: RaceFactory, live_server: LiveServer, page: Page
+) -> None:
+    await make_race(code="long", name_zh="马长跑 10公里", name_en="Long race 10 km", field_size=20)
     number = mobile()
     await page.goto(live_server.url + "/owners/signup")
     await page.fill("#f-name", "扎西多吉")
@@ -44,8 +43,9 @@ async def test_an_owner_signs_up_adds_a_horse_enters_a_race_and_sees_the_fee_due
     await expect(page.get_by_test_id("horse")).to_contain_text("追风")
 
     await page.get_by_test_id("enter-link").click()
-    await page.select_option("#f-race", label=await page.locator(
-        "#f-race option", has_text="马长跑").inner_text())
+    await page.select_option(
+        "#f-race", label=await page.locator("#f-race option", has_text="马长跑").inner_text()
+    )
     await page.get_by_test_id("enter-submit").click()
     await page.wait_for_url("**/my?entered=*")
 
@@ -65,8 +65,7 @@ async def test_an_owner_signs_up_adds_a_horse_enters_a_race_and_sees_the_fee_due
     [owner] = await rows(db, Owner)
     assert (owner.name, owner.mobile, owner.province) == ("扎西多吉", number, "XZ")
     [stored] = await rows(db, Entry)
-    assert (stored.status, stored.fee_due, stored.owner_id) == ("pending_payment", 30000,
-                                                               owner.id)
+    assert (stored.status, stored.fee_due, stored.owner_id) == ("pending_payment", 30000, owner.id)
     cookie = next(c for c in await page.context.cookies() if c["name"] == "owner_session")
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Lax"
@@ -82,10 +81,20 @@ async def test_my_pages_need_a_signed_in_owner(client: Client) -> None:
 
 
 async def test_a_bad_sign_up_form_names_the_fields_and_stores_nothing(
-        client: Client, db: Database) -> None:
-    response = await client.post("/owners/signup?lang=en", data={
-        "name": "扎西", "mobile": "12345", "province": "XZ", "county": "当雄县",
-        "rider_name": "小次仁", "rider_birth_date": "2015-05-05", "password": "long-password"})
+    client: Client, db: Database
+) -> None:
+    response = await client.post(
+        "/owners/signup?lang=en",
+        data={
+            "name": "扎西",
+            "mobile": "12345",
+            "province": "XZ",
+            "county": "当雄县",
+            "rider_name": "小次仁",
+            "rider_birth_date": "2015-05-05",
+            "password": "long-password",
+        },
+    )
     assert response.status_code == 422
     assert 'data-testid="error-mobile"' in response.text
     assert 'data-testid="error-guardian_consent"' in response.text
@@ -94,13 +103,20 @@ async def test_a_bad_sign_up_form_names_the_fields_and_stores_nothing(
 
 
 async def test_owners_log_in_with_their_mobile_number(
-        client: Client, sign_up: OwnerFactory) -> None:
+    client: Client, sign_up: OwnerFactory
+) -> None:
     account = await sign_up(username="norbu", password="secret-gallop")
-    wrong = await client.post("/owners/login", data={"login": account.owner["mobile"],
-                                                     "password": "nope-nope"})
-    right = await client.post("/owners/login", data={"login": account.owner["mobile"],
-                                                     "password": "secret-gallop",
-                                                     "next": "https://evil.example/"})
+    wrong = await client.post(
+        "/owners/login", data={"login": account.owner["mobile"], "password": "nope-nope"}
+    )
+    right = await client.post(
+        "/owners/login",
+        data={
+            "login": account.owner["mobile"],
+            "password": "secret-gallop",
+            "next": "https://evil.example/",
+        },
+    )
     assert wrong.status_code == 401
     assert right.status_code == 303
     assert right.headers["location"] == "/my"
@@ -112,21 +128,36 @@ async def test_owners_log_in_with_their_mobile_number(
 
 
 async def test_an_ineligible_entry_form_names_the_rules(
-        client: Client, db: Database, make_race: RaceFactory, sign_up: OwnerFactory) -> None:
+    client: Client, db: Database, make_race: RaceFactory, sign_up: OwnerFactory
+) -> None:
     race: dict[str, Any] = await make_race(height_max_cm=130, local_provinces=["QH"])
     account = await sign_up()
-    login = await client.post("/owners/login", data={"login": account.owner["mobile"],
-                                                     "password": "horse-owner-pw"})
+    login = await client.post(
+        "/owners/login", data={"login": account.owner["mobile"], "password": "horse-owner-pw"}
+    )
     assert login.status_code == 303
-    horse = await client.post("/my/horses/new", data={
-        "name_zh": "高个子", "sex": "mare", "birth_year": "2018", "height_cm": "140",
-        "origin_province": "XZ"})
+    horse = await client.post(
+        "/my/horses/new",
+        data={
+            "name_zh": "高个子",
+            "sex": "mare",
+            "birth_year": "2018",
+            "height_cm": "140",
+            "origin_province": "XZ",
+        },
+    )
     assert horse.status_code == 303
     [stored_horse] = await rows(db, Horse)
 
-    response = await client.post("/my/enter", data={
-        "race_id": race["id"], "horse_id": str(stored_horse.id), "rider_id": account.rider_id,
-        "request_key": "form-1"})
+    response = await client.post(
+        "/my/enter",
+        data={
+            "race_id": race["id"],
+            "horse_id": str(stored_horse.id),
+            "rider_id": account.rider_id,
+            "request_key": "form-1",
+        },
+    )
 
     assert response.status_code == 422
     assert 'data-rule="horse_too_tall"' in response.text

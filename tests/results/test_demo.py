@@ -18,10 +18,12 @@ TABLES = (StartList, ResultVersion, PrizeEntitlement)
 
 
 async def test_the_demo_has_start_lists_official_results_and_prize_money_owed(
-        client: Client, db: Database) -> None:
+    client: Client, db: Database
+) -> None:
     async with db.transaction() as session:
-        await UserService(session).create(username="official", password="x" * 12,
-                                          role=Role.OFFICIAL)
+        await UserService(session).create(
+            username="official", password="x" * 12, role=Role.OFFICIAL
+        )
         festival = await FestivalService(session).create(DEMO_FESTIVAL)
         await load_demo_awards(session, festival)
         await demo_entries(session, festival)

@@ -16,13 +16,17 @@ from tests.results.conftest import RaceFactory, auth, draw
 
 
 async def test_an_official_enters_a_race_and_declares_it_official(
-        client: Client, make_race: RaceFactory, make_user: UserFactory, db: Database,
-        live_server: LiveServer, page: Page) -> None:
+    client: Client,
+    make_race: RaceFactory,
+    make_user: UserFactory,
+    db: Database,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
     official = await make_user(Role.OFFICIAL)
     race = await make_race(horses=4, objection_minutes=0)
     await draw(client, race, official, seed=8)
-    await client.post(f"/api/v1/races/{race.race_id}/start-list/publish",
-                      headers=auth(official))
+    await client.post(f"/api/v1/races/{race.race_id}/start-list/publish", headers=auth(official))
 
     await page.goto(f"{live_server.url}/festivals/{race.festival_id}/officials")
     await expect(page.get_by_test_id("login")).to_be_visible()
@@ -42,8 +46,7 @@ async def test_an_official_enters_a_race_and_declares_it_official(
 
     page.once("dialog", reason)
     await starters.filter(has_text="马02").get_by_test_id("dsq").click()
-    await expect(starters.filter(has_text="马02").get_by_test_id("horse")).to_contain_text(
-        "DSQ")
+    await expect(starters.filter(has_text="马02").get_by_test_id("horse")).to_contain_text("DSQ")
     await expect(starters.nth(0)).to_contain_text("马03")
 
     lost: list[str] = []
@@ -70,8 +73,11 @@ async def test_an_official_enters_a_race_and_declares_it_official(
     await expect(rows.nth(3)).to_contain_text("DSQ 马02 (crossed the inside rail)")
     await expect(page.get_by_test_id("race-state")).to_have_text("临时成绩")
     async with db.transaction() as session:
-        versions = (await session.exec(select(ResultVersion).where(
-            col(ResultVersion.race_id) == race.race_id))).all()
+        versions = (
+            await session.exec(
+                select(ResultVersion).where(col(ResultVersion.race_id) == race.race_id)
+            )
+        ).all()
     assert len(versions) == 1
     assert lost[0]
 
@@ -81,12 +87,13 @@ async def test_an_official_enters_a_race_and_declares_it_official(
 
 
 async def test_an_owner_cannot_use_the_page(
-        make_user: UserFactory, festival: dict[str, Any], live_server: LiveServer,
-        page: Page) -> None:
+    make_user: UserFactory, festival: dict[str, Any], live_server: LiveServer, page: Page
+) -> None:
     owner = await make_user(Role.OWNER)
     await page.goto(f"{live_server.url}/festivals/{festival['id']}/officials?lang=en")
     await page.get_by_test_id("username").fill(owner["username"])
     await page.get_by_test_id("password").fill(PASSWORD)
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("login-error")).to_have_text(
-        "This needs a race official's or organiser's account.")
+        "This needs a race official's or organiser's account."
+    )

@@ -14,8 +14,7 @@ from tests.registration.conftest import RaceFactory
 from tests.registration.test_import import ZH_HEADER, import_url, to_csv, zh_row
 
 
-def workbook(rows: list[list[Any]], dimension: str | None = None,
-             extra_rows: str = "") -> bytes:
+def workbook(rows: list[list[Any]], dimension: str | None = None, extra_rows: str = "") -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -33,8 +32,8 @@ def workbook(rows: list[list[Any]], dimension: str | None = None,
             if info.filename == "xl/worksheets/sheet1.xml":
                 xml = data.decode()
                 if dimension is not None:
-                    start = xml.index("<dimension ref=\"") + len("<dimension ref=\"")
-                    xml = xml[:start] + dimension + xml[xml.index("\"", start):]
+                    start = xml.index('<dimension ref="') + len('<dimension ref="')
+                    xml = xml[:start] + dimension + xml[xml.index('"', start) :]
                 xml = xml.replace("</sheetData>", extra_rows + "</sheetData>")
                 data = xml.encode()
             target.writestr(info, data)
@@ -57,8 +56,10 @@ def test_a_far_cell_does_not_widen_every_row() -> None:
 
 
 def test_a_million_rows_are_not_all_read() -> None:
-    many = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>x</t></is></c></row>'
-                   for i in range(2, 20_000))
+    many = "".join(
+        f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>x</t></is></c></row>'
+        for i in range(2, 20_000)
+    )
     rows = importing._cells(workbook([ZH_HEADER], extra_rows=many))
     assert len(rows) == importing.MAX_ROWS + 2
     sheet = importing.read_sheet(workbook([ZH_HEADER], extra_rows=many))
@@ -66,26 +67,32 @@ def test_a_million_rows_are_not_all_read() -> None:
 
 
 async def test_an_xlsx_that_is_not_a_zip_is_422(
-        client: Client, festival: dict[str, Any], organiser: dict[str, str]) -> None:
-    response = await client.post(import_url(festival, dry_run=True), headers=organiser,
-                                 content=b"PK\x03\x04 this is not a zip at all" * 10)
+    client: Client, festival: dict[str, Any], organiser: dict[str, str]
+) -> None:
+    response = await client.post(
+        import_url(festival, dry_run=True),
+        headers=organiser,
+        content=b"PK\x03\x04 this is not a zip at all" * 10,
+    )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "file"
 
 
 async def test_a_csv_with_nul_is_refused_by_the_dry_run(
-        client: Client, festival: dict[str, Any], organiser: dict[str, str],
-        make_race: RaceFactory) -> None:
+    client: Client, festival: dict[str, Any], organiser: dict[str, str], make_race: RaceFactory
+) -> None:
     await make_race(code="long", field_size=3)
     body = to_csv(ZH_HEADER, [zh_row(0, "long", 马名="bad\x00horse")])
     for dry_run in (True, False):
-        response = await client.post(import_url(festival, dry_run=dry_run), headers=organiser,
-                                     content=body)
+        response = await client.post(
+            import_url(festival, dry_run=dry_run), headers=organiser, content=body
+        )
         assert response.status_code == 422, response.text
 
 
 async def test_an_awards_csv_with_nul_is_refused(
-        client: Client, festival: dict[str, Any], organiser: dict[str, str]) -> None:
+    client: Client, festival: dict[str, Any], organiser: dict[str, str]
+) -> None:
     body = CSV_ZH.replace("赛牦牛", "赛\x00牦牛")
     for dry_run in ("true", "false"):
         response = await import_csv(client, festival, organiser, body, dry_run=dry_run)

@@ -94,29 +94,38 @@ async def consoles(app: Litestar, db: Database) -> AsyncIterator[ConsoleClients]
     as nobody, each with the CSRF token its posts carry."""
     async with AsyncExitStack() as stack:
         found: ConsoleClients = {}
-        for name, role in ((ANONYMOUS, None), (ORG, Role.ORGANISER), (OFF, Role.OFFICIAL),
-                           (GATE, Role.GATE)):
-            browser = await stack.enter_async_context(AsyncClient(
-                transport=ASGITransport(app=app), base_url="http://testserver"))
+        for name, role in (
+            (ANONYMOUS, None),
+            (ORG, Role.ORGANISER),
+            (OFF, Role.OFFICIAL),
+            (GATE, Role.GATE),
+        ):
+            browser = await stack.enter_async_context(
+                AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver")
+            )
             if role is None:
                 token = csrf_of((await browser.get("/console/login")).text)
             else:
                 async with db.transaction() as session:
                     user = await UserService(session).create(
-                        username=f"console-{name}", password=PASSWORD, role=role)
+                        username=f"console-{name}", password=PASSWORD, role=role
+                    )
                 token = await console_sign_in(
-                    browser, Staff(f"console-{name}", PASSWORD, str(user.id), role))
+                    browser, Staff(f"console-{name}", PASSWORD, str(user.id), role)
+                )
             found[name] = (browser, token)
         yield found
 
 
 def sent_to_sign_in(response: Any) -> bool:
-    return response.status_code == 303 and response.headers.get(
-        "location", "").startswith("/console/login")
+    return response.status_code == 303 and response.headers.get("location", "").startswith(
+        "/console/login"
+    )
 
 
-async def console_wrong(row: Row, operation_id: str, method: str, path: str,
-                        consoles: ConsoleClients) -> list[str]:
+async def console_wrong(
+    row: Row, operation_id: str, method: str, path: str, consoles: ConsoleClients
+) -> list[str]:
     """What a console route answered against its row, as each cookie principal."""
     wrong = []
     # The console's own sign-in and sign-out are tried signed in as nobody (signing one of
@@ -136,13 +145,18 @@ async def console_wrong(row: Row, operation_id: str, method: str, path: str,
         else:
             ok = status == 403
         if not ok:
-            wrong.append(f"{operation_id} {method} {path} as console {principal}: {status} "
-                         f"(row {row.kind} {sorted(row.allowed)})")
+            wrong.append(
+                f"{operation_id} {method} {path} as console {principal}: {status} "
+                f"(row {row.kind} {sorted(row.allowed)})"
+            )
     return wrong
 
 
 async def test_each_principal_gets_what_its_row_says(
-    app: Litestar, client: Client, make_user: UserFactory, festival: dict[str, Any],
+    app: Litestar,
+    client: Client,
+    make_user: UserFactory,
+    festival: dict[str, Any],
     consoles: ConsoleClients,
 ) -> None:
     headers, horse_id = await principals(client, make_user, festival)

@@ -25,27 +25,42 @@ from tests.ticketing.conftest import (
 
 
 @pytest.fixture
-async def last_seven(client: Client, organiser: dict[str, str], catalog: Catalog
-                     ) -> dict[str, Any]:
+async def last_seven(client: Client, organiser: dict[str, str], catalog: Catalog) -> dict[str, Any]:
     """A final-day grandstand ticket with a quota of 10, of which 3 are already sold."""
     base = f"/api/v1/festivals/{catalog.festival_id}"
     day = catalog.days[2]
-    ticket_type = await make_type(client, organiser, catalog.festival_id, code="final",
-                                  name_zh="决赛日看台", name_en="Final day grandstand",
-                                  enclosure_id=catalog.grandstand["id"], day_ids=[day["id"]],
-                                  price=30000)
-    await post(client, f"{base}/quotas", {"name": "Final grandstand", "size": 10,
-                                          "ticket_type_id": ticket_type["id"]}, organiser)
+    ticket_type = await make_type(
+        client,
+        organiser,
+        catalog.festival_id,
+        code="final",
+        name_zh="决赛日看台",
+        name_en="Final day grandstand",
+        enclosure_id=catalog.grandstand["id"],
+        day_ids=[day["id"]],
+        price=30000,
+    )
+    await post(
+        client,
+        f"{base}/quotas",
+        {"name": "Final grandstand", "size": 10, "ticket_type_id": ticket_type["id"]},
+        organiser,
+    )
     await pay(client, await buy(client, catalog, [(ticket_type, 3)]))
     return ticket_type
 
 
 async def test_forty_concurrent_buyers_for_the_last_seven_get_exactly_seven(
-        client: Client, catalog: Catalog, last_seven: dict[str, Any], db: Database) -> None:
+    client: Client, catalog: Catalog, last_seven: dict[str, Any], db: Database
+) -> None:
     async def attempt(n: int) -> Any:
-        return await client.post(f"/api/v1/festivals/{catalog.festival_id}/orders", json={
-            "email": f"fan{n}@example.com",
-            "items": [{"ticket_type_id": last_seven["id"], "quantity": 1}]})
+        return await client.post(
+            f"/api/v1/festivals/{catalog.festival_id}/orders",
+            json={
+                "email": f"fan{n}@example.com",
+                "items": [{"ticket_type_id": last_seven["id"], "quantity": 1}],
+            },
+        )
 
     responses = await asyncio.gather(*(attempt(n) for n in range(40)))
     statuses = sorted(r.status_code for r in responses)
@@ -60,21 +75,32 @@ async def test_forty_concurrent_buyers_for_the_last_seven_get_exactly_seven(
     winners = [r.json() for r in responses if r.status_code == 201]
     await asyncio.gather(*(pay(client, order) for order in winners))
     assert (await quota_counts(db, catalog.festival_id))["Final grandstand"] == (10, 0)
-    assert await scalar(db, "SELECT count(*) FROM ticket WHERE ticket_type_id = :t",
-                        t=last_seven["id"]) == 10
+    assert (
+        await scalar(
+            db, "SELECT count(*) FROM ticket WHERE ticket_type_id = :t", t=last_seven["id"]
+        )
+        == 10
+    )
     listed = (await client.get(f"/api/v1/festivals/{catalog.festival_id}/ticket-types")).json()
     assert next(t for t in listed["items"] if t["id"] == last_seven["id"])["remaining"] == 0
 
 
 async def test_concurrent_multi_ticket_orders_never_exceed_any_shared_quota(
-        client: Client, catalog: Catalog, db: Database) -> None:
+    client: Client, catalog: Catalog, db: Database
+) -> None:
     # Grandstand day 1 holds 10; day tickets, grandstand tickets and passes all share the
     # ground's 100 on day 1. Thirty buyers of 1-3 grandstand tickets race for 10 places.
     async def attempt(n: int) -> Any:
-        return await client.post(f"/api/v1/festivals/{catalog.festival_id}/orders", json={
-            "phone": f"1380000{n:04d}", "items": [
-                {"ticket_type_id": catalog.stand1["id"], "quantity": 1 + n % 3},
-                {"ticket_type_id": catalog.day1["id"], "quantity": 2}]})
+        return await client.post(
+            f"/api/v1/festivals/{catalog.festival_id}/orders",
+            json={
+                "phone": f"1380000{n:04d}",
+                "items": [
+                    {"ticket_type_id": catalog.stand1["id"], "quantity": 1 + n % 3},
+                    {"ticket_type_id": catalog.day1["id"], "quantity": 2},
+                ],
+            },
+        )
 
     responses = await asyncio.gather(*(attempt(n) for n in range(30)))
     won = [r.json() for r in responses if r.status_code == 201]
@@ -88,10 +114,20 @@ async def test_concurrent_multi_ticket_orders_never_exceed_any_shared_quota(
 
 
 async def test_held_capacity_counts_until_it_expires_then_is_free_again(
-        client: Client, organiser: dict[str, str], catalog: Catalog, db: Database) -> None:
-    small = await make_type(client, organiser, catalog.festival_id, code="small",
-                            name_zh="小", name_en="Small", enclosure_id=catalog.ground["id"],
-                            day_ids=[catalog.days[1]["id"]], price=1000, capacity=2)
+    client: Client, organiser: dict[str, str], catalog: Catalog, db: Database
+) -> None:
+    small = await make_type(
+        client,
+        organiser,
+        catalog.festival_id,
+        code="small",
+        name_zh="小",
+        name_en="Small",
+        enclosure_id=catalog.ground["id"],
+        day_ids=[catalog.days[1]["id"]],
+        price=1000,
+        capacity=2,
+    )
     first = await buy(client, catalog, [(small, 2)])
     refused = await buy(client, catalog, [(small, 1)], expect=409)
     assert refused["code"] == "sold_out"
@@ -102,24 +138,31 @@ async def test_held_capacity_counts_until_it_expires_then_is_free_again(
     listed = (await client.get(f"/api/v1/festivals/{catalog.festival_id}/ticket-types")).json()
     assert next(t for t in listed["items"] if t["id"] == small["id"])["remaining"] == 2
     second = await buy(client, catalog, [(small, 2)])
-    got = await client.get(f"/api/v1/orders/{first['order_id']}",
-                           params={"access_token": first["access_token"]})
+    got = await client.get(
+        f"/api/v1/orders/{first['order_id']}", params={"access_token": first["access_token"]}
+    )
     assert got.json()["status"] == "expired"
 
     # The first buyer pays late: the places are taken, so the money goes back at once.
-    await client.post(pay_path(first['payment_id']))
-    late = (await client.get(f"/api/v1/orders/{first['order_id']}",
-                             params={"access_token": first["access_token"]})).json()
+    await client.post(pay_path(first["payment_id"]))
+    late = (
+        await client.get(
+            f"/api/v1/orders/{first['order_id']}", params={"access_token": first["access_token"]}
+        )
+    ).json()
     assert late["status"] == "canceled"
     assert late["tickets"] == []
-    assert await scalar(db, "SELECT status FROM payment WHERE id = :p",
-                        p=first["payment_id"]) == "refunded"
+    assert (
+        await scalar(db, "SELECT status FROM payment WHERE id = :p", p=first["payment_id"])
+        == "refunded"
+    )
     await pay(client, second)
     assert (await quota_counts(db, catalog.festival_id))["Small (small)"] == (2, 0)
 
 
 async def test_a_late_payment_still_gets_its_tickets_when_there_is_room(
-        client: Client, catalog: Catalog, db: Database) -> None:
+    client: Client, catalog: Catalog, db: Database
+) -> None:
     order = await buy(client, catalog, [(catalog.day2, 2)])
     await expire_hold(db)
     paid = await pay(client, order)
@@ -130,7 +173,8 @@ async def test_a_late_payment_still_gets_its_tickets_when_there_is_room(
 
 
 async def test_a_pass_counts_against_every_day_it_covers(
-        client: Client, catalog: Catalog, db: Database) -> None:
+    client: Client, catalog: Catalog, db: Database
+) -> None:
     await pay(client, await buy(client, catalog, [(catalog.pass_, 2), (catalog.day1, 1)]))
     counts = await quota_counts(db, catalog.festival_id)
     assert counts[f"Ground {catalog.days[0]['date']}"] == (3, 0)
@@ -140,22 +184,26 @@ async def test_a_pass_counts_against_every_day_it_covers(
 
 
 async def test_a_failed_payment_releases_the_hold(
-        client: Client, catalog: Catalog, db: Database) -> None:
+    client: Client, catalog: Catalog, db: Database
+) -> None:
     order = await buy(client, catalog, [(catalog.stand1, 4)])
     assert (await quota_counts(db, catalog.festival_id))["Grandstand day 1"] == (0, 4)
-    cancelled = await client.post(pay_path(order['payment_id'], "test-cancel"))
+    cancelled = await client.post(pay_path(order["payment_id"], "test-cancel"))
     assert cancelled.status_code == 200
     assert (await quota_counts(db, catalog.festival_id))["Grandstand day 1"] == (0, 0)
-    got = await client.get(f"/api/v1/orders/{order['order_id']}",
-                           params={"access_token": order["access_token"]})
+    got = await client.get(
+        f"/api/v1/orders/{order['order_id']}", params={"access_token": order["access_token"]}
+    )
     assert got.json()["status"] == "expired"
 
 
 async def test_a_quota_cannot_shrink_below_what_is_sold_and_held(
-        client: Client, organiser: dict[str, str], catalog: Catalog, db: Database) -> None:
+    client: Client, organiser: dict[str, str], catalog: Catalog, db: Database
+) -> None:
     await buy(client, catalog, [(catalog.stand1, 4)])
-    quotas = (await client.get(f"/api/v1/festivals/{catalog.festival_id}/quotas",
-                               headers=organiser)).json()["items"]
+    quotas = (
+        await client.get(f"/api/v1/festivals/{catalog.festival_id}/quotas", headers=organiser)
+    ).json()["items"]
     stand = next(q for q in quotas if q["name"] == "Grandstand day 1")
     assert (stand["sold"], stand["held"], stand["available"]) == (0, 4, 6)
     url = f"/api/v1/festivals/{catalog.festival_id}/quotas/{stand['id']}"
@@ -169,21 +217,27 @@ async def test_a_quota_cannot_shrink_below_what_is_sold_and_held(
 
 
 async def test_the_optional_sweep_marks_lapsed_orders_expired_and_drops_their_holds(
-        client: Client, catalog: Catalog, db: Database, settings: Settings) -> None:
+    client: Client, catalog: Catalog, db: Database, settings: Settings
+) -> None:
     lapsed = await buy(client, catalog, [(catalog.stand1, 2)])
     live = await buy(client, catalog, [(catalog.stand1, 1)])
     await expire_hold(db, lapsed["order_id"])
     async with db.transaction() as session:
         assert await OrderService(session, settings).sweep_expired() == 1
-    assert await scalar(db, "SELECT status FROM ticket_order WHERE id = :o",
-                        o=lapsed["order_id"]) == "expired"
+    assert (
+        await scalar(db, "SELECT status FROM ticket_order WHERE id = :o", o=lapsed["order_id"])
+        == "expired"
+    )
     assert await scalar(db, "SELECT count(DISTINCT order_id) FROM ticket_quota_hold") == 1
-    assert await scalar(db, "SELECT status FROM ticket_order WHERE id = :o",
-                        o=live["order_id"]) == "pending"
+    assert (
+        await scalar(db, "SELECT status FROM ticket_order WHERE id = :o", o=live["order_id"])
+        == "pending"
+    )
 
 
 async def test_the_purchase_path_is_a_handful_of_statements_and_one_takes_the_capacity(
-        client: Client, catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Client, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = client._transport.app.state.db.engine.sync_engine  # type: ignore[attr-defined]
     statements: list[str] = []
     raw: list[str] = []
@@ -194,8 +248,7 @@ async def test_the_purchase_path_is_a_handful_of_statements_and_one_takes_the_ca
     for name in ("fetch", "fetchrow", "execute"):
         original = getattr(asyncpg.Connection, name)
 
-        def spy(self: Any, query: str, *args: Any, _original: Any = original,
-                **kwargs: Any) -> Any:
+        def spy(self: Any, query: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
             raw.append(query)
             return _original(self, query, *args, **kwargs)
 
@@ -206,15 +259,19 @@ async def test_the_purchase_path_is_a_handful_of_statements_and_one_takes_the_ca
     finally:
         event.remove(engine, "before_cursor_execute", record)
     payments = re.compile(r"\b(FROM|INTO|UPDATE) (payment|payment_status_change)\b")
-    ours = [s for s in statements  # what payments' start runs is not counted
-            if not payments.search(s.split(" WHERE ")[0]) and "festival.slug" not in s]
+    ours = [
+        s
+        for s in statements  # what payments' start runs is not counted
+        if not payments.search(s.split(" WHERE ")[0]) and "festival.slug" not in s
+    ]
     assert len(ours) == 1, ours
     assert ours[0].startswith("UPDATE ticket_order SET")
     # On the raw pool: festival+types+epoch+key, coverage, (a pooled connection's first
     # use: its lock timeout), and one statement that locks, decides and writes the order,
     # its lines and its holds.
-    hot = [q for q in raw if "SET lock_timeout" not in q
-           and q not in ("BEGIN;", "COMMIT;")]  # the request's own transaction (payment)
+    hot = [
+        q for q in raw if "SET lock_timeout" not in q and q not in ("BEGIN;", "COMMIT;")
+    ]  # the request's own transaction (payment)
     assert len(hot) == 3, hot
     assert "FROM festival f" in hot[0]
     assert "JOIN ticket_quota q" in hot[1]

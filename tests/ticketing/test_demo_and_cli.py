@@ -17,7 +17,8 @@ from tests.conftest import Client
 
 
 async def test_the_demo_puts_seven_days_of_tickets_on_sale_once(
-        client: Client, festival: dict[str, Any], db: Database) -> None:
+    client: Client, festival: dict[str, Any], db: Database
+) -> None:
     # The demo festival has 7 days; the test festival 3: the step works on any.
     for _ in range(2):
         async with db.transaction() as session:
@@ -35,9 +36,13 @@ async def test_the_demo_puts_seven_days_of_tickets_on_sale_once(
     assert codes[f"child-{day}"]["price"] == 0
     assert codes["festival-pass"]["kind"] == "pass"
     assert len(codes["festival-pass"]["days"]) == 3
-    order = await client.post(f"/api/v1/festivals/{festival['id']}/orders", json={
-        "email": "a@example.com", "items": [{"ticket_type_id": codes["festival-pass"]["id"],
-                                             "quantity": 2}]})
+    order = await client.post(
+        f"/api/v1/festivals/{festival['id']}/orders",
+        json={
+            "email": "a@example.com",
+            "items": [{"ticket_type_id": codes["festival-pass"]["id"], "quantity": 2}],
+        },
+    )
     assert order.status_code == 201
 
 

@@ -30,8 +30,9 @@ async def _paid_ticket(client: Client, catalog: Catalog) -> tuple[dict[str, Any]
 
 async def test_the_png_qr_decodes_to_the_signed_token(client: Client, catalog: Catalog) -> None:
     ticket, access = await _paid_ticket(client, catalog)
-    response = await client.get(f"/api/v1/tickets/{ticket['id']}/qr.png",
-                                params={"access_token": access})
+    response = await client.get(
+        f"/api/v1/tickets/{ticket['id']}/qr.png", params={"access_token": access}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     assert response.headers["cache-control"] == "private, no-store"
@@ -39,10 +40,12 @@ async def test_the_png_qr_decodes_to_the_signed_token(client: Client, catalog: C
 
 
 async def test_the_svg_qr_is_served_and_holds_the_same_code(
-        client: Client, catalog: Catalog) -> None:
+    client: Client, catalog: Catalog
+) -> None:
     ticket, access = await _paid_ticket(client, catalog)
-    response = await client.get(f"/api/v1/tickets/{ticket['id']}/qr.svg",
-                                params={"access_token": access})
+    response = await client.get(
+        f"/api/v1/tickets/{ticket['id']}/qr.svg", params={"access_token": access}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("image/svg+xml")
     assert response.text.lstrip().startswith("<?xml") or "<svg" in response.text[:200]
@@ -59,8 +62,11 @@ def rasterise(pdf: bytes, tmp_path: Path) -> Image.Image:
         pytest.skip(message)
     source = tmp_path / "ticket.pdf"
     source.write_bytes(pdf)
-    subprocess.run([pdftoppm, "-r", "150", "-png", "-singlefile", str(source),
-                    str(tmp_path / "page")], check=True, timeout=60)
+    subprocess.run(
+        [pdftoppm, "-r", "150", "-png", "-singlefile", str(source), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
     return Image.open(tmp_path / "page.png")
 
 
@@ -68,15 +74,18 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str | None:
     if shutil.which("pdftotext") is None:
         return None
     (tmp_path / "t.pdf").write_bytes(pdf)
-    return subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], check=True,
-                          capture_output=True, timeout=60).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", str(tmp_path / "t.pdf"), "-"], check=True, capture_output=True, timeout=60
+    ).stdout.decode()
 
 
 async def test_the_pdf_ticket_shows_the_qr_and_chinese_text(
-        client: Client, catalog: Catalog, tmp_path: Path) -> None:
+    client: Client, catalog: Catalog, tmp_path: Path
+) -> None:
     ticket, access = await _paid_ticket(client, catalog)
-    response = await client.get(f"/api/v1/tickets/{ticket['id']}/ticket.pdf",
-                                params={"access_token": access})
+    response = await client.get(
+        f"/api/v1/tickets/{ticket['id']}/ticket.pdf", params={"access_token": access}
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
@@ -91,13 +100,16 @@ async def test_the_pdf_ticket_shows_the_qr_and_chinese_text(
 
 
 async def test_without_the_cjk_font_the_pdf_is_refused_clearly(
-        settings: Settings, catalog: Catalog, client: Client) -> None:
+    settings: Settings, catalog: Catalog, client: Client
+) -> None:
     ticket, access = await _paid_ticket(client, catalog)
-    app: Litestar = create_app(settings.model_copy(
-        update={"ticket_font_path": Path("/nonexistent/font.ttc")}))
+    app: Litestar = create_app(
+        settings.model_copy(update={"ticket_font_path": Path("/nonexistent/font.ttc")})
+    )
     async with serve(app) as other:
-        response = await other.get(f"/api/v1/tickets/{ticket['id']}/ticket.pdf",
-                                   params={"access_token": access})
+        response = await other.get(
+            f"/api/v1/tickets/{ticket['id']}/ticket.pdf", params={"access_token": access}
+        )
     assert response.status_code == 503
     assert response.json()["code"] == "ticket_font_missing"
     assert "fonts-wqy-microhei" in response.json()["detail"]
@@ -108,27 +120,31 @@ PASS_BO = "ཡོངས་ཁྱབ་འཛུལ་ཤོག"
 
 
 async def test_tibetan_names_are_printed_shaped_on_the_pdf_and_the_qr_still_decodes(
-        client: Client, catalog: Catalog, organiser: dict[str, str], settings: Settings,
-        tmp_path: Path) -> None:
+    client: Client, catalog: Catalog, organiser: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
     if not settings.ticket_tibetan_font_path.is_file():
         message = "fonts-tibetan-machine is missing: make browser installs it"
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    festival = await client.patch(f"/api/v1/festivals/{catalog.festival_id}",
-                                  json={"name_bo": FESTIVAL_BO}, headers=organiser)
+    festival = await client.patch(
+        f"/api/v1/festivals/{catalog.festival_id}", json={"name_bo": FESTIVAL_BO}, headers=organiser
+    )
     assert festival.status_code == 200, festival.text
     assert festival.json()["name_bo"] == FESTIVAL_BO
     changed = await client.patch(
         f"/api/v1/festivals/{catalog.festival_id}/ticket-types/{catalog.pass_['id']}",
-        json={"name_bo": PASS_BO}, headers=organiser)
+        json={"name_bo": PASS_BO},
+        headers=organiser,
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["name_bo"] == PASS_BO
     ticket, access = await _paid_ticket(client, catalog)
     assert ticket["name_bo"] == PASS_BO
 
-    response = await client.get(f"/api/v1/tickets/{ticket['id']}/ticket.pdf",
-                                params={"access_token": access})
+    response = await client.get(
+        f"/api/v1/tickets/{ticket['id']}/ticket.pdf", params={"access_token": access}
+    )
     assert response.status_code == 200, response.text
     assert b"TibetanMachineUni" in response.content  # the Tibetan font is embedded
     text = pdf_text(response.content, tmp_path)
@@ -141,8 +157,10 @@ async def test_tibetan_names_are_printed_shaped_on_the_pdf_and_the_qr_still_deco
 
 
 async def test_a_tibetan_name_longer_than_allowed_is_a_422(
-        client: Client, catalog: Catalog, organiser: dict[str, str]) -> None:
-    response = await client.patch(f"/api/v1/festivals/{catalog.festival_id}",
-                                  json={"name_bo": "ཀ" * 201}, headers=organiser)
+    client: Client, catalog: Catalog, organiser: dict[str, str]
+) -> None:
+    response = await client.patch(
+        f"/api/v1/festivals/{catalog.festival_id}", json={"name_bo": "ཀ" * 201}, headers=organiser
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "name_bo"

@@ -14,7 +14,8 @@ from tests.ticketing.conftest import Catalog, buy
 
 
 async def test_a_spectator_buys_pays_and_gets_scannable_tickets_on_the_phone(
-        client: Client, catalog: Catalog, live_server: LiveServer, page: Page) -> None:
+    client: Client, catalog: Catalog, live_server: LiveServer, page: Page
+) -> None:
     await page.goto(f"{live_server.url}/festivals/{catalog.festival_id}/tickets")
     await expect(page.locator("h1")).to_have_text("测试赛马节")
     days = page.get_by_test_id("day")
@@ -31,8 +32,7 @@ async def test_a_spectator_buys_pays_and_gets_scannable_tickets_on_the_phone(
     await page.wait_for_url(re.compile(r"/orders/[0-9a-f-]+\?access_token="))
     order_id = page.url.split("/orders/")[1].split("?")[0]
     access_token = page.url.split("access_token=")[1]
-    await expect(page.get_by_test_id("order-status")).to_have_attribute("data-status",
-                                                                         "pending")
+    await expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "pending")
     # Paying happens in this tab and comes back to the order.
     await page.get_by_test_id("pay").click()
     await page.wait_for_url(re.compile(r"/pay/test/"))
@@ -40,11 +40,13 @@ async def test_a_spectator_buys_pays_and_gets_scannable_tickets_on_the_phone(
     await page.wait_for_url(re.compile(rf"/orders/{order_id}$"))
 
     await expect(page.get_by_test_id("order-status")).to_have_attribute(
-        "data-status", "paid", timeout=15_000)
+        "data-status", "paid", timeout=15_000
+    )
     tickets = page.get_by_test_id("ticket")
     await expect(tickets).to_have_count(2)
-    order = (await client.get(f"/api/v1/orders/{order_id}",
-                              params={"access_token": access_token})).json()
+    order = (
+        await client.get(f"/api/v1/orders/{order_id}", params={"access_token": access_token})
+    ).json()
     qr = tickets.first.get_by_test_id("qr")
     await expect(qr).to_be_visible()
     assert await qr.evaluate("img => img.complete && img.naturalWidth > 0")
@@ -64,7 +66,8 @@ async def test_a_spectator_buys_pays_and_gets_scannable_tickets_on_the_phone(
 
 
 async def test_the_shop_says_why_an_order_was_refused_and_free_tickets_need_no_payment(
-        client: Client, catalog: Catalog, live_server: LiveServer, page: Page) -> None:
+    client: Client, catalog: Catalog, live_server: LiveServer, page: Page
+) -> None:
     await buy(client, catalog, [(catalog.stand1, 9)])
     await page.goto(f"{live_server.url}/festivals/{catalog.festival_id}/tickets?lang=en")
     stand = page.locator('[data-testid="ticket-type"][data-code="stand-d1"]')
@@ -87,12 +90,13 @@ async def test_the_shop_says_why_an_order_was_refused_and_free_tickets_need_no_p
 
 
 async def test_a_wrong_link_shows_a_page_not_the_order(
-        client: Client, catalog: Catalog, live_server: LiveServer, page: Page) -> None:
+    client: Client, catalog: Catalog, live_server: LiveServer, page: Page
+) -> None:
     placed = await buy(client, catalog, [(catalog.child1, 1)])
-    response = await page.goto(f"{live_server.url}/orders/{placed['order_id']}"
-                               "?access_token=wrong")
+    response = await page.goto(f"{live_server.url}/orders/{placed['order_id']}?access_token=wrong")
     assert response is not None
     assert response.status == 403
-    await expect(page.get_by_test_id("error")).to_have_attribute("data-code",
-                                                                 "invalid_access_token")
+    await expect(page.get_by_test_id("error")).to_have_attribute(
+        "data-code", "invalid_access_token"
+    )
     assert await page.get_by_test_id("ticket").count() == 0

@@ -37,7 +37,8 @@ async def test_a_phone_buys_pays_in_the_same_tab_and_lands_back_on_its_tickets(
     [answer] = answers
     assert answer["order_url"].startswith(f"{live_server.url}/orders/{order_id}?access_token=")
     assert answer["checkout_url"].startswith(
-        f"{live_server.url}/pay/test/{answer['payment_id']}?pay_token=")
+        f"{live_server.url}/pay/test/{answer['payment_id']}?pay_token="
+    )
     pay = page.get_by_test_id("pay")
     assert await pay.get_attribute("target") is None  # the same tab
     assert await pay.get_attribute("href") == answer["checkout_url"]

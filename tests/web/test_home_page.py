@@ -7,7 +7,8 @@ from tests.conftest import FESTIVAL_BODY, Client
 
 
 async def test_home_page_lists_festivals_in_chinese_then_english(
-        client: Client, festival: dict[str, Any], live_server: LiveServer, page: Page) -> None:
+    client: Client, festival: dict[str, Any], live_server: LiveServer, page: Page
+) -> None:
     await page.goto(live_server.url + "/")
     card = page.get_by_test_id("festival")
     assert await card.count() == 1
@@ -31,7 +32,8 @@ async def test_home_page_is_html_with_both_languages_available(client: Client) -
 
 
 async def test_home_page_links_each_festival_to_its_ticket_shop(
-        client: Client, festival: dict[str, Any]) -> None:
+    client: Client, festival: dict[str, Any]
+) -> None:
     page = await client.get("/?lang=en")
     assert f'href="/festivals/{festival["id"]}/tickets"' in page.text
     assert 'href="/scan"' in page.text

@@ -77,8 +77,11 @@ class AuthController(Controller):
         """Failed attempts are throttled per account and per address (429 with
         ``Retry-After``); the wait is capped, so the owner is never locked out for good."""
         user = await users.authenticate(
-            data.username, data.password, throttle=request.app.state.login_throttle,
-            address=request.client.host if request.client else None)
+            data.username,
+            data.password,
+            throttle=request.app.state.login_throttle,
+            address=request.client.host if request.client else None,
+        )
         token, expires_at = issue_access_token(
             user_id=user.id,
             role=user.role,
@@ -140,9 +143,7 @@ class UserController(Controller):
         role: Annotated[Role | None, QueryParameter(description="Only this role")] = None,
     ) -> Page[schemas.UserRead]:
         rows, total = await users.list(limit=limit, offset=offset, role=role)
-        return Page(
-            items=[user_read(u) for u in rows], total=total, limit=limit, offset=offset
-        )
+        return Page(items=[user_read(u) for u in rows], total=total, limit=limit, offset=offset)
 
 
 class DeviceController(Controller):

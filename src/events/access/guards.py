@@ -46,8 +46,9 @@ def requires_role(*roles: Role) -> Guard:
     return guard
 
 
-async def requires_device(connection: ASGIConnection[Any, Any, Any, Any],
-                          _: BaseRouteHandler) -> None:
+async def requires_device(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Only a gate device (``Authorization: Device <token>``). A person's login token (a
     ``gate`` account's too) is told what to use instead."""
     principal = current_principal(connection)
@@ -56,7 +57,8 @@ async def requires_device(connection: ASGIConnection[Any, Any, Any, Any],
             "Scanning needs a gate device token ('Authorization: Device <token>'), not a "
             "login token: an organiser registers the phone as a gate device and gives it its "
             "scanner link (/scan#token=...); open that link on the phone.",
-            code="device_token_required")
+            code="device_token_required",
+        )
 
 
 organiser_only = requires_role(Role.ORGANISER)

@@ -53,9 +53,11 @@ class AuthenticationMiddleware(ASGIMiddleware):
             if scheme == "bearer" and credentials:
                 try:
                     claims = security.decode_access_token(
-                        credentials, key=state.settings.signing_key())
-                    scope["user"] = Principal(kind="user", id=claims.user_id,
-                                              role=Role(claims.role))
+                        credentials, key=state.settings.signing_key()
+                    )
+                    scope["user"] = Principal(
+                        kind="user", id=claims.user_id, role=Role(claims.role)
+                    )
                 except (security.InvalidToken, ValueError) as exc:
                     scope["auth"] = getattr(exc, "reason", "token_invalid")
             elif scheme == "device" and credentials:
@@ -71,7 +73,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
             if token:
                 try:
                     scope["user"] = console_principal(
-                        token, key=scope["litestar_app"].state.settings.signing_key())
+                        token, key=scope["litestar_app"].state.settings.signing_key()
+                    )
                 except (security.InvalidToken, ValueError) as exc:
                     scope["auth"] = getattr(exc, "reason", "token_invalid")
         await next_app(scope, receive, send)

@@ -38,6 +38,7 @@ class Device(IdMixin, TimestampMixin, table=True):
     gate_id: uuid.UUID = Field(foreign_key="gate.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=120)
     token_hash: str = Field(max_length=64, unique=True)
-    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id",
-                                         ondelete="SET NULL")
+    created_by: uuid.UUID | None = Field(
+        default=None, foreign_key="app_user.id", ondelete="SET NULL"
+    )
     revoked_at: datetime | None = utc_field(nullable=True, default=None)

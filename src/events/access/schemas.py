@@ -9,8 +9,15 @@ from pydantic import Field
 from events.access.models import Role
 from events.schemas import Input
 
-Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$",
-                                description="Letters, digits and _ . @ - ; 3 to 64 long")]
+Username = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.@-]+$",
+        description="Letters, digits and _ . @ - ; 3 to 64 long",
+    ),
+]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
 
 

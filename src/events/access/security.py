@@ -82,8 +82,9 @@ async def hash_password_off_loop(password: str) -> str:
 
 
 async def verify_password_off_loop(password_hash: str, password: str) -> bool:
-    return await anyio.to_thread.run_sync(_verify_in_thread, password_hash, password,
-                                          limiter=_hash_limiter())
+    return await anyio.to_thread.run_sync(
+        _verify_in_thread, password_hash, password, limiter=_hash_limiter()
+    )
 
 
 @cache
@@ -107,14 +108,14 @@ class InvalidToken(Exception):
         self.reason = reason
 
 
-def issue_access_token(*, user_id: uuid.UUID, role: str, key: str, ttl_seconds: int,
-                       audience: str | None = None) -> tuple[str, datetime]:
+def issue_access_token(
+    *, user_id: uuid.UUID, role: str, key: str, ttl_seconds: int, audience: str | None = None
+) -> tuple[str, datetime]:
     """A signed token. With an ``audience`` (the console's cookie) it is refused where no
     audience is expected (a bearer token), and a plain token is refused where one is."""
     now = utcnow()
     expires_at = now + timedelta(seconds=ttl_seconds)
-    payload: dict[str, object] = {"sub": str(user_id), "role": role, "iat": now,
-                                  "exp": expires_at}
+    payload: dict[str, object] = {"sub": str(user_id), "role": role, "iat": now, "exp": expires_at}
     if audience is not None:
         payload["aud"] = audience
     token = jwt.encode(payload, key, algorithm=_ALGORITHM)
@@ -123,10 +124,18 @@ def issue_access_token(*, user_id: uuid.UUID, role: str, key: str, ttl_seconds: 
 
 def decode_access_token(token: str, *, key: str, audience: str | None = None) -> TokenClaims:
     try:
-        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], audience=audience,
-                            options={"require": ["sub", "exp", "role"]})
-        return TokenClaims(user_id=uuid.UUID(claims["sub"]), role=str(claims["role"]),
-                           expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo))
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            audience=audience,
+            options={"require": ["sub", "exp", "role"]},
+        )
+        return TokenClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            role=str(claims["role"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo),
+        )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token_expired") from exc
     except (jwt.InvalidTokenError, ValueError, OverflowError, OSError) as exc:

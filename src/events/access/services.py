@@ -34,8 +34,15 @@ class UserService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, *, username: str, password: str, role: Role,
-                     display_name: str = "", mobile: str | None = None) -> User:
+    async def create(
+        self,
+        *,
+        username: str,
+        password: str,
+        role: Role,
+        display_name: str = "",
+        mobile: str | None = None,
+    ) -> User:
         """A new account. Usernames are unique whatever their case (``Organiser`` cannot
         sit beside ``organiser``), and a username that is a mobile number must be the
         account's own ``mobile``: nobody can take another person's number as a name."""
@@ -43,29 +50,42 @@ class UserService:
         if looks_like is not None and looks_like != _as_mobile(mobile or ""):
             raise ValidationFailed(
                 [FieldError("username", "A mobile number can only name its own account.")],
-                code="username_is_a_mobile")
-        taken = (await self.session.exec(select(User.id).where(
-            func.lower(User.username) == username.lower()))).first()
+                code="username_is_a_mobile",
+            )
+        taken = (
+            await self.session.exec(
+                select(User.id).where(func.lower(User.username) == username.lower())
+            )
+        ).first()
         if taken is not None:
             raise Conflict(f"The username {username!r} is already taken.", code="username_taken")
-        user = User(username=username,
-                    password_hash=await security.hash_password_off_loop(password),
-                    role=role, display_name=display_name)
+        user = User(
+            username=username,
+            password_hash=await security.hash_password_off_loop(password),
+            role=role,
+            display_name=display_name,
+        )
         self.session.add(user)
         try:
             await self.session.flush()
         except IntegrityError as exc:  # a concurrent sign-up took the name first
-            raise Conflict(f"The username {username!r} is already taken.",
-                           code="username_taken") from exc
+            raise Conflict(
+                f"The username {username!r} is already taken.", code="username_taken"
+            ) from exc
         return user
 
     async def get_by_username(self, username: str) -> User | None:
         result = await self.session.exec(select(User).where(User.username == username))
         return result.first()
 
-    async def authenticate(self, username: str, password: str, *,
-                           throttle: LoginThrottle | None = None,
-                           address: str | None = None) -> User:
+    async def authenticate(
+        self,
+        username: str,
+        password: str,
+        *,
+        throttle: LoginThrottle | None = None,
+        address: str | None = None,
+    ) -> User:
         """The user, or 401; with a ``throttle``, 429 ``login_throttled`` while failures
         from this account or address are being waited out (no hash computed then)."""
         if throttle is not None:
@@ -83,8 +103,9 @@ class UserService:
         self.session.add(user)
         return user
 
-    async def list(self, *, limit: int, offset: int, role: Role | None = None) -> tuple[
-            Sequence[User], int]:
+    async def list(
+        self, *, limit: int, offset: int, role: Role | None = None
+    ) -> tuple[Sequence[User], int]:
         query = select(User)
         count = select(func.count()).select_from(User)
         if role is not None:
@@ -92,7 +113,8 @@ class UserService:
             count = count.where(User.role == role)
         total = (await self.session.exec(count)).one()
         rows = await self.session.exec(
-            query.order_by(col(User.username)).limit(limit).offset(offset))
+            query.order_by(col(User.username)).limit(limit).offset(offset)
+        )
         return rows.all(), int(total)
 
 
@@ -100,27 +122,44 @@ class DeviceService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, *, festival_id: uuid.UUID, gate_id: uuid.UUID, name: str,
-                     created_by: uuid.UUID | None, token: str | None = None
-                     ) -> tuple[Device, str]:
+    async def create(
+        self,
+        *,
+        festival_id: uuid.UUID,
+        gate_id: uuid.UUID,
+        name: str,
+        created_by: uuid.UUID | None,
+        token: str | None = None,
+    ) -> tuple[Device, str]:
         """A device for a gate the caller has found (festivals owns gates: its route looks the
         gate up, then registers the device here), with a fresh token (``token``: one derived
         elsewhere, the demo's)."""
         token = token or security.new_device_token()
-        device = Device(festival_id=festival_id, gate_id=gate_id, name=name,
-                        token_hash=security.hash_device_token(token), created_by=created_by)
+        device = Device(
+            festival_id=festival_id,
+            gate_id=gate_id,
+            name=name,
+            token_hash=security.hash_device_token(token),
+            created_by=created_by,
+        )
         self.session.add(device)
         await self.session.flush()
         return device, token
 
-    async def list(self, festival_id: uuid.UUID, *, limit: int, offset: int
-                   ) -> tuple[Sequence[Device], int]:
+    async def list(
+        self, festival_id: uuid.UUID, *, limit: int, offset: int
+    ) -> tuple[Sequence[Device], int]:
         where = Device.festival_id == festival_id
-        total = (await self.session.exec(select(func.count()).select_from(Device)
-                                         .where(where))).one()
+        total = (
+            await self.session.exec(select(func.count()).select_from(Device).where(where))
+        ).one()
         rows = await self.session.exec(
-            select(Device).where(where).order_by(col(Device.created_at), col(Device.id))
-            .limit(limit).offset(offset))
+            select(Device)
+            .where(where)
+            .order_by(col(Device.created_at), col(Device.id))
+            .limit(limit)
+            .offset(offset)
+        )
         return rows.all(), int(total)
 
     async def get(self, device_id: str) -> Device:
@@ -143,7 +182,8 @@ class DeviceService:
 _DEVICE_BY_TOKEN = Statement(
     "SELECT id, festival_id, gate_id FROM device WHERE token_hash = :token_hash "
     "AND revoked_at IS NULL",
-    result_types={"id": sa.Uuid(), "festival_id": sa.Uuid(), "gate_id": sa.Uuid()})
+    result_types={"id": sa.Uuid(), "festival_id": sa.Uuid(), "gate_id": sa.Uuid()},
+)
 DEVICE_CACHE_SECONDS = 30.0
 """How long a worker trusts a device token it has seen. Revocation is immediate in the
 worker that revokes and for scans everywhere (the scan statement checks the device);
@@ -162,8 +202,13 @@ async def resolve_device(db: Database, token: str) -> Principal | None:
     if row is None:
         _device_cache.pop(token_hash, None)
         return None
-    principal = Principal(kind="device", id=row["id"], role=Role.GATE,
-                          festival_id=row["festival_id"], gate_id=row["gate_id"])
+    principal = Principal(
+        kind="device",
+        id=row["id"],
+        role=Role.GATE,
+        festival_id=row["festival_id"],
+        gate_id=row["gate_id"],
+    )
     if len(_device_cache) > 10_000:
         _device_cache.clear()
     _device_cache[token_hash] = (principal, time.monotonic() + DEVICE_CACHE_SECONDS)
@@ -182,8 +227,9 @@ async def username_of(session: AsyncSession, user_id: uuid.UUID) -> str | None:
     return (await session.exec(select(User.username).where(User.id == user_id))).first()
 
 
-async def display_names(session: AsyncSession, user_ids: Sequence[uuid.UUID]
-                        ) -> dict[uuid.UUID, str]:
+async def display_names(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
     """For other domains (who recorded a result): user id → display name, else username."""
     if not user_ids:
         return {}

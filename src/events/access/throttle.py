@@ -31,8 +31,9 @@ class TooManyAttempts(DomainError):
     title = "Too many attempts"
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed sign-ins; try again in {retry_after} s.",
-                         retry_after=retry_after)
+        super().__init__(
+            f"Too many failed sign-ins; try again in {retry_after} s.", retry_after=retry_after
+        )
         self.headers = {"Retry-After": str(retry_after)}
 
 
@@ -67,8 +68,10 @@ class LoginThrottle:
         account = _digest(username.strip().casefold())
         keys = [(ACCOUNT, f"account:{account}")]
         if address:
-            keys += [(PAIR, f"pair:{account}:{_digest(address)}"),
-                     (ADDRESS, f"address:{_digest(address)}")]
+            keys += [
+                (PAIR, f"pair:{account}:{_digest(address)}"),
+                (ADDRESS, f"address:{_digest(address)}"),
+            ]
         return keys
 
     async def _read(self, key: str) -> _Count:

@@ -102,26 +102,30 @@ def check_table(table: Mapping[int, int]) -> None:
     """A prize table maps places 1..N (contiguous) to non-negative fen."""
     places = sorted(table)
     if places != list(range(1, len(places) + 1)):
-        raise AllocationError("table", f"Places must be 1..{len(places)} without gaps; "
-                                       f"got {places}.")
+        raise AllocationError(
+            "table", f"Places must be 1..{len(places)} without gaps; got {places}."
+        )
     for place in places:
         amount = table[place]
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-            raise AllocationError(f"table.{place}",
-                                  f"The prize of place {place} must be whole fen ≥ 0.")
+            raise AllocationError(
+                f"table.{place}", f"The prize of place {place} must be whole fen ≥ 0."
+            )
 
 
 def _check_starters(starters: Sequence[Starter]) -> None:
     seen: set[str] = set()
     for i, starter in enumerate(starters):
         if starter.starter_id in seen:
-            raise AllocationError(f"starters.{i}.starter_id",
-                                  f"Starter {starter.starter_id!r} appears twice.")
+            raise AllocationError(
+                f"starters.{i}.starter_id", f"Starter {starter.starter_id!r} appears twice."
+            )
         seen.add(starter.starter_id)
         if starter.status is StarterStatus.FINISHED:
             if starter.position is None:
-                raise AllocationError(f"starters.{i}.position",
-                                      "A finished starter needs a position.")
+                raise AllocationError(
+                    f"starters.{i}.position", "A finished starter needs a position."
+                )
             if isinstance(starter.position, bool) or starter.position < 1:
                 raise AllocationError(f"starters.{i}.position", "Positions start at 1.")
 
@@ -131,8 +135,9 @@ def allocate(table: Mapping[int, int], starters: Iterable[Starter]) -> Allocatio
     check_table(table)
     starters = list(starters)
     _check_starters(starters)
-    finishers = sorted((s for s in starters if s.status is StarterStatus.FINISHED),
-                       key=lambda s: (s.position or 0))
+    finishers = sorted(
+        (s for s in starters if s.status is StarterStatus.FINISHED), key=lambda s: s.position or 0
+    )
     prizes: list[StarterPrize] = []
     undistributed = 0
     next_place = 1
@@ -142,13 +147,30 @@ def allocate(table: Mapping[int, int], starters: Iterable[Starter]) -> Allocatio
         pool = sum(table.get(p, 0) for p in places)
         share, remainder = divmod(pool, len(group))
         undistributed += remainder
-        prizes += [StarterPrize(starter_id=s.starter_id, status=s.status, place=next_place,
-                                pooled_places=places, tied_with=len(group) - 1,
-                                prize_fen=share) for s in group]
+        prizes += [
+            StarterPrize(
+                starter_id=s.starter_id,
+                status=s.status,
+                place=next_place,
+                pooled_places=places,
+                tied_with=len(group) - 1,
+                prize_fen=share,
+            )
+            for s in group
+        ]
         next_place += len(group)
-    prizes += [StarterPrize(starter_id=s.starter_id, status=s.status, place=None,
-                            pooled_places=(), tied_with=0, prize_fen=0)
-               for s in starters if s.status is not StarterStatus.FINISHED]
+    prizes += [
+        StarterPrize(
+            starter_id=s.starter_id,
+            status=s.status,
+            place=None,
+            pooled_places=(),
+            tied_with=0,
+            prize_fen=0,
+        )
+        for s in starters
+        if s.status is not StarterStatus.FINISHED
+    ]
     unawarded = tuple(p for p in sorted(table) if p >= next_place)
     return Allocation(
         prizes=tuple(prizes),

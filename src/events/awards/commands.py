@@ -6,8 +6,14 @@ from events.config import Settings
 from events.db.engine import Database
 
 
-async def import_file(settings: Settings, content: bytes, fmt: importing.ImportFormat,
-                      festival_ref: str, *, dry_run: bool) -> schemas.ImportReport:
+async def import_file(
+    settings: Settings,
+    content: bytes,
+    fmt: importing.ImportFormat,
+    festival_ref: str,
+    *,
+    dry_run: bool,
+) -> schemas.ImportReport:
     """Import a prize list file into a festival (by id or slug); raises the same domain
     errors as the API (``ValidationFailed`` with every bad row, ``Conflict`` when locked)."""
     parsed = importing.parse(content, fmt)
@@ -21,8 +27,9 @@ async def import_file(settings: Settings, content: bytes, fmt: importing.ImportF
         await database.dispose()
 
 
-async def export_file(settings: Settings, fmt: str, festival_ref: str, lang: str
-                      ) -> tuple[bytes, int]:
+async def export_file(
+    settings: Settings, fmt: str, festival_ref: str, lang: str
+) -> tuple[bytes, int]:
     """The festival's prize list as ``csv`` or ``xlsx`` bytes, and the award count."""
     database = Database.from_settings(settings)
     try:
@@ -43,13 +50,15 @@ async def export_file(settings: Settings, fmt: str, festival_ref: str, lang: str
 def report_lines(report: schemas.ImportReport) -> list[str]:
     s = report.summary
     verb = "Would import" if report.dry_run else "Imported"
-    lines = [f"{verb} {report.awards_created} awards from {report.rows} rows "
-             f"({report.format}); {report.awards_replaced} awards replaced.",
-             f"Categories created: {', '.join(report.categories_created) or '-'}; "
-             f"updated: {', '.join(report.categories_updated) or '-'}.",
-             f"Prize list: {s.categories} categories, {s.awards} awards, "
-             f"{s.total_prize_yuan} {s.currency} (min {s.min_prize_yuan}, "
-             f"max {s.max_prize_yuan})."]
+    lines = [
+        f"{verb} {report.awards_created} awards from {report.rows} rows "
+        f"({report.format}); {report.awards_replaced} awards replaced.",
+        f"Categories created: {', '.join(report.categories_created) or '-'}; "
+        f"updated: {', '.join(report.categories_updated) or '-'}.",
+        f"Prize list: {s.categories} categories, {s.awards} awards, "
+        f"{s.total_prize_yuan} {s.currency} (min {s.min_prize_yuan}, "
+        f"max {s.max_prize_yuan}).",
+    ]
     lines += [f"  note: {flag.detail}" for flag in s.flags]
     if report.dry_run:
         lines.append("Dry run: nothing was stored.")

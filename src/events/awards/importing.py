@@ -72,32 +72,50 @@ COLUMNS: tuple[Column, ...] = (
     Column("payee_split_fen", "payee_split_fen", "奖金分配(分)"),
 )
 _AMOUNT_KEYS = ("prize", "in_kind_value", "payee_split")
-_CATEGORY_FIELDS = {"category_name_zh": "name_zh", "category_name_en": "name_en",
-                    "category_ranked_by": "ranked_by", "sponsor_label_zh": "sponsor_label_zh",
-                    "sponsor_label_en": "sponsor_label_en"}
+_CATEGORY_FIELDS = {
+    "category_name_zh": "name_zh",
+    "category_name_en": "name_en",
+    "category_ranked_by": "ranked_by",
+    "sponsor_label_zh": "sponsor_label_zh",
+    "sponsor_label_en": "sponsor_label_en",
+}
 
 RANKING_LABELS: dict[str, RankingMethod] = {
     **{m.value: m for m in RankingMethod},
-    "finish order": RankingMethod.FINISH_ORDER, "名次": RankingMethod.FINISH_ORDER,
-    "完赛名次": RankingMethod.FINISH_ORDER, "到达顺序": RankingMethod.FINISH_ORDER,
-    "用时": RankingMethod.TIME, "时间": RankingMethod.TIME,
-    "gait-legal time": RankingMethod.GAIT_LEGAL_TIME, "合规用时": RankingMethod.GAIT_LEGAL_TIME,
+    "finish order": RankingMethod.FINISH_ORDER,
+    "名次": RankingMethod.FINISH_ORDER,
+    "完赛名次": RankingMethod.FINISH_ORDER,
+    "到达顺序": RankingMethod.FINISH_ORDER,
+    "用时": RankingMethod.TIME,
+    "时间": RankingMethod.TIME,
+    "gait-legal time": RankingMethod.GAIT_LEGAL_TIME,
+    "合规用时": RankingMethod.GAIT_LEGAL_TIME,
     "走马用时": RankingMethod.GAIT_LEGAL_TIME,
-    "数量": RankingMethod.COUNT, "计数": RankingMethod.COUNT, "命中数": RankingMethod.COUNT,
-    "judges' score": RankingMethod.JUDGES_SCORE, "评分": RankingMethod.JUDGES_SCORE,
+    "数量": RankingMethod.COUNT,
+    "计数": RankingMethod.COUNT,
+    "命中数": RankingMethod.COUNT,
+    "judges' score": RankingMethod.JUDGES_SCORE,
+    "评分": RankingMethod.JUDGES_SCORE,
     "裁判评分": RankingMethod.JUDGES_SCORE,
     "积分": RankingMethod.POINTS,
 }
-RANKING_ZH = {RankingMethod.FINISH_ORDER: "名次", RankingMethod.TIME: "用时",
-              RankingMethod.GAIT_LEGAL_TIME: "合规用时", RankingMethod.COUNT: "数量",
-              RankingMethod.JUDGES_SCORE: "裁判评分", RankingMethod.POINTS: "积分"}
+RANKING_ZH = {
+    RankingMethod.FINISH_ORDER: "名次",
+    RankingMethod.TIME: "用时",
+    RankingMethod.GAIT_LEGAL_TIME: "合规用时",
+    RankingMethod.COUNT: "数量",
+    RankingMethod.JUDGES_SCORE: "裁判评分",
+    RankingMethod.POINTS: "积分",
+}
 PAYEE_LABELS: dict[str, Payee] = {
     **{p.value: p for p in Payee},
-    "骑手": Payee.RIDER, "练马师": Payee.TRAINER, "驯马师": Payee.TRAINER,
-    "马房": Payee.STABLE, "其他": Payee.OTHER,
+    "骑手": Payee.RIDER,
+    "练马师": Payee.TRAINER,
+    "驯马师": Payee.TRAINER,
+    "马房": Payee.STABLE,
+    "其他": Payee.OTHER,
 }
-PAYEE_ZH = {Payee.RIDER: "骑手", Payee.TRAINER: "练马师", Payee.STABLE: "马房",
-            Payee.OTHER: "其他"}
+PAYEE_ZH = {Payee.RIDER: "骑手", Payee.TRAINER: "练马师", Payee.STABLE: "马房", Payee.OTHER: "其他"}
 
 
 def _normalise(text: str) -> str:
@@ -219,8 +237,7 @@ def parse_xlsx(body: bytes) -> ParsedPrizeList:
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _pydantic_errors(parsed: ParsedPrizeList, ref: RowRef, exc: pydantic.ValidationError
-                     ) -> None:
+def _pydantic_errors(parsed: ParsedPrizeList, ref: RowRef, exc: pydantic.ValidationError) -> None:
     for err in exc.errors(include_url=False):
         loc = [str(part) for part in err["loc"]]
         name = loc[0] if loc else ""
@@ -262,8 +279,11 @@ def parse_json(body: bytes) -> ParsedPrizeList:
         except pydantic.ValidationError as exc:
             _pydantic_errors(parsed, ref, exc)
             continue
-        parsed.categories.append(CategoryDraft(
-            category.code, ref, category.model_dump(exclude={"code"}, exclude_none=True)))
+        parsed.categories.append(
+            CategoryDraft(
+                category.code, ref, category.model_dump(exclude={"code"}, exclude_none=True)
+            )
+        )
     parsed.rows = len(awards)
     for i, item in enumerate(awards):
         ref = RowRef(f"awards.{i}", i)
@@ -299,8 +319,10 @@ def parse_amount(text: str, unit: str) -> int:
         value = value.replace(",", "")
     if not value.isdigit():
         if re.fullmatch(r"\d+\.\d*|\.\d+", value):
-            raise ValueError(f"must be a whole number of {unit}" + (
-                "; use the *_fen columns for fen" if unit == "yuan" else ""))
+            raise ValueError(
+                f"must be a whole number of {unit}"
+                + ("; use the *_fen columns for fen" if unit == "yuan" else "")
+            )
         raise ValueError(f"{text.strip()!r} is not a whole number of {unit}")
     amount = int(value) * (100 if unit == "yuan" else 1)
     if amount > schemas.MAX_FEN:
@@ -319,8 +341,9 @@ def parse_payee_split(text: str, unit: str) -> list[dict[str, Any]]:
         label, amount = pieces[0].strip(), pieces[1]
         payee = PAYEE_LABELS.get(_normalise(label))
         if payee is None:
-            raise ValueError(f"unknown payee {label!r}; use one of "
-                             f"{', '.join(p.value for p in Payee)}")
+            raise ValueError(
+                f"unknown payee {label!r}; use one of {', '.join(p.value for p in Payee)}"
+            )
         shares.append({"payee": payee, "amount_fen": parse_amount(amount, unit)})
     return shares
 
@@ -328,13 +351,16 @@ def parse_payee_split(text: str, unit: str) -> list[dict[str, Any]]:
 def parse_ranking(text: str) -> RankingMethod:
     method = RANKING_LABELS.get(_normalise(text)) or RANKING_LABELS.get(text.strip().lower())
     if method is None:
-        raise ValueError(f"unknown ranking {text.strip()!r}; use one of "
-                         f"{', '.join(m.value for m in RankingMethod)}")
+        raise ValueError(
+            f"unknown ranking {text.strip()!r}; use one of "
+            f"{', '.join(m.value for m in RankingMethod)}"
+        )
     return method
 
 
-def _header(parsed: ParsedPrizeList, line: int, cells: Sequence[str]
-            ) -> tuple[list[str | None], str]:
+def _header(
+    parsed: ParsedPrizeList, line: int, cells: Sequence[str]
+) -> tuple[list[str | None], str]:
     """The canonical key of each column, and the amount unit of the file."""
     keys: list[str | None] = []
     ref = RowRef(f"lines.{line}", line)
@@ -344,19 +370,26 @@ def _header(parsed: ParsedPrizeList, line: int, cells: Sequence[str]
             continue
         key = _HEADER_INDEX.get(_normalise(cell))
         if key is None:
-            parsed.error(ref, f"{ref.path}.{cell.strip()}",
-                         f"Unknown column {cell.strip()!r} (column {i + 1}); known: "
-                         + ", ".join(c.en for c in COLUMNS))
+            parsed.error(
+                ref,
+                f"{ref.path}.{cell.strip()}",
+                f"Unknown column {cell.strip()!r} (column {i + 1}); known: "
+                + ", ".join(c.en for c in COLUMNS),
+            )
         elif key in keys:
-            parsed.error(ref, f"{ref.path}.{cell.strip()}",
-                         f"Column {cell.strip()!r} appears twice.")
+            parsed.error(
+                ref, f"{ref.path}.{cell.strip()}", f"Column {cell.strip()!r} appears twice."
+            )
         keys.append(key)
     units = {key.rsplit("_", 1)[1] for key in keys if key and key.startswith(_AMOUNT_KEYS)}
     if "category" not in keys:
         parsed.error(ref, f"{ref.path}.category", "The column 'category' (类别代码) is missing.")
     if "prize_yuan" not in keys and "prize_fen" not in keys:
-        parsed.error(ref, f"{ref.path}.prize_yuan", "The column 'prize_yuan' (奖金(元)) or "
-                                                "'prize_fen' is missing.")
+        parsed.error(
+            ref,
+            f"{ref.path}.prize_yuan",
+            "The column 'prize_yuan' (奖金(元)) or 'prize_fen' is missing.",
+        )
     if len(units) > 1:
         parsed.error(ref, ref.path, "Use either *_yuan or *_fen amount columns, not both.")
     return keys, units.pop() if len(units) == 1 else "yuan"
@@ -375,8 +408,11 @@ def parse_csv(body: bytes) -> ParsedPrizeList:
     try:
         rows = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        parsed.error(RowRef(f"lines.{reader.line_num}", reader.line_num),
-                     f"lines.{reader.line_num}", f"Unreadable CSV: {exc}.")
+        parsed.error(
+            RowRef(f"lines.{reader.line_num}", reader.line_num),
+            f"lines.{reader.line_num}",
+            f"Unreadable CSV: {exc}.",
+        )
         return parsed
     rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
     if not rows:
@@ -400,12 +436,16 @@ def parse_csv(body: bytes) -> ParsedPrizeList:
     parsed.rows = len(rows) - 1
     for line, cells in rows[1:]:
         ref = RowRef(f"lines.{line}", line, model_columns)
-        if len(cells) > len(keys) and any(c.strip() for c in cells[len(keys):]):
-            parsed.error(ref, ref.path, f"Line {line} has {len(cells)} cells; the header has "
-                                        f"{len(keys)}.")
+        if len(cells) > len(keys) and any(c.strip() for c in cells[len(keys) :]):
+            parsed.error(
+                ref, ref.path, f"Line {line} has {len(cells)} cells; the header has {len(keys)}."
+            )
             continue
-        raw = {key: cells[i].strip() for i, key in enumerate(keys)
-               if key and i < len(cells) and cells[i].strip()}
+        raw = {
+            key: cells[i].strip()
+            for i, key in enumerate(keys)
+            if key and i < len(cells) and cells[i].strip()
+        }
         _csv_row(parsed, ref, raw, unit)
     return parsed
 
@@ -437,13 +477,18 @@ def _csv_row(parsed: ParsedPrizeList, ref: RowRef, raw: dict[str, str], unit: st
         parsed.error(ref, ref.field("prize_fen"), "The prize is missing.")
     if "category" not in raw:
         parsed.error(ref, ref.field("category"), "The category is missing.")
-    category_values = {target: data.pop(key) for key, target in _CATEGORY_FIELDS.items()
-                       if key in data}
-    draft_ref = RowRef(ref.path, ref.row, {
-        target: ref.columns.get(key, key) for key, target in _CATEGORY_FIELDS.items()})
+    category_values = {
+        target: data.pop(key) for key, target in _CATEGORY_FIELDS.items() if key in data
+    }
+    draft_ref = RowRef(
+        ref.path,
+        ref.row,
+        {target: ref.columns.get(key, key) for key, target in _CATEGORY_FIELDS.items()},
+    )
     try:
         category_values = schemas.CategoryUpdate.model_validate(category_values).model_dump(
-            exclude_unset=True)
+            exclude_unset=True
+        )
     except pydantic.ValidationError as exc:
         _pydantic_errors(parsed, draft_ref, exc)
     try:
@@ -464,21 +509,42 @@ def _csv_row(parsed: ParsedPrizeList, ref: RowRef, raw: dict[str, str], unit: st
 def _payee_text(shares: Iterable[AwardPayeeShare], unit: str, lang: str) -> str:
     return "; ".join(
         f"{PAYEE_ZH[Payee(s.payee)] if lang == 'zh' else Payee(s.payee).value}:"
-        f"{s.amount_fen // 100 if unit == 'yuan' else s.amount_fen}" for s in shares)
+        f"{s.amount_fen // 100 if unit == 'yuan' else s.amount_fen}"
+        for s in shares
+    )
 
 
-def export_rows(categories: Sequence[AwardCategory], awards: Sequence[Award],
-                shares: Mapping[Any, Sequence[AwardPayeeShare]], lang: str = "en"
-                ) -> tuple[list[str], list[list[str | int]]]:
+def export_rows(
+    categories: Sequence[AwardCategory],
+    awards: Sequence[Award],
+    shares: Mapping[Any, Sequence[AwardPayeeShare]],
+    lang: str = "en",
+) -> tuple[list[str], list[list[str | int]]]:
     """The header and one row per award; reads back with ``parse_csv``. Whole yuan when
     every amount is whole yuan, else fen."""
-    amounts = [a.prize_fen for a in awards] + [a.in_kind_value_fen for a in awards] + [
-        s.amount_fen for group in shares.values() for s in group]
+    amounts = (
+        [a.prize_fen for a in awards]
+        + [a.in_kind_value_fen for a in awards]
+        + [s.amount_fen for group in shares.values() for s in group]
+    )
     unit = "yuan" if all(x % 100 == 0 for x in amounts) else "fen"
-    keys = ["category", "category_name_zh", "category_name_en", "category_ranked_by",
-            "sponsor_label_zh", "sponsor_label_en", "place", "name_zh", "name_en",
-            "award_ranked_by", f"prize_{unit}", "in_kind_zh", "in_kind_en",
-            f"in_kind_value_{unit}", f"payee_split_{unit}"]
+    keys = [
+        "category",
+        "category_name_zh",
+        "category_name_en",
+        "category_ranked_by",
+        "sponsor_label_zh",
+        "sponsor_label_en",
+        "place",
+        "name_zh",
+        "name_en",
+        "award_ranked_by",
+        f"prize_{unit}",
+        "in_kind_zh",
+        "in_kind_en",
+        f"in_kind_value_{unit}",
+        f"payee_split_{unit}",
+    ]
     by_key = {c.key: c for c in COLUMNS}
     header = [by_key[k].zh if lang == "zh" else by_key[k].en for k in keys]
     by_id = {c.id: c for c in categories}
@@ -493,13 +559,25 @@ def export_rows(categories: Sequence[AwardCategory], awards: Sequence[Award],
     rows: list[list[str | int]] = []
     for award in awards:
         category = by_id[award.category_id]
-        rows.append([
-            category.code, category.name_zh, category.name_en, ranking(category.ranked_by),
-            category.sponsor_label_zh or "", category.sponsor_label_en or "",
-            award.place if award.place is not None else "", award.name_zh, award.name_en,
-            ranking(award.ranked_by), award.prize_fen // scale, award.in_kind_zh,
-            award.in_kind_en, award.in_kind_value_fen // scale if award.in_kind_value_fen else "",
-            _payee_text(shares.get(award.id, ()), unit, lang)])
+        rows.append(
+            [
+                category.code,
+                category.name_zh,
+                category.name_en,
+                ranking(category.ranked_by),
+                category.sponsor_label_zh or "",
+                category.sponsor_label_en or "",
+                award.place if award.place is not None else "",
+                award.name_zh,
+                award.name_en,
+                ranking(award.ranked_by),
+                award.prize_fen // scale,
+                award.in_kind_zh,
+                award.in_kind_en,
+                award.in_kind_value_fen // scale if award.in_kind_value_fen else "",
+                _payee_text(shares.get(award.id, ()), unit, lang),
+            ]
+        )
     return header, rows
 
 
@@ -508,25 +586,70 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[str | int]]) -> bytes:
     return csv_bytes(header, rows)
 
 
-def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[str | int]],
-            summary: schemas.PrizeSummary) -> bytes:
+def to_xlsx(
+    header: Sequence[str], rows: Iterable[Sequence[str | int]], summary: schemas.PrizeSummary
+) -> bytes:
     """The awards sheet (same columns as the CSV) and a per-category summary sheet."""
 
     def yuan(fen: int | None) -> float | None:
         return None if fen is None else fen / 100
 
     totals: list[list[object]] = [
-        [sub.code, sub.name_zh, sub.name_en, sub.awards, yuan(sub.total_prize),
-         yuan(sub.min_prize), yuan(sub.max_prize), ", ".join(sub.flags)]
-        for sub in summary.by_category]
-    totals.append(["total", "", "", summary.awards, yuan(summary.total_prize),
-                   yuan(summary.min_prize), yuan(summary.max_prize), summary.currency])
+        [
+            sub.code,
+            sub.name_zh,
+            sub.name_en,
+            sub.awards,
+            yuan(sub.total_prize),
+            yuan(sub.min_prize),
+            yuan(sub.max_prize),
+            ", ".join(sub.flags),
+        ]
+        for sub in summary.by_category
+    ]
+    totals.append(
+        [
+            "total",
+            "",
+            "",
+            summary.awards,
+            yuan(summary.total_prize),
+            yuan(summary.min_prize),
+            yuan(summary.max_prize),
+            summary.currency,
+        ]
+    )
     return xlsx_bytes(
         Sheet("Awards", header, rows),
-        Sheet("Summary", ["category", "name_zh", "name_en", "awards", "total_yuan", "min_yuan",
-                          "max_yuan", "flags"], totals))
+        Sheet(
+            "Summary",
+            [
+                "category",
+                "name_zh",
+                "name_en",
+                "awards",
+                "total_yuan",
+                "min_yuan",
+                "max_yuan",
+                "flags",
+            ],
+            totals,
+        ),
+    )
 
 
-__all__ = ["COLUMNS", "AwardRow", "CategoryDraft", "ParsedPrizeList", "RowError", "RowRef",
-           "detect_format", "export_rows", "parse", "parse_csv", "parse_json", "to_csv",
-           "to_xlsx"]
+__all__ = [
+    "COLUMNS",
+    "AwardRow",
+    "CategoryDraft",
+    "ParsedPrizeList",
+    "RowError",
+    "RowRef",
+    "detect_format",
+    "export_rows",
+    "parse",
+    "parse_csv",
+    "parse_json",
+    "to_csv",
+    "to_xlsx",
+]

@@ -66,8 +66,7 @@ class Award(IdMixin, TimestampMixin, table=True):
     __table_args__ = (sa.UniqueConstraint("category_id", "place"),)
 
     festival_id: uuid.UUID = Field(foreign_key="festival.id", index=True, ondelete="CASCADE")
-    category_id: uuid.UUID = Field(foreign_key="award_category.id", index=True,
-                                   ondelete="CASCADE")
+    category_id: uuid.UUID = Field(foreign_key="award_category.id", index=True, ondelete="CASCADE")
     place: int | None = Field(default=None)
     """1..N, unique and contiguous in the category; None for a named special award."""
     position: int = Field(default=1)
@@ -106,8 +105,7 @@ class PrizeList(SQLModel, table=True):
 
     __tablename__ = "prize_list"
 
-    festival_id: uuid.UUID = Field(foreign_key="festival.id", primary_key=True,
-                                   ondelete="CASCADE")
+    festival_id: uuid.UUID = Field(foreign_key="festival.id", primary_key=True, ondelete="CASCADE")
     status: PrizeListStatus = Field(default=PrizeListStatus.DRAFT, sa_type=sa.String(16))
     published_at: datetime | None = utc_field(nullable=True, default=None)
     locked_at: datetime | None = utc_field(nullable=True, default=None)

@@ -16,19 +16,27 @@ MAX_FEN = 10**12  # ten billion yuan: far above any prize, far below a 64-bit ov
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 OptionalName = Annotated[str, Field(max_length=200)]
-CategoryCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
-                                    description="Short code, unique in the festival, "
-                                                "e.g. long-10k")]
+CategoryCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Short code, unique in the festival, e.g. long-10k",
+    ),
+]
 Place = Annotated[int, Field(strict=True, ge=1, le=1000)]
 Fen = Annotated[int, Field(strict=True, ge=0, le=MAX_FEN, description="Amount in fen")]
 PositiveFen = Annotated[int, Field(strict=True, ge=1, le=MAX_FEN, description="Amount in fen")]
-BasisPoints = Annotated[int, Field(strict=True, ge=0, le=10_000,
-                                   description="Basis points: 2000 = 20 %")]
+BasisPoints = Annotated[
+    int, Field(strict=True, ge=0, le=10_000, description="Basis points: 2000 = 20 %")
+]
 DisplayOrder = Annotated[int, Field(strict=True, ge=1, le=10_000)]
 
 FenOut = Annotated[int, msgspec.Meta(description="Amount in fen (1 yuan = 100 fen)")]
-OptionalFenOut = Annotated[int | None, msgspec.Meta(description="Amount in fen; null when "
-                                                                "there are no awards")]
+OptionalFenOut = Annotated[
+    int | None, msgspec.Meta(description="Amount in fen; null when there are no awards")
+]
 
 
 # --- Requests ------------------------------------------------------------------------------
@@ -40,11 +48,14 @@ class CategoryCreate(Input):
     name_en: Name
     ranked_by: RankingMethod
     display_order: DisplayOrder | None = Field(
-        default=None, description="Position in lists; default: after the last category")
-    sponsor_label_zh: OptionalName | None = Field(default=None,
-                                                  description="Sponsor naming, e.g. 某某杯")
-    sponsor_label_en: OptionalName | None = Field(default=None,
-                                                  description="Sponsor naming, e.g. XX Cup")
+        default=None, description="Position in lists; default: after the last category"
+    )
+    sponsor_label_zh: OptionalName | None = Field(
+        default=None, description="Sponsor naming, e.g. 某某杯"
+    )
+    sponsor_label_en: OptionalName | None = Field(
+        default=None, description="Sponsor naming, e.g. XX Cup"
+    )
 
 
 class CategoryUpdate(Input):
@@ -68,21 +79,26 @@ class AwardFields(Input):
     name_zh: OptionalName = ""
     name_en: OptionalName = ""
     ranked_by: RankingMethod | None = Field(
-        default=None, description="Only when decided differently from the category")
+        default=None, description="Only when decided differently from the category"
+    )
     prize_fen: Fen = Field(default=0, description="Prize money in fen")
     in_kind_zh: OptionalName = Field(default="", description="Prize in kind, e.g. 马鞍一副")
     in_kind_en: OptionalName = ""
-    in_kind_value_fen: Fen = Field(default=0, description="Declared value of the prize in "
-                                                          "kind, in fen")
+    in_kind_value_fen: Fen = Field(
+        default=0, description="Declared value of the prize in kind, in fen"
+    )
     payee_shares: Annotated[list[PayeeShareIn], Field(max_length=len(Payee))] = Field(
-        default=[], description="Fixed parts of the prize money for others than the owner; "
-                                "the owner receives the rest")
+        default=[],
+        description="Fixed parts of the prize money for others than the owner; "
+        "the owner receives the rest",
+    )
 
 
 class AwardCreate(AwardFields):
     category_id: str
-    place: Place | None = Field(default=None, description="1..N; leave out for a named "
-                                                          "special award")
+    place: Place | None = Field(
+        default=None, description="1..N; leave out for a named special award"
+    )
 
 
 class AwardUpdate(Input):
@@ -108,14 +124,16 @@ class PrizeListSettingsUpdate(Input):
     withholding_enabled: bool | None = None
     withholding_rate_bp: BasisPoints | None = None
     withholding_threshold_fen: Fen | None = Field(
-        default=None, description="Prizes of this many fen or more are subject to it")
+        default=None, description="Prizes of this many fen or more are subject to it"
+    )
 
 
 class StarterIn(Input):
     starter_id: Annotated[str, Field(min_length=1, max_length=64)]
     status: StarterStatus = StarterStatus.FINISHED
     position: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = Field(
-        default=None, description="Finish position; tied starters share one")
+        default=None, description="Finish position; tied starters share one"
+    )
 
 
 class AllocationRequest(Input):
@@ -164,15 +182,18 @@ class AwardRead(msgspec.Struct):
     in_kind_value_fen: FenOut
     value_fen: Annotated[int, msgspec.Meta(description="prize_fen + in_kind_value_fen")]
     payee_shares: list[PayeeShareRead]
-    owner_share_fen: Annotated[int, msgspec.Meta(
-        description="What is left of prize_fen for the owner after the payee shares")]
+    owner_share_fen: Annotated[
+        int,
+        msgspec.Meta(description="What is left of prize_fen for the owner after the payee shares"),
+    ]
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
 class SummaryFlag(msgspec.Struct):
-    code: Annotated[str, msgspec.Meta(
-        description="non_monotonic, empty_category or currency_mismatch")]
+    code: Annotated[
+        str, msgspec.Meta(description="non_monotonic, empty_category or currency_mismatch")
+    ]
     detail: str
     category_id: str | None = None
     category_code: str | None = None
@@ -192,8 +213,9 @@ class CategorySubtotal(msgspec.Struct):
     total_prize: FenOut
     min_prize: OptionalFenOut
     max_prize: OptionalFenOut
-    monotonic: Annotated[bool, msgspec.Meta(
-        description="False when some place pays more than the place before it")]
+    monotonic: Annotated[
+        bool, msgspec.Meta(description="False when some place pays more than the place before it")
+    ]
     flags: list[str]
 
 
@@ -201,8 +223,10 @@ class WithholdingRead(msgspec.Struct):
     enabled: bool
     rate_bp: int
     threshold_fen: FenOut
-    withheld_if_paid_as_listed_fen: Annotated[int, msgspec.Meta(
-        description="Withholding on every cash prize as listed (before dead heats)")]
+    withheld_if_paid_as_listed_fen: Annotated[
+        int,
+        msgspec.Meta(description="Withholding on every cash prize as listed (before dead heats)"),
+    ]
 
 
 class PrizeSummary(msgspec.Struct):
@@ -252,8 +276,9 @@ class ImportReport(msgspec.Struct):
     categories_created: list[str]
     categories_updated: list[str]
     awards_created: int
-    awards_replaced: Annotated[int, msgspec.Meta(
-        description="Awards removed from the categories in the file and replaced")]
+    awards_replaced: Annotated[
+        int, msgspec.Meta(description="Awards removed from the categories in the file and replaced")
+    ]
     summary: PrizeSummary
 
 
@@ -273,8 +298,12 @@ class AllocationRead(msgspec.Struct):
     currency: str
     table_total_fen: FenOut
     awarded_fen: FenOut
-    undistributed_fen: Annotated[int, msgspec.Meta(
-        description="Fen a dead-heat split could not share equally; kept by the organiser")]
+    undistributed_fen: Annotated[
+        int,
+        msgspec.Meta(
+            description="Fen a dead-heat split could not share equally; kept by the organiser"
+        ),
+    ]
     unawarded_fen: FenOut
     unawarded_places: list[int]
     remainder_rule: str

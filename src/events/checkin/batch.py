@@ -84,8 +84,13 @@ class ScanBatcher:
             ticket, nonce = pending.scan.ticket_id, (pending.scan.device_id, pending.scan.nonce)
             if pending.answer.cancelled():
                 continue
-            if (len(batch) >= self.max_size or ticket in tickets or ticket in self._busy
-                    or nonce in nonces or nonce in self._busy_nonces):
+            if (
+                len(batch) >= self.max_size
+                or ticket in tickets
+                or ticket in self._busy
+                or nonce in nonces
+                or nonce in self._busy_nonces
+            ):
                 kept.append(pending)
                 continue
             tickets.add(ticket)
@@ -101,8 +106,9 @@ class ScanBatcher:
         if self._queue and len(batch) >= self.max_size and self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(0, self._flush)
 
-    async def _send(self, batch: list[_Pending], tickets: set[uuid.UUID],
-                    nonces: set[tuple[uuid.UUID, str]]) -> None:
+    async def _send(
+        self, batch: list[_Pending], tickets: set[uuid.UUID], nonces: set[tuple[uuid.UUID, str]]
+    ) -> None:
         stats = self.stats
         stats.batches += 1
         stats.scans += len(batch)

@@ -77,7 +77,12 @@ class ContextCache:
             gates = await festivals.gates(festival.id)
             keys = await KeyService(session, self.settings).public_keys(festival.id)
         return FestivalContext(
-            festival_id=festival.id, zone=ZoneInfo(festival.timezone), keys=keys,
-            gates={g.id: GateInfo(id=g.id, code=g.code, name_zh=g.name_zh, name_en=g.name_en)
-                   for g in gates},
-            loaded_at=time.monotonic())
+            festival_id=festival.id,
+            zone=ZoneInfo(festival.timezone),
+            keys=keys,
+            gates={
+                g.id: GateInfo(id=g.id, code=g.code, name_zh=g.name_zh, name_en=g.name_en)
+                for g in gates
+            },
+            loaded_at=time.monotonic(),
+        )

@@ -189,13 +189,20 @@ async def decide_many_pg(db: Database, scans: Sequence[ScanInput]) -> list[ScanO
     through exits, whose rows are updated in plan order) rolls the statement back whole,
     so it is simply run again."""
     params = {
-        "idx": list(range(len(scans))), "device": [s.device_id for s in scans],
-        "nonce": [s.nonce for s in scans], "ticket": [s.ticket_id for s in scans],
-        "festival": [s.festival_id for s in scans], "serial": [s.serial for s in scans],
-        "today": [s.today for s in scans], "gate": [s.gate_id for s in scans],
-        "at": [s.at for s in scans], "now": [s.now for s in scans],
-        "kind": [s.kind for s in scans], "offline": [s.offline for s in scans],
-        "client_time": [s.client_time for s in scans]}
+        "idx": list(range(len(scans))),
+        "device": [s.device_id for s in scans],
+        "nonce": [s.nonce for s in scans],
+        "ticket": [s.ticket_id for s in scans],
+        "festival": [s.festival_id for s in scans],
+        "serial": [s.serial for s in scans],
+        "today": [s.today for s in scans],
+        "gate": [s.gate_id for s in scans],
+        "at": [s.at for s in scans],
+        "now": [s.now for s in scans],
+        "kind": [s.kind for s in scans],
+        "offline": [s.offline for s in scans],
+        "client_time": [s.client_time for s in scans],
+    }
     for attempt in range(5):
         try:
             rows = await fetch(db, SCAN_PG, **params)
@@ -214,40 +221,59 @@ async def decide_many_pg(db: Database, scans: Sequence[ScanInput]) -> list[ScanO
 def _outcome_from_row(row: Mapping[str, Any], offline: bool) -> ScanOutcome:
     verdict = row["verdict"]
     if verdict == REPLAY:
-        return ScanOutcome(verdict=REPLAY, result=row["prior_result"],
-                           reason=row["prior_reason"], enclosure_id=row["prior_enclosure"],
-                           first_entry_at=row["prior_first_entry_at"],
-                           first_entry_gate_id=row["prior_first_entry_gate_id"], logged=False,
-                           conflict=bool(row["prior_conflict"]))
+        return ScanOutcome(
+            verdict=REPLAY,
+            result=row["prior_result"],
+            reason=row["prior_reason"],
+            enclosure_id=row["prior_enclosure"],
+            first_entry_at=row["prior_first_entry_at"],
+            first_entry_gate_id=row["prior_first_entry_gate_id"],
+            logged=False,
+            conflict=bool(row["prior_conflict"]),
+        )
     ok = bool(row["ok"])
     reason = None if ok else ("already_redeemed" if verdict == GO else verdict)
-    return ScanOutcome(verdict=verdict, result="ok" if ok else "error", reason=reason,
-                       enclosure_id=row["enclosure_id"], first_entry_at=row["first_entry_at"],
-                       first_entry_gate_id=row["first_entry_gate_id"], logged=row["logged"],
-                       conflict=offline and reason == "already_redeemed")
+    return ScanOutcome(
+        verdict=verdict,
+        result="ok" if ok else "error",
+        reason=reason,
+        enclosure_id=row["enclosure_id"],
+        first_entry_at=row["first_entry_at"],
+        first_entry_gate_id=row["first_entry_gate_id"],
+        logged=row["logged"],
+        conflict=offline and reason == "already_redeemed",
+    )
 
 
 STORED = Statement(
     "SELECT result, reason, enclosure_id, first_entry_at, first_entry_gate_id, conflict "
     "FROM checkin_scan WHERE device_id = :device AND nonce = :nonce",
     param_types={"device": _UUID},
-    result_types={"enclosure_id": _UUID, "first_entry_at": _TIME, "first_entry_gate_id": _UUID})
+    result_types={"enclosure_id": _UUID, "first_entry_at": _TIME, "first_entry_gate_id": _UUID},
+)
 
 FIRST_ENTRY = Statement(
     "SELECT first_entry_at, first_gate_id FROM checkin_presence "
     "WHERE ticket_id = :ticket AND enclosure_id = :enclosure AND day = :day",
     param_types={"ticket": _UUID, "enclosure": _UUID, "day": sa.Date()},
-    result_types={"first_entry_at": _TIME, "first_gate_id": _UUID})
+    result_types={"first_entry_at": _TIME, "first_gate_id": _UUID},
+)
 
 
 async def stored_answer(db: Database, device_id: uuid.UUID, nonce: str) -> ScanOutcome | None:
     row = await fetchrow(db, STORED, device=device_id, nonce=nonce)
     if row is None:
         return None
-    return ScanOutcome(verdict=REPLAY, result=row["result"], reason=row["reason"],
-                       enclosure_id=row["enclosure_id"], first_entry_at=row["first_entry_at"],
-                       first_entry_gate_id=row["first_entry_gate_id"], logged=False,
-                       conflict=bool(row["conflict"]))
+    return ScanOutcome(
+        verdict=REPLAY,
+        result=row["result"],
+        reason=row["reason"],
+        enclosure_id=row["enclosure_id"],
+        first_entry_at=row["first_entry_at"],
+        first_entry_gate_id=row["first_entry_gate_id"],
+        logged=False,
+        conflict=bool(row["conflict"]),
+    )
 
 
 class Batcher(Protocol):
@@ -256,31 +282,42 @@ class Batcher(Protocol):
     async def decide(self, scan: ScanInput) -> "ScanOutcome": ...
 
 
-async def decide(db: Database, scan: ScanInput, batcher: "Batcher | None" = None
-                 ) -> ScanOutcome:
+async def decide(db: Database, scan: ScanInput, batcher: "Batcher | None" = None) -> ScanOutcome:
     """Decide and record one scan of a genuine token: on PostgreSQL through ``batcher``
     (with other scans arriving within a millisecond or two) when given, else alone."""
     if db.is_sqlite:
         outcome = await _decide_sqlite(db, scan)
     else:
-        outcome = (await batcher.decide(scan) if batcher is not None
-                   else (await decide_many_pg(db, [scan]))[0])
+        outcome = (
+            await batcher.decide(scan)
+            if batcher is not None
+            else (await decide_many_pg(db, [scan]))[0]
+        )
     if not outcome.logged and outcome.verdict not in (REPLAY, DEVICE_REVOKED):
         # A retry of this nonce, sent at the same moment, was logged first: its answer wins.
         stored = await stored_answer(db, scan.device_id, scan.nonce)
         if stored is not None:
             return stored
-    if outcome.reason == "already_redeemed" and outcome.first_entry_at is None \
-            and outcome.enclosure_id is not None:
+    if (
+        outcome.reason == "already_redeemed"
+        and outcome.first_entry_at is None
+        and outcome.enclosure_id is not None
+    ):
         # Entered by a scan that committed while this one ran: read when and where.
-        first = await fetchrow(db, FIRST_ENTRY, ticket=scan.ticket_id,
-                               enclosure=outcome.enclosure_id, day=scan.today)
+        first = await fetchrow(
+            db, FIRST_ENTRY, ticket=scan.ticket_id, enclosure=outcome.enclosure_id, day=scan.today
+        )
         if first is not None:
-            return ScanOutcome(verdict=outcome.verdict, result=outcome.result,
-                               reason=outcome.reason, enclosure_id=outcome.enclosure_id,
-                               first_entry_at=first["first_entry_at"],
-                               first_entry_gate_id=first["first_gate_id"], logged=True,
-                               conflict=outcome.conflict)
+            return ScanOutcome(
+                verdict=outcome.verdict,
+                result=outcome.result,
+                reason=outcome.reason,
+                enclosure_id=outcome.enclosure_id,
+                first_entry_at=first["first_entry_at"],
+                first_entry_gate_id=first["first_gate_id"],
+                logged=True,
+                conflict=outcome.conflict,
+            )
     return outcome
 
 
@@ -304,18 +341,39 @@ SELECT EXISTS (SELECT 1 FROM dev) AS device_ok, EXISTS (SELECT 1 FROM logged) AS
 """)
 
 
-async def record_refusal(db: Database, *, festival_id: uuid.UUID, device_id: uuid.UUID,
-                         gate_id: uuid.UUID, nonce: str, kind: str, raw: str, reason: str,
-                         now: dt.datetime, client_time: dt.datetime | None, offline: bool,
-                         ticket_id: uuid.UUID | None = None,
-                         serial: int | None = None) -> ScanOutcome:
+async def record_refusal(
+    db: Database,
+    *,
+    festival_id: uuid.UUID,
+    device_id: uuid.UUID,
+    gate_id: uuid.UUID,
+    nonce: str,
+    kind: str,
+    raw: str,
+    reason: str,
+    now: dt.datetime,
+    client_time: dt.datetime | None,
+    offline: bool,
+    ticket_id: uuid.UUID | None = None,
+    serial: int | None = None,
+) -> ScanOutcome:
     """Log a scan refused without a decision: not a genuine ticket of this festival (the
     raw value is kept), or refused by an offline scanner itself (a genuine ticket is
     logged by its id, not its code)."""
-    params = {"festival": festival_id, "device": device_id, "gate": gate_id, "nonce": nonce,
-              "kind": kind, "raw": raw[:512] if ticket_id is None else None,
-              "ticket": ticket_id, "serial": serial, "reason": reason, "now": now,
-              "client_time": client_time, "offline": offline}
+    params = {
+        "festival": festival_id,
+        "device": device_id,
+        "gate": gate_id,
+        "nonce": nonce,
+        "kind": kind,
+        "raw": raw[:512] if ticket_id is None else None,
+        "ticket": ticket_id,
+        "serial": serial,
+        "reason": reason,
+        "now": now,
+        "client_time": client_time,
+        "offline": offline,
+    }
     if db.is_sqlite:
         async with db.engine.begin() as conn:
             if not await _device_ok(conn, device_id):
@@ -331,68 +389,125 @@ async def record_refusal(db: Database, *, festival_id: uuid.UUID, device_id: uui
         stored = await stored_answer(db, device_id, nonce)
         if stored is not None:
             return stored
-    return ScanOutcome(verdict=reason, result="error", reason=reason, enclosure_id=None,
-                       first_entry_at=None, first_entry_gate_id=None, logged=logged)
+    return ScanOutcome(
+        verdict=reason,
+        result="error",
+        reason=reason,
+        enclosure_id=None,
+        first_entry_at=None,
+        first_entry_gate_id=None,
+        logged=logged,
+    )
 
 
 def _device_revoked() -> ScanOutcome:
-    return ScanOutcome(verdict=DEVICE_REVOKED, result=None, reason=None, enclosure_id=None,
-                       first_entry_at=None, first_entry_gate_id=None, logged=False)
+    return ScanOutcome(
+        verdict=DEVICE_REVOKED,
+        result=None,
+        reason=None,
+        enclosure_id=None,
+        first_entry_at=None,
+        first_entry_gate_id=None,
+        logged=False,
+    )
 
 
 # --- SQLite: the same decision, statement by statement, in one write transaction --------
 
-_SQLITE_DEVICE = sa.text("SELECT 1 FROM device WHERE id = :device AND revoked_at IS NULL"
-                         ).bindparams(sa.bindparam("device", type_=_UUID))
+_SQLITE_DEVICE = sa.text(
+    "SELECT 1 FROM device WHERE id = :device AND revoked_at IS NULL"
+).bindparams(sa.bindparam("device", type_=_UUID))
 
 _SQLITE_LOG_INVALID = sa.text(
     "INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, raw, ticket_id, "
     "serial, result, reason, offline, conflict, client_time, server_time) VALUES (:festival, "
     ":device, :gate, :nonce, :kind, :raw, :ticket, :serial, 'error', :reason, :offline, 0, "
-    ":client_time, :now) ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id").bindparams(
-    sa.bindparam("festival", type_=_UUID), sa.bindparam("device", type_=_UUID),
-    sa.bindparam("gate", type_=_UUID), sa.bindparam("ticket", type_=_UUID),
-    sa.bindparam("now", type_=_TIME), sa.bindparam("client_time", type_=_TIME))
+    ":client_time, :now) ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id"
+).bindparams(
+    sa.bindparam("festival", type_=_UUID),
+    sa.bindparam("device", type_=_UUID),
+    sa.bindparam("gate", type_=_UUID),
+    sa.bindparam("ticket", type_=_UUID),
+    sa.bindparam("now", type_=_TIME),
+    sa.bindparam("client_time", type_=_TIME),
+)
 
 _SQLITE_CLAIM_NONCE = sa.text(
     "INSERT INTO checkin_scan (festival_id, device_id, gate_id, nonce, kind, ticket_id, serial, "
     "result, offline, conflict, client_time, server_time) VALUES (:festival, :device, :gate, "
     ":nonce, :kind, :ticket, :serial, 'error', :offline, 0, :client_time, :now) "
-    "ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id").bindparams(
-    sa.bindparam("festival", type_=_UUID), sa.bindparam("device", type_=_UUID),
-    sa.bindparam("gate", type_=_UUID), sa.bindparam("ticket", type_=_UUID),
-    sa.bindparam("now", type_=_TIME), sa.bindparam("client_time", type_=_TIME))
+    "ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id"
+).bindparams(
+    sa.bindparam("festival", type_=_UUID),
+    sa.bindparam("device", type_=_UUID),
+    sa.bindparam("gate", type_=_UUID),
+    sa.bindparam("ticket", type_=_UUID),
+    sa.bindparam("now", type_=_TIME),
+    sa.bindparam("client_time", type_=_TIME),
+)
 
-_SQLITE_FACTS = sa.text(
-    "SELECT t.status, t.serial, "
-    " EXISTS (SELECT 1 FROM ticket_revocation r WHERE r.ticket_id = t.id AND r.serial = :serial)"
-    "   AS revoked, "
-    " EXISTS (SELECT 1 FROM ticket_day d WHERE d.ticket_id = t.id AND d.date = :today) AS today_ok,"
-    " (SELECT e.id FROM enclosure own JOIN enclosure e ON e.id = own.id OR e.id = own.parent_id"
-    "   WHERE own.id = t.enclosure_id AND (NOT EXISTS (SELECT 1 FROM enclosure_gate g"
-    "   WHERE g.enclosure_id = e.id) OR EXISTS (SELECT 1 FROM enclosure_gate g"
-    "   WHERE g.enclosure_id = e.id AND g.gate_id = :gate)) ORDER BY (e.id = own.id) DESC"
-    "   LIMIT 1) AS list_id "
-    "FROM ticket t WHERE t.id = :ticket AND t.festival_id = :festival").bindparams(
-    sa.bindparam("ticket", type_=_UUID), sa.bindparam("festival", type_=_UUID),
-    sa.bindparam("gate", type_=_UUID), sa.bindparam("today", type_=sa.Date())
-).columns(status=sa.String(), serial=sa.Integer(), revoked=sa.Boolean(),
-          today_ok=sa.Boolean(), list_id=_UUID)
+_SQLITE_FACTS = (
+    sa.text(
+        "SELECT t.status, t.serial, "
+        " EXISTS (SELECT 1 FROM ticket_revocation r WHERE r.ticket_id = t.id AND r.serial = "
+        ":serial)"
+        "   AS revoked, "
+        " EXISTS (SELECT 1 FROM ticket_day d WHERE d.ticket_id = t.id AND d.date = :today) AS "
+        "today_ok,"
+        " (SELECT e.id FROM enclosure own JOIN enclosure e ON e.id = own.id OR e.id = own.parent_id"
+        "   WHERE own.id = t.enclosure_id AND (NOT EXISTS (SELECT 1 FROM enclosure_gate g"
+        "   WHERE g.enclosure_id = e.id) OR EXISTS (SELECT 1 FROM enclosure_gate g"
+        "   WHERE g.enclosure_id = e.id AND g.gate_id = :gate)) ORDER BY (e.id = own.id) DESC"
+        "   LIMIT 1) AS list_id "
+        "FROM ticket t WHERE t.id = :ticket AND t.festival_id = :festival"
+    )
+    .bindparams(
+        sa.bindparam("ticket", type_=_UUID),
+        sa.bindparam("festival", type_=_UUID),
+        sa.bindparam("gate", type_=_UUID),
+        sa.bindparam("today", type_=sa.Date()),
+    )
+    .columns(
+        status=sa.String(),
+        serial=sa.Integer(),
+        revoked=sa.Boolean(),
+        today_ok=sa.Boolean(),
+        list_id=_UUID,
+    )
+)
 
-_SQLITE_EXIT_DAY = sa.text(
-    "SELECT max(day) AS day FROM checkin_presence WHERE ticket_id = :ticket "
-    "AND enclosure_id = :list AND day <= :today").bindparams(
-    sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID),
-    sa.bindparam("today", type_=sa.Date())).columns(day=sa.Date())
+_SQLITE_EXIT_DAY = (
+    sa.text(
+        "SELECT max(day) AS day FROM checkin_presence WHERE ticket_id = :ticket "
+        "AND enclosure_id = :list AND day <= :today"
+    )
+    .bindparams(
+        sa.bindparam("ticket", type_=_UUID),
+        sa.bindparam("list", type_=_UUID),
+        sa.bindparam("today", type_=sa.Date()),
+    )
+    .columns(day=sa.Date())
+)
 
-_SQLITE_PRESENCE = sa.text(
-    "SELECT p.first_entry_at, p.first_gate_id, p.inside, e.allow_reentry, p.last_change_at "
-    "FROM enclosure e LEFT JOIN checkin_presence p ON p.enclosure_id = e.id "
-    " AND p.ticket_id = :ticket AND p.day = :today WHERE e.id = :list").bindparams(
-    sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID),
-    sa.bindparam("today", type_=sa.Date())
-).columns(first_entry_at=_TIME, first_gate_id=_UUID, inside=sa.Boolean(),
-          allow_reentry=sa.Boolean(), last_change_at=_TIME)
+_SQLITE_PRESENCE = (
+    sa.text(
+        "SELECT p.first_entry_at, p.first_gate_id, p.inside, e.allow_reentry, p.last_change_at "
+        "FROM enclosure e LEFT JOIN checkin_presence p ON p.enclosure_id = e.id "
+        " AND p.ticket_id = :ticket AND p.day = :today WHERE e.id = :list"
+    )
+    .bindparams(
+        sa.bindparam("ticket", type_=_UUID),
+        sa.bindparam("list", type_=_UUID),
+        sa.bindparam("today", type_=sa.Date()),
+    )
+    .columns(
+        first_entry_at=_TIME,
+        first_gate_id=_UUID,
+        inside=sa.Boolean(),
+        allow_reentry=sa.Boolean(),
+        last_change_at=_TIME,
+    )
+)
 
 
 async def _device_ok(conn: Any, device_id: uuid.UUID) -> bool:
@@ -402,24 +517,40 @@ async def _device_ok(conn: Any, device_id: uuid.UUID) -> bool:
 async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
 
     presence_table, scan_table = PRESENCE, SCAN
-    base = {"festival": scan.festival_id, "device": scan.device_id, "gate": scan.gate_id,
-            "nonce": scan.nonce, "kind": scan.kind, "ticket": scan.ticket_id,
-            "serial": scan.serial, "now": scan.now, "client_time": scan.client_time,
-            "offline": scan.offline, "today": scan.today}
+    base = {
+        "festival": scan.festival_id,
+        "device": scan.device_id,
+        "gate": scan.gate_id,
+        "nonce": scan.nonce,
+        "kind": scan.kind,
+        "ticket": scan.ticket_id,
+        "serial": scan.serial,
+        "now": scan.now,
+        "client_time": scan.client_time,
+        "offline": scan.offline,
+        "today": scan.today,
+    }
     async with db.engine.begin() as conn:
         if not await _device_ok(conn, scan.device_id):
             return _device_revoked()
         # Writing first takes SQLite's write lock: the rest of the decision is serialised.
         claimed = (await conn.execute(_SQLITE_CLAIM_NONCE, base)).first()
         if claimed is None:
-            stored = await conn.execute(STORED.clause, {"device": scan.device_id,
-                                                        "nonce": scan.nonce})
+            stored = await conn.execute(
+                STORED.clause, {"device": scan.device_id, "nonce": scan.nonce}
+            )
             row = stored.first()
             assert row is not None
-            return ScanOutcome(verdict=REPLAY, result=row.result, reason=row.reason,
-                               enclosure_id=row.enclosure_id, first_entry_at=row.first_entry_at,
-                               first_entry_gate_id=row.first_entry_gate_id, logged=False,
-                               conflict=bool(row.conflict))
+            return ScanOutcome(
+                verdict=REPLAY,
+                result=row.result,
+                reason=row.reason,
+                enclosure_id=row.enclosure_id,
+                first_entry_at=row.first_entry_at,
+                first_entry_gate_id=row.first_entry_gate_id,
+                logged=False,
+                conflict=bool(row.conflict),
+            )
         facts = (await conn.execute(_SQLITE_FACTS, base)).first()
         list_id = facts.list_id if facts is not None else None
         if facts is None:
@@ -441,10 +572,12 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
         if verdict == GO:
             day = scan.today
             if scan.kind == "exit":  # the latest day it entered: an exit after midnight too
-                day = (await conn.execute(_SQLITE_EXIT_DAY, {**base, "list": list_id})
-                       ).scalar() or scan.today
-            place = (await conn.execute(_SQLITE_PRESENCE, {**base, "list": list_id,
-                                                           "today": day})).first()
+                day = (
+                    await conn.execute(_SQLITE_EXIT_DAY, {**base, "list": list_id})
+                ).scalar() or scan.today
+            place = (
+                await conn.execute(_SQLITE_PRESENCE, {**base, "list": list_id, "today": day})
+            ).first()
             assert place is not None
             first_at, first_gate = place.first_entry_at, place.first_gate_id
             key = {"ticket_id": scan.ticket_id, "enclosure_id": list_id, "day": day}
@@ -452,47 +585,82 @@ async def _decide_sqlite(db: Database, scan: ScanInput) -> ScanOutcome:
             if scan.kind == "exit":
                 result, reason = "ok", None
                 if place.inside and place.last_change_at <= scan.at:
-                    await conn.execute(presence_table.update().where(where).values(
-                        inside=False, last_change_at=scan.at))
+                    await conn.execute(
+                        presence_table.update()
+                        .where(where)
+                        .values(inside=False, last_change_at=scan.at)
+                    )
             elif first_at is None:
-                await conn.execute(presence_table.insert().values(
-                    **key, first_entry_at=scan.at, first_gate_id=scan.gate_id,
-                    first_device_id=scan.device_id, inside=True, entries=1,
-                    last_change_at=scan.at))
+                await conn.execute(
+                    presence_table.insert().values(
+                        **key,
+                        first_entry_at=scan.at,
+                        first_gate_id=scan.gate_id,
+                        first_device_id=scan.device_id,
+                        inside=True,
+                        entries=1,
+                        last_change_at=scan.at,
+                    )
+                )
                 result, reason, first_at, first_gate = "ok", None, scan.at, scan.gate_id
             elif not place.inside and place.allow_reentry:
-                await conn.execute(presence_table.update().where(where).values(
-                    inside=True, entries=presence_table.c.entries + 1, last_change_at=scan.at))
+                await conn.execute(
+                    presence_table.update()
+                    .where(where)
+                    .values(
+                        inside=True, entries=presence_table.c.entries + 1, last_change_at=scan.at
+                    )
+                )
                 result, reason = "ok", None
             else:
                 reason = "already_redeemed"
         conflict = scan.offline and reason == "already_redeemed"
-        await conn.execute(scan_table.update().where(scan_table.c.id == claimed.id).values(
-            enclosure_id=list_id, result=result, reason=reason, conflict=conflict,
-            first_entry_at=first_at, first_entry_gate_id=first_gate))
-    return ScanOutcome(verdict=verdict, result=result, reason=reason, enclosure_id=list_id,
-                       first_entry_at=first_at, first_entry_gate_id=first_gate, logged=True,
-                       conflict=conflict)
+        await conn.execute(
+            scan_table.update()
+            .where(scan_table.c.id == claimed.id)
+            .values(
+                enclosure_id=list_id,
+                result=result,
+                reason=reason,
+                conflict=conflict,
+                first_entry_at=first_at,
+                first_entry_gate_id=first_gate,
+            )
+        )
+    return ScanOutcome(
+        verdict=verdict,
+        result=result,
+        reason=reason,
+        enclosure_id=list_id,
+        first_entry_at=first_at,
+        first_entry_gate_id=first_gate,
+        logged=True,
+        conflict=conflict,
+    )
 
 
 # --- presence from the facts, in the order they happened --------------------------------
 
-_FACTS = sa.text(
-    "SELECT kind, CASE WHEN offline THEN client_time ELSE server_time END AS at, gate_id, "
-    "device_id, nonce, conflict, offline FROM checkin_scan WHERE ticket_id = :ticket "
-    "AND enclosure_id = :list AND (result = 'ok' OR conflict)").bindparams(
-    sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID)
-).columns(at=_TIME, gate_id=_UUID, device_id=_UUID, conflict=sa.Boolean(),
-          offline=sa.Boolean())
+_FACTS = (
+    sa.text(
+        "SELECT kind, CASE WHEN offline THEN client_time ELSE server_time END AS at, gate_id, "
+        "device_id, nonce, conflict, offline FROM checkin_scan WHERE ticket_id = :ticket "
+        "AND enclosure_id = :list AND (result = 'ok' OR conflict)"
+    )
+    .bindparams(sa.bindparam("ticket", type_=_UUID), sa.bindparam("list", type_=_UUID))
+    .columns(at=_TIME, gate_id=_UUID, device_id=_UUID, conflict=sa.Boolean(), offline=sa.Boolean())
+)
 _REENTRY = sa.text("SELECT allow_reentry FROM enclosure WHERE id = :list").bindparams(
-    sa.bindparam("list", type_=_UUID))
+    sa.bindparam("list", type_=_UUID)
+)
 _FLAG_CONFLICT = sa.text(
     "UPDATE checkin_scan SET conflict = TRUE WHERE device_id = :device AND nonce = :nonce"
 ).bindparams(sa.bindparam("device", type_=_UUID))
 
 
-def presence_from_facts(facts: Any, zone: ZoneInfo, allow_reentry: bool
-                        ) -> tuple[dict[dt.date, dict[str, Any]], set[tuple[uuid.UUID, str]]]:
+def presence_from_facts(
+    facts: Any, zone: ZoneInfo, allow_reentry: bool
+) -> tuple[dict[dt.date, dict[str, Any]], set[tuple[uuid.UUID, str]]]:
     """Who is inside, replayed from the passages (admissions and exits) of one ticket on one
     check-in list in the order they happened, whatever order they were uploaded in. Ties
     are broken by kind (an entry before an exit at the same instant), then device and
@@ -512,22 +680,26 @@ def presence_from_facts(facts: Any, zone: ZoneInfo, allow_reentry: bool
             current = rows.get(day)
             if current is None:
                 current = rows[day] = {
-                    "day": day, "first_entry_at": fact.at, "first_gate_id": fact.gate_id,
-                    "first_device_id": fact.device_id, "inside": True, "entries": 1,
-                    "last_change_at": fact.at}
+                    "day": day,
+                    "first_entry_at": fact.at,
+                    "first_gate_id": fact.gate_id,
+                    "first_device_id": fact.device_id,
+                    "inside": True,
+                    "entries": 1,
+                    "last_change_at": fact.at,
+                }
             else:
                 if fact.offline and (current["inside"] or not allow_reentry):
                     conflicts.add((fact.device_id, fact.nonce))
-                current.update(inside=True, entries=current["entries"] + 1,
-                               last_change_at=fact.at)
+                current.update(inside=True, entries=current["entries"] + 1, last_change_at=fact.at)
         elif current is not None and current["inside"]:
             current.update(inside=False, last_change_at=fact.at)
     return rows, conflicts
 
 
-async def replay_presence(db: Database, zone: ZoneInfo,
-                          pairs: set[tuple[uuid.UUID, uuid.UUID]]
-                          ) -> set[tuple[uuid.UUID, str]]:
+async def replay_presence(
+    db: Database, zone: ZoneInfo, pairs: set[tuple[uuid.UUID, uuid.UUID]]
+) -> set[tuple[uuid.UUID, str]]:
     """Rewrite the presence rows of these (ticket, check-in list) pairs from their facts.
 
     Run after offline facts are uploaded (never on the live scan path): an offline scan
@@ -543,21 +715,30 @@ async def replay_presence(db: Database, zone: ZoneInfo,
     for ticket_id, list_id in sorted(pairs):
         async with db.engine.begin() as conn:
             if not db.is_sqlite:  # one replay of a pair at a time
-                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
-                    sa.func.hashtextextended(f"presence:{ticket_id}:{list_id}", 0))))
+                await conn.execute(
+                    sa.select(
+                        sa.func.pg_advisory_xact_lock(
+                            sa.func.hashtextextended(f"presence:{ticket_id}:{list_id}", 0)
+                        )
+                    )
+                )
             facts = (await conn.execute(_FACTS, {"ticket": ticket_id, "list": list_id})).all()
             reentry = bool((await conn.execute(_REENTRY, {"list": list_id})).scalar())
             rows, conflicts = presence_from_facts(facts, zone, reentry)
             for fact in facts:
                 if (fact.device_id, fact.nonce) in conflicts and not fact.conflict:
-                    await conn.execute(_FLAG_CONFLICT, {"device": fact.device_id,
-                                                        "nonce": fact.nonce})
+                    await conn.execute(
+                        _FLAG_CONFLICT, {"device": fact.device_id, "nonce": fact.nonce}
+                    )
                     flagged.add((fact.device_id, fact.nonce))
             for row in rows.values():
                 values = {"ticket_id": ticket_id, "enclosure_id": list_id, **row}
                 statement = insert(conn, table).values(**values)
-                await conn.execute(statement.on_conflict_do_update(
-                    index_elements=["ticket_id", "enclosure_id", "day"],
-                    set_={k: statement.excluded[k] for k in row if k != "day"},
-                    where=table.c.last_change_at <= statement.excluded.last_change_at))
+                await conn.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["ticket_id", "enclosure_id", "day"],
+                        set_={k: statement.excluded[k] for k in row if k != "day"},
+                        where=table.c.last_change_at <= statement.excluded.last_change_at,
+                    )
+                )
     return flagged

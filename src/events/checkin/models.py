@@ -53,8 +53,9 @@ class Scan(SQLModel, table=True):
         sa.Index("ix_checkin_scan_ticket", "ticket_id"),
     )
 
-    id: int | None = Field(default=None, sa_column=sa.Column(BIG_ID, primary_key=True,
-                                                             autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(BIG_ID, primary_key=True, autoincrement=True)
+    )
     # No foreign keys: every scan would fire three referential-integrity triggers and
     # take a KEY SHARE lock on its device, gate and festival rows (the same hot rows for
     # every scan). The scan statement itself only logs scans of a live device of the

@@ -7,9 +7,14 @@ import msgspec
 
 from events.schemas import check_time
 
-Nonce = Annotated[str, msgspec.Meta(min_length=1, max_length=64,
-                                    description="Unique per scan on this device; a retry "
-                                                "sends the same nonce")]
+Nonce = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        description="Unique per scan on this device; a retry sends the same nonce",
+    ),
+]
 Secret = Annotated[str, msgspec.Meta(max_length=4096, description="What the scanner read")]
 
 

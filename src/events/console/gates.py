@@ -139,7 +139,8 @@ class ConsoleGatesController(Controller):
                 {"gate_id": data.get("gate_id", ""), "name": data.get("name", "").strip()},
             )
             gate = await festival_services.FestivalService(db_session).gate_of(
-                festival_id, body.gate_id)
+                festival_id, body.gate_id
+            )
             device, token = await DeviceService(db_session).create(
                 festival_id=gate.festival_id,
                 gate_id=gate.id,
@@ -155,8 +156,10 @@ class ConsoleGatesController(Controller):
             request,
             db_session,
             festival_id,
-            created={"name": device.name,
-                     "link": Links.for_request(request, settings).scanner(token)},
+            created={
+                "name": device.name,
+                "link": Links.for_request(request, settings).scanner(token),
+            },
         )
 
     @post(

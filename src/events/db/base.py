@@ -75,8 +75,7 @@ class TimestampMixin(SQLModel):
     a stale form with it)."""
 
     created_at: datetime = utc_field(default_factory=utcnow)
-    updated_at: datetime = utc_field(default_factory=utcnow,
-                                     sa_column_kwargs={"onupdate": utcnow})
+    updated_at: datetime = utc_field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:

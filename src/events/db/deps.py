@@ -37,8 +37,10 @@ def abandoned(session: AsyncSession) -> bool:
     return bool(session.info.get("abandoned"))
 
 
-async def provide_db_session(state: State, request: Request[Any, Any, Any],
-                             ) -> AsyncGenerator[AsyncSession, None]:
+async def provide_db_session(
+    state: State,
+    request: Request[Any, Any, Any],
+) -> AsyncGenerator[AsyncSession, None]:
     session: AsyncSession = state.db.session_factory()
     try:
         yield session

@@ -18,13 +18,15 @@ from events.config import Settings
 class Database:
     """One engine and its session factory for the life of a process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False,
-                 pool_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, echo: bool = False, pool_timeout: float = 5.0
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.pool_timeout = pool_timeout
-        self.engine: AsyncEngine = _create_engine(url, pool_size=pool_size, echo=echo,
-                                                  pool_timeout=pool_timeout)
+        self.engine: AsyncEngine = _create_engine(
+            url, pool_size=pool_size, echo=echo, pool_timeout=pool_timeout
+        )
         self.session_factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
@@ -34,9 +36,12 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
-        return cls(settings.database_url, pool_size=settings.database_pool_size,
-                   echo=settings.database_echo,
-                   pool_timeout=settings.database_pool_timeout_seconds)
+        return cls(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            echo=settings.database_echo,
+            pool_timeout=settings.database_pool_timeout_seconds,
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -63,8 +68,11 @@ class Database:
                     url = make_url(self.url).set(drivername="postgresql")
                     self._raw_pool = await asyncpg.create_pool(
                         url.render_as_string(hide_password=False),
-                        min_size=1, max_size=self.pool_size, reset=_keep_session,
-                        timeout=self.pool_timeout)
+                        min_size=1,
+                        max_size=self.pool_size,
+                        reset=_keep_session,
+                        timeout=self.pool_timeout,
+                    )
         return self._raw_pool
 
     async def dispose(self) -> None:
@@ -92,9 +100,14 @@ def _create_engine(url: str, *, pool_size: int, echo: bool, pool_timeout: float)
     else:
         # A full pool or a database that does not answer is a 503 within pool_timeout
         # seconds (events.problems), not a request hanging for half a minute.
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
-                      pool_recycle=1800, pool_timeout=pool_timeout,
-                      connect_args={"timeout": pool_timeout})
+        kwargs.update(
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=False,
+            pool_recycle=1800,
+            pool_timeout=pool_timeout,
+            connect_args={"timeout": pool_timeout},
+        )
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

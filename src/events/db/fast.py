@@ -36,13 +36,15 @@ class Statement:
     def __post_init__(self) -> None:
         clause = sa.text(self.sql)
         if self.param_types:
-            clause = clause.bindparams(*(sa.bindparam(n, type_=t)
-                                         for n, t in self.param_types.items()))
+            clause = clause.bindparams(
+                *(sa.bindparam(n, type_=t) for n, t in self.param_types.items())
+            )
         compiled = clause.compile(dialect=_ASYNCPG)
         object.__setattr__(self, "pg_sql", compiled.string)
         object.__setattr__(self, "names", tuple(compiled.positiontup or ()))
-        object.__setattr__(self, "clause",
-                           clause.columns(**self.result_types) if self.result_types else clause)
+        object.__setattr__(
+            self, "clause", clause.columns(**self.result_types) if self.result_types else clause
+        )
 
     pg_sql: str = field(init=False)
     """The SQL as SQLAlchemy's asyncpg dialect writes it."""
@@ -61,7 +63,8 @@ async def fetch(db: "Database", statement: Statement, **params: Any) -> Sequence
         pool = await db.raw_pool()
         async with pool.acquire(timeout=db.pool_timeout) as connection:
             records: Sequence[Mapping[str, Any]] = await connection.fetch(
-                statement.pg_sql, *statement.pg_args(params))
+                statement.pg_sql, *statement.pg_args(params)
+            )
         return records
     async with db.engine.begin() as conn:
         result = await conn.execute(statement.clause, params)
@@ -74,7 +77,8 @@ async def fetchrow(db: "Database", statement: Statement, **params: Any) -> Mappi
         pool = await db.raw_pool()
         async with pool.acquire(timeout=db.pool_timeout) as connection:  # a full pool: 503
             row: Mapping[str, Any] | None = await connection.fetchrow(
-                statement.pg_sql, *statement.pg_args(params))
+                statement.pg_sql, *statement.pg_args(params)
+            )
         return row
     rows = await fetch(db, statement, **params)
     return rows[0] if rows else None

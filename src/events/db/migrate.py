@@ -15,8 +15,7 @@ def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    config.set_main_option("file_template",
-                           "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     return config
 
 
@@ -39,12 +38,24 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def make_revision(database_url: str, message: str, *, branch_label: str | None = None,
-                  head: str = "head", depends_on: str | None = None) -> None:
+def make_revision(
+    database_url: str,
+    message: str,
+    *,
+    branch_label: str | None = None,
+    head: str = "head",
+    depends_on: str | None = None,
+) -> None:
     """Autogenerate a revision. A new domain starts its own branch:
     ``head="base", branch_label="awards", depends_on="spine@head"``."""
-    command.revision(alembic_config(database_url), message=message, autogenerate=True,
-                     branch_label=branch_label, head=head, depends_on=depends_on)
+    command.revision(
+        alembic_config(database_url),
+        message=message,
+        autogenerate=True,
+        branch_label=branch_label,
+        head=head,
+        depends_on=depends_on,
+    )
 
 
 def current(database_url: str) -> None:

@@ -137,8 +137,10 @@ class GateDeviceController(Controller):
 
     path = "/api/v1/festivals/{festival_id:str}/devices"
     tags = ["Access"]
-    dependencies = {"festivals": Provide(provide_festival_service, sync_to_thread=False),
-                    "devices": Provide(provide_device_service, sync_to_thread=False)}
+    dependencies = {
+        "festivals": Provide(provide_festival_service, sync_to_thread=False),
+        "devices": Provide(provide_device_service, sync_to_thread=False),
+    }
 
     @post(
         operation_id="CreateDevice",
@@ -188,5 +190,4 @@ class GateDeviceController(Controller):
     ) -> Page[access_schemas.DeviceRead]:
         festival = await festivals.get(festival_id)
         rows, total = await devices.list(festival.id, limit=limit, offset=offset)
-        return Page(items=[device_read(d) for d in rows], total=total, limit=limit,
-                    offset=offset)
+        return Page(items=[device_read(d) for d in rows], total=total, limit=limit, offset=offset)

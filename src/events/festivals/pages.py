@@ -17,8 +17,9 @@ from events.web.pages import page
 FAVICON = Path(__file__).parents[1] / "web" / "static" / "icons" / "scanner-192.png"
 
 
-async def festival_or_error(request: Request[Any, Any, Any], session: AsyncSession,
-                            festival_id: str, error_template: str) -> FestivalRead | Template:
+async def festival_or_error(
+    request: Request[Any, Any, Any], session: AsyncSession, festival_id: str, error_template: str
+) -> FestivalRead | Template:
     """The festival, or the error page to answer with (404 for an unknown one)."""
     try:
         return await FestivalService(session).read(festival_id)
@@ -32,13 +33,16 @@ class HomeController(Controller):
     include_in_schema = False
 
     @get("/", operation_id="HomePage", summary="Festivals (page)")
-    async def home(self, request: Request[Any, Any, Any],
-                   db_session: NamedDependency[AsyncSession]) -> Template:
+    async def home(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Template:
         festivals, _ = await FestivalService(db_session).list(limit=50, offset=0)
         return page(request, "home.html", festivals=festivals)
 
-    @get("/favicon.ico", operation_id="Favicon", summary="The site's icon",
-         media_type="image/png")
+    @get("/favicon.ico", operation_id="Favicon", summary="The site's icon", media_type="image/png")
     async def favicon(self) -> Response[bytes]:
-        return Response(FAVICON.read_bytes(), media_type="image/png",
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            FAVICON.read_bytes(),
+            media_type="image/png",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )

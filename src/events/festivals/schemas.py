@@ -10,12 +10,20 @@ from events.schemas import Input
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 OptionalName = Annotated[str, Field(max_length=200)]
-Slug = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
-                            description="lower-case letters, digits and hyphens")]
+Slug = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="lower-case letters, digits and hyphens",
+    ),
+]
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
-TimeZone = Annotated[str, Field(min_length=1, max_length=64,
-                                description="IANA time zone, e.g. Asia/Shanghai")]
+TimeZone = Annotated[
+    str, Field(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Shanghai")
+]
 Text = Annotated[str, Field(max_length=10_000)]
 
 
@@ -131,4 +139,3 @@ class FestivalRead(msgspec.Struct):
     updated_at: dt.datetime
     name_bo: str = ""
     venue_bo: str = ""
-

@@ -18,8 +18,12 @@ BAR = 22
 GAP = 12
 LABEL_W = 118
 COLOURS = {
-    "self_raised": "#1f6feb", "entry_fees": "#1a7f37", "sponsorship": "#bf8700",
-    "ticket_revenue": "#8250df", "other": "#57606a", "prize_payout": "#cf222e",
+    "self_raised": "#1f6feb",
+    "entry_fees": "#1a7f37",
+    "sponsorship": "#bf8700",
+    "ticket_revenue": "#8250df",
+    "other": "#57606a",
+    "prize_payout": "#cf222e",
 }
 
 
@@ -33,9 +37,11 @@ def _bars(rows: list[tuple[str, int, str, str]], title: str, testid: str) -> str
     top = max((abs(v) for _, v, _, _ in rows), default=0) or 1
     span = WIDTH - LABEL_W - 84
     height = GAP + len(rows) * (BAR + GAP)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-             f'width="100%" role="img" aria-label="{escape(title)}" data-testid="{testid}">',
-             f"<title>{escape(title)}</title>"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}" data-testid="{testid}">',
+        f"<title>{escape(title)}</title>",
+    ]
     for i, (label, value, colour, key) in enumerate(rows):
         y = GAP + i * (BAR + GAP)
         width = 0 if value == 0 else max(2, round(abs(value) * span / top))
@@ -46,15 +52,23 @@ def _bars(rows: list[tuple[str, int, str, str]], title: str, testid: str) -> str
             f'<rect x="{LABEL_W}" y="{y}" width="{width}" height="{BAR}" rx="3" '
             f'fill="{colour}"/>'
             f'<text x="{LABEL_W + width + 4}" y="{y + BAR * 0.7:.1f}" font-size="11">'
-            f"{escape(yuan(value))}</text></g>")
+            f"{escape(yuan(value))}</text></g>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def by_source_svg(summary: schemas.FundingSummary, lang: Lang) -> str:
-    rows = [(translate(lang, f"fund.source.{s.source}"), s.net_fen,
-             COLOURS.get(s.source, "#57606a"), s.source)
-            for s in summary.by_source if s.records]
+    rows = [
+        (
+            translate(lang, f"fund.source.{s.source}"),
+            s.net_fen,
+            COLOURS.get(s.source, "#57606a"),
+            s.source,
+        )
+        for s in summary.by_source
+        if s.records
+    ]
     return _bars(rows, translate(lang, "fund.chart_by_source"), "chart-by-source")
 
 
@@ -63,11 +77,16 @@ def coverage_svg(summary: schemas.FundingSummary, lang: Lang) -> str:
     rows = [
         (translate(lang, "fund.committed"), p.committed_fen, "#cf222e", "committed"),
         (translate(lang, "fund.income"), c.income_fen, "#1a7f37", "income"),
-        (translate(lang, "fund.pledged_outstanding"), c.pledged_outstanding_fen, "#bf8700",
-         "pledged"),
+        (
+            translate(lang, "fund.pledged_outstanding"),
+            c.pledged_outstanding_fen,
+            "#bf8700",
+            "pledged",
+        ),
         (translate(lang, "fund.in_kind"), c.in_kind_contributed_fen, "#8250df", "in_kind"),
     ]
     if c.cash_shortfall_fen:
-        rows.append((translate(lang, "fund.shortfall"), c.cash_shortfall_fen, "#82071e",
-                     "shortfall"))
+        rows.append(
+            (translate(lang, "fund.shortfall"), c.cash_shortfall_fen, "#82071e", "shortfall")
+        )
     return _bars(rows, translate(lang, "fund.chart_coverage"), "chart-coverage")

@@ -18,7 +18,8 @@ def statement_pdf(statement: schemas.SponsorStatement, font_path: Path, lang: La
         raise ServiceUnavailable(
             f"The CJK font for PDFs is missing ({font_path}). Install Debian's "
             "fonts-wqy-microhei (make browser) or set EVENTS_TICKET_FONT_PATH.",
-            code="ticket_font_missing")
+            code="ticket_font_missing",
+        )
 
     def t(key: str, **values: object) -> str:
         return translate(lang, key, **values)
@@ -46,8 +47,7 @@ def statement_pdf(statement: schemas.SponsorStatement, font_path: Path, lang: La
     def row(label: str, value: str) -> None:
         pdf.set_font("cjk", size=10)
         pdf.cell(width * 0.6, 7, label, border="B")
-        pdf.cell(width * 0.4, 7, value, border="B", align="R", new_x=XPos.LMARGIN,
-                 new_y=YPos.NEXT)
+        pdf.cell(width * 0.4, 7, value, border="B", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line(pick(statement.festival_name_zh, statement.festival_name_en), 14, 8)
     line(t("fund.statement_title"), 12, 7)
@@ -67,8 +67,9 @@ def statement_pdf(statement: schemas.SponsorStatement, font_path: Path, lang: La
     line(t("fund.placements"), 12, 7)
     for placement in statement.placements:
         label = pick(placement.label_zh, placement.label_en)
-        prize = f" · {t('fund.prize_money')} {yuan(placement.prize_fen)}" \
-            if placement.prize_fen else ""
+        prize = (
+            f" · {t('fund.prize_money')} {yuan(placement.prize_fen)}" if placement.prize_fen else ""
+        )
         line(f"· {label}{prize}", 10)
     line(t("fund.placements_where"), 9, 5)
     pdf.ln(4)

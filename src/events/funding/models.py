@@ -130,8 +130,9 @@ class FundingRecord(IdMixin, table=True):
     award_id: uuid.UUID | None = Field(default=None, index=True)
     entitlement_id: uuid.UUID | None = Field(default=None, index=True)
     """The prize entitlement (results domain) a payout settled."""
-    reverses_id: uuid.UUID | None = Field(default=None, foreign_key="funding_record.id",
-                                          unique=True)
+    reverses_id: uuid.UUID | None = Field(
+        default=None, foreign_key="funding_record.id", unique=True
+    )
     """The record this one reverses; a record is reversed at most once."""
     event_key: str | None = Field(default=None, max_length=120, unique=True)
     """What posted it automatically (``payment:<id>:received``): posted once only."""

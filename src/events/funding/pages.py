@@ -27,44 +27,70 @@ from events.web.pages import page
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-
-
 def labels(lang: Lang) -> dict[str, dict[str, str]]:
     """Sources, origins and tiers by code, in the page's language (for the script)."""
-    return {group: {code: translate(lang, f"fund.{group}.{code}") for code in codes}
-            for group, codes in (("source", SOURCES), ("origin", ORIGINS), ("tier", TIERS),
-                                 ("warning", WARNINGS))}
+    return {
+        group: {code: translate(lang, f"fund.{group}.{code}") for code in codes}
+        for group, codes in (
+            ("source", SOURCES),
+            ("origin", ORIGINS),
+            ("tier", TIERS),
+            ("warning", WARNINGS),
+        )
+    }
 
 
 class FundingPageController(Controller):
     include_in_schema = False
 
-    @get("/festivals/{festival_id:str}/funding", operation_id="FundingPage",
-         summary="Funding for organisers (page)")
-    async def funding(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
-                      db_session: NamedDependency[AsyncSession]) -> Template:
+    @get(
+        "/festivals/{festival_id:str}/funding",
+        operation_id="FundingPage",
+        summary="Funding for organisers (page)",
+    )
+    async def funding(
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
         festival = await festival_or_error(request, db_session, festival_id, "funding/error.html")
         if isinstance(festival, Template):
             return festival
-        response = page(request, "funding/funding.html", festival=festival,
-                        sources=[s.value for s in FundingSource],
-                        manual_sources=[s.value for s in FundingSource if s in MANUAL_SOURCES],
-                        labels=labels(request_lang(request)),
-                        config={"festival_id": festival.id, "timezone": festival.timezone})
+        response = page(
+            request,
+            "funding/funding.html",
+            festival=festival,
+            sources=[s.value for s in FundingSource],
+            manual_sources=[s.value for s in FundingSource if s in MANUAL_SOURCES],
+            labels=labels(request_lang(request)),
+            config={"festival_id": festival.id, "timezone": festival.timezone},
+        )
         response.headers.update(NO_STORE)
         return response
 
-    @get("/festivals/{festival_id:str}/sponsors/{sponsor_id:str}/statement",
-         operation_id="SponsorStatementPage", summary="A sponsor's statement (page)")
-    async def statement(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
-                        sponsor_id: FromPath[str], db_session: NamedDependency[AsyncSession]
-                        ) -> Template:
+    @get(
+        "/festivals/{festival_id:str}/sponsors/{sponsor_id:str}/statement",
+        operation_id="SponsorStatementPage",
+        summary="A sponsor's statement (page)",
+    )
+    async def statement(
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
+        sponsor_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
         festival = await festival_or_error(request, db_session, festival_id, "funding/error.html")
         if isinstance(festival, Template):
             return festival
-        response = page(request, "funding/statement.html", festival=festival,
-                        labels=labels(request_lang(request)),
-                        config={"festival_id": festival.id, "sponsor_id": sponsor_id})
+        response = page(
+            request,
+            "funding/statement.html",
+            festival=festival,
+            labels=labels(request_lang(request)),
+            config={"festival_id": festival.id, "sponsor_id": sponsor_id},
+        )
         response.headers.update(NO_STORE)
         return response
 

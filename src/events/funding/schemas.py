@@ -26,8 +26,7 @@ class InKindIn(Input):
     description_zh: Text200
     description_en: Text200
     value_fen: Annotated[Fen, Field(description="Declared value in fen")]
-    award_id: uuid.UUID | None = Field(default=None,
-                                       description="The award it is given as, if any")
+    award_id: uuid.UUID | None = Field(default=None, description="The award it is given as, if any")
     received_on: dt.date | None = None
 
 
@@ -40,8 +39,10 @@ class SponsorIn(Input):
     tier: SponsorTier
     target: SponsorTarget = SponsorTarget.FESTIVAL
     target_id: uuid.UUID | None = Field(
-        default=None, description="The award category (target category) or award (target "
-                                  "award) that carries the sponsor's name")
+        default=None,
+        description="The award category (target category) or award (target "
+        "award) that carries the sponsor's name",
+    )
     pledged_fen: Annotated[int, Field(ge=0, le=10**12, description="Money pledged, fen")] = 0
     pledged_on: dt.date | None = None
     due_on: dt.date | None = None
@@ -53,8 +54,10 @@ class RecordIn(Input):
     """A receipt or a payment recorded by hand (automatic postings come from payments and
     prize payouts)."""
 
-    source: Annotated[FundingSource, Field(description="self_raised, entry_fees, sponsorship, "
-                                                       "ticket_revenue or other")]
+    source: Annotated[
+        FundingSource,
+        Field(description="self_raised, entry_fees, sponsorship, ticket_revenue or other"),
+    ]
     direction: Direction = Direction.IN
     amount: Fen
     occurred_on: dt.date
@@ -66,8 +69,9 @@ class RecordIn(Input):
 
 class ReversalIn(Input):
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
-    occurred_on: dt.date | None = Field(default=None,
-                                        description="Default: today (festival's time zone)")
+    occurred_on: dt.date | None = Field(
+        default=None, description="Default: today (festival's time zone)"
+    )
 
 
 class InKindRead(msgspec.Struct, kw_only=True):
@@ -230,26 +234,44 @@ class SponsorStatement(msgspec.Struct, kw_only=True):
 
 
 def in_kind_read(row: SponsorInKind) -> InKindRead:
-    return InKindRead(id=str(row.id), description_zh=row.description_zh,
-                      description_en=row.description_en, value_fen=row.value_fen,
-                      currency=row.currency,
-                      award_id=str(row.award_id) if row.award_id else None,
-                      received_on=row.received_on)
+    return InKindRead(
+        id=str(row.id),
+        description_zh=row.description_zh,
+        description_en=row.description_en,
+        value_fen=row.value_fen,
+        currency=row.currency,
+        award_id=str(row.award_id) if row.award_id else None,
+        received_on=row.received_on,
+    )
 
 
 def sponsor_read(sponsor: Sponsor, in_kind: list[SponsorInKind]) -> SponsorRead:
-    logo = (f"/api/v1/festivals/{sponsor.festival_id}/sponsors/{sponsor.id}/logo"
-            if sponsor.logo_type else None)
+    logo = (
+        f"/api/v1/festivals/{sponsor.festival_id}/sponsors/{sponsor.id}/logo"
+        if sponsor.logo_type
+        else None
+    )
     return SponsorRead(
-        id=str(sponsor.id), festival_id=str(sponsor.festival_id), name_zh=sponsor.name_zh,
-        name_en=sponsor.name_en, contact_name=sponsor.contact_name,
-        contact_phone=sponsor.contact_phone, contact_email=sponsor.contact_email,
-        tier=sponsor.tier, target=sponsor.target,
+        id=str(sponsor.id),
+        festival_id=str(sponsor.festival_id),
+        name_zh=sponsor.name_zh,
+        name_en=sponsor.name_en,
+        contact_name=sponsor.contact_name,
+        contact_phone=sponsor.contact_phone,
+        contact_email=sponsor.contact_email,
+        tier=sponsor.tier,
+        target=sponsor.target,
         target_id=str(sponsor.target_id) if sponsor.target_id else None,
-        pledged_fen=sponsor.pledged_fen, currency=sponsor.currency,
-        pledged_on=sponsor.pledged_on, due_on=sponsor.due_on, note=sponsor.note,
-        logo_url=logo, in_kind=[in_kind_read(r) for r in in_kind],
-        in_kind_value_fen=sum(r.value_fen for r in in_kind), created_at=sponsor.created_at)
+        pledged_fen=sponsor.pledged_fen,
+        currency=sponsor.currency,
+        pledged_on=sponsor.pledged_on,
+        due_on=sponsor.due_on,
+        note=sponsor.note,
+        logo_url=logo,
+        in_kind=[in_kind_read(r) for r in in_kind],
+        in_kind_value_fen=sum(r.value_fen for r in in_kind),
+        created_at=sponsor.created_at,
+    )
 
 
 def _id(value: uuid.UUID | None) -> str | None:
@@ -258,12 +280,23 @@ def _id(value: uuid.UUID | None) -> str | None:
 
 def record_read(row: FundingRecord, reversed_by: uuid.UUID | None = None) -> RecordRead:
     return RecordRead(
-        id=str(row.id), festival_id=str(row.festival_id), source=row.source,
-        direction=row.direction, amount=row.amount,
+        id=str(row.id),
+        festival_id=str(row.festival_id),
+        source=row.source,
+        direction=row.direction,
+        amount=row.amount,
         signed_amount=row.amount if row.direction == Direction.IN else -row.amount,
-        currency=row.currency, occurred_on=row.occurred_on, origin=row.origin,
-        sponsor_id=_id(row.sponsor_id), payment_id=_id(row.payment_id),
-        award_id=_id(row.award_id), entitlement_id=_id(row.entitlement_id),
-        reverses_id=_id(row.reverses_id), reversed_by_id=_id(reversed_by),
-        reference=row.reference, note=row.note, recorded_by=_id(row.recorded_by),
-        recorded_at=row.recorded_at)
+        currency=row.currency,
+        occurred_on=row.occurred_on,
+        origin=row.origin,
+        sponsor_id=_id(row.sponsor_id),
+        payment_id=_id(row.payment_id),
+        award_id=_id(row.award_id),
+        entitlement_id=_id(row.entitlement_id),
+        reverses_id=_id(row.reverses_id),
+        reversed_by_id=_id(reversed_by),
+        reference=row.reference,
+        note=row.note,
+        recorded_by=_id(row.recorded_by),
+        recorded_at=row.recorded_at,
+    )

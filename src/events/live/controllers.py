@@ -36,8 +36,11 @@ def _respond(request: Request[Any, Any, Any], body: Body) -> Response[bytes]:
     if body.etag in request.headers.get("if-none-match", ""):
         return Response(b"", status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(body.gzipped, media_type="application/json",
-                        headers={**headers, "Content-Encoding": "gzip"})
+        return Response(
+            body.gzipped,
+            media_type="application/json",
+            headers={**headers, "Content-Encoding": "gzip"},
+        )
     return Response(body.raw, media_type="application/json", headers=headers)
 
 
@@ -46,15 +49,22 @@ class LiveResultsController(Controller):
     dependencies = {"feed": Provide(provide_feed, sync_to_thread=False)}
     opt = NO_COMPRESSION
 
-    @get("/api/v1/festivals/{festival_id:str}/results", operation_id="FestivalResults",
-         summary="Live results of a festival (or one race or day): ETag, 304, public cache",
-         responses=error_responses(NotFound))
+    @get(
+        "/api/v1/festivals/{festival_id:str}/results",
+        operation_id="FestivalResults",
+        summary="Live results of a festival (or one race or day): ETag, 304, public cache",
+        responses=error_responses(NotFound),
+    )
     async def festival_results(
-        self, request: Request[Any, Any, Any], festival_id: FromPath[str],
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
         feed: NamedDependency[ResultsFeed],
         race_id: Annotated[str | None, QueryParameter(description="Only this race")] = None,
-        day: Annotated[dt.date | None, QueryParameter(
-            description="Only this day's races (festival-local date)")] = None,
+        day: Annotated[
+            dt.date | None,
+            QueryParameter(description="Only this day's races (festival-local date)"),
+        ] = None,
     ) -> Response[bytes]:
         """Each race is ``scheduled``, ``provisional``, ``official`` or ``amended``. The body
         is built once per change and served from memory; send ``If-None-Match`` to get a
@@ -63,23 +73,28 @@ class LiveResultsController(Controller):
         festival = parse_id(festival_id, "festival")
         if race_id is not None:
             race = parse_id(race_id, "race")
-            body = await feed.body(festival, f"race:{race}",
-                                   lambda d: _races(d, "race_id", race))
+            body = await feed.body(festival, f"race:{race}", lambda d: _races(d, "race_id", race))
         elif day is not None:
             body = await feed.body(festival, f"day:{day}", lambda d: _races(d, "date", day))
         else:
             body = await feed.body(festival)
         return _respond(request, body)
 
-    @get("/api/v1/festivals/{festival_id:str}/results/stream",
-         operation_id="FestivalResultsStream",
-         summary="Live results as Server-Sent Events; Last-Event-ID resumes",
-         responses=error_responses(NotFound, ServiceUnavailable))
+    @get(
+        "/api/v1/festivals/{festival_id:str}/results/stream",
+        operation_id="FestivalResultsStream",
+        summary="Live results as Server-Sent Events; Last-Event-ID resumes",
+        responses=error_responses(NotFound, ServiceUnavailable),
+    )
     async def festival_results_stream(
-        self, request: Request[Any, Any, Any], festival_id: FromPath[str],
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
         feed: NamedDependency[ResultsFeed],
-        last_event_id: Annotated[str | None, QueryParameter(
-            description="Resume after this event (as the Last-Event-ID header)")] = None,
+        last_event_id: Annotated[
+            str | None,
+            QueryParameter(description="Resume after this event (as the Last-Event-ID header)"),
+        ] = None,
     ) -> Stream:
         """One event per change (result entered, declared official, amended, start list
         published), each with an ``id`` and the race as it now stands. ``Last-Event-ID``
@@ -90,5 +105,8 @@ class LiveResultsController(Controller):
         await feed.body(festival)  # 404 for an unknown festival; cached for the next read
         resume = request.headers.get("last-event-id", last_event_id)
         events = await feed.stream(festival, resume)
-        return Stream(events, media_type="text/event-stream",
-                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return Stream(
+            events,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )

@@ -61,8 +61,11 @@ class Body:
     @classmethod
     def of(cls, document: Any) -> "Body":
         raw = encode_json(document)
-        return cls(etag=f'"{hashlib.blake2b(raw, digest_size=16).hexdigest()}"',
-                   raw=raw, gzipped=gzip.compress(raw, compresslevel=6, mtime=0))
+        return cls(
+            etag=f'"{hashlib.blake2b(raw, digest_size=16).hexdigest()}"',
+            raw=raw,
+            gzipped=gzip.compress(raw, compresslevel=6, mtime=0),
+        )
 
 
 def frame(event: Event) -> bytes:
@@ -134,8 +137,12 @@ class ResultsFeed:
 
     # --- reads -----------------------------------------------------------------------
 
-    async def body(self, festival_id: uuid.UUID, view: str = "",
-                   select: Callable[[Document], Any] | None = None) -> Body:
+    async def body(
+        self,
+        festival_id: uuid.UUID,
+        view: str = "",
+        select: Callable[[Document], Any] | None = None,
+    ) -> Body:
         """The encoded document (or the ``view`` of it that ``select`` cuts), from memory."""
         key = (festival_id, view)
         if (cached := self._cache.get(key)) is not None:
@@ -170,14 +177,26 @@ class ResultsFeed:
 
     # --- changes ---------------------------------------------------------------------
 
-    async def publish(self, festival_id: uuid.UUID, race_id: uuid.UUID | None,
-                      kind: str) -> Event:
+    async def publish(self, festival_id: uuid.UUID, race_id: uuid.UUID | None, kind: str) -> Event:
         """Record a committed change and ring every worker's doorbell. Call after commit."""
         document = await self.document(festival_id)
-        race = next((r for r in document.get("items", ()) if str(r.get("race_id")) ==
-                     str(race_id)), None) if race_id else None
-        payload = encode_json({"kind": kind, "festival_id": festival_id, "race_id": race_id,
-                               "at": utcnow(), "race": race})
+        race = (
+            next(
+                (r for r in document.get("items", ()) if str(r.get("race_id")) == str(race_id)),
+                None,
+            )
+            if race_id
+            else None
+        )
+        payload = encode_json(
+            {
+                "kind": kind,
+                "festival_id": festival_id,
+                "race_id": race_id,
+                "at": utcnow(),
+                "race": race,
+            }
+        )
         event = await self.history.append(festival_id, payload)
         await self.channels.wait_published(str(festival_id).encode(), CHANNEL)
         return event
@@ -225,11 +244,14 @@ class ResultsFeed:
         if self._count >= self.max_streams:
             raise ServiceUnavailable(
                 "This server holds as many live results streams as it may; retry shortly "
-                "or poll the results with If-None-Match.", code="too_many_streams",
-                retry_after=5)
+                "or poll the results with If-None-Match.",
+                code="too_many_streams",
+                retry_after=5,
+            )
 
-    async def stream(self, festival_id: uuid.UUID, last_event_id: str | None
-                     ) -> AsyncIterator[bytes]:
+    async def stream(
+        self, festival_id: uuid.UUID, last_event_id: str | None
+    ) -> AsyncIterator[bytes]:
         """The festival's events as SSE bytes, from ``last_event_id`` on (or from now).
 
         Refused here (before any byte is sent) when this worker is full; the stream joins
@@ -237,22 +259,23 @@ class ResultsFeed:
         self.admit()
         return self._events(festival_id, last_event_id)
 
-    async def _events(self, festival_id: uuid.UUID, last_event_id: str | None
-                      ) -> AsyncIterator[bytes]:
+    async def _events(
+        self, festival_id: uuid.UUID, last_event_id: str | None
+    ) -> AsyncIterator[bytes]:
         resume = parse_event_id(last_event_id)
         stream = _Stream(asyncio.Queue(self.backlog))
         async with self._lock(festival_id):
             if festival_id not in self._seen:
                 self._seen[festival_id] = await self.history.last_id(festival_id)
             stream.enqueued = stream.sent = (
-                resume if resume is not None else self._seen[festival_id])
+                resume if resume is not None else self._seen[festival_id]
+            )
             self._streams.setdefault(festival_id, set()).add(stream)
         self._count += 1
         try:
             yield b"retry: 3000\n\n"
             if last_event_id is not None:
-                events = None if resume is None else await self.history.since(festival_id,
-                                                                              resume)
+                events = None if resume is None else await self.history.since(festival_id, resume)
                 if events is None:
                     yield REFRESH
                 else:
@@ -262,8 +285,9 @@ class ResultsFeed:
                             yield frame(event)
             while True:
                 try:
-                    event_id, data = await asyncio.wait_for(stream.queue.get(),
-                                                            self.heartbeat_seconds)
+                    event_id, data = await asyncio.wait_for(
+                        stream.queue.get(), self.heartbeat_seconds
+                    )
                 except TimeoutError:
                     yield PING
                     continue

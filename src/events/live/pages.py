@@ -31,10 +31,17 @@ class LiveResultsPageController(Controller):
     include_in_schema = False
     dependencies = {"feed": Provide(provide_feed, sync_to_thread=False)}
 
-    @get("/festivals/{festival_id:str}/results", operation_id="LiveResultsPage",
-         summary="Live results (page)")
-    async def results(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
-                      feed: NamedDependency[ResultsFeed]) -> Template:
+    @get(
+        "/festivals/{festival_id:str}/results",
+        operation_id="LiveResultsPage",
+        summary="Live results (page)",
+    )
+    async def results(
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
+        feed: NamedDependency[ResultsFeed],
+    ) -> Template:
         try:
             festival = parse_id(festival_id, "festival")
             body = await feed.body(festival)
@@ -42,20 +49,27 @@ class LiveResultsPageController(Controller):
             response = page(request, "live/missing.html", code=exc.instance_code)
             response.status_code = exc.status_code
             return response
-        response = page(request, "live/results.html", festival_id=str(festival),
-                        document=_embed(body.raw))
+        response = page(
+            request, "live/results.html", festival_id=str(festival), document=_embed(body.raw)
+        )
         response.headers.update({"Cache-Control": "public, max-age=5"})
         return response
 
-    @get("/festivals/{festival_id:str}/overlay", operation_id="LiveOverlayPage",
-         summary="Livestream overlay (browser source, 1920x1080, transparent)")
-    async def overlay(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
-                      feed: NamedDependency[ResultsFeed],
-                      show: Annotated[str, QueryParameter(
-                          max_length=100, description="Parts: start,result,prize,sponsor")
-                      ] = ",".join(OVERLAY_PARTS),
-                      race_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
-                      ) -> Template:
+    @get(
+        "/festivals/{festival_id:str}/overlay",
+        operation_id="LiveOverlayPage",
+        summary="Livestream overlay (browser source, 1920x1080, transparent)",
+    )
+    async def overlay(
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
+        feed: NamedDependency[ResultsFeed],
+        show: Annotated[
+            str, QueryParameter(max_length=100, description="Parts: start,result,prize,sponsor")
+        ] = ",".join(OVERLAY_PARTS),
+        race_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> Template:
         try:
             festival = parse_id(festival_id, "festival")
             body = await feed.body(festival)
@@ -64,5 +78,11 @@ class LiveResultsPageController(Controller):
             response.status_code = exc.status_code
             return response
         parts = [part for part in show.split(",") if part in OVERLAY_PARTS]
-        return page(request, "live/overlay.html", festival_id=str(festival),
-                    document=_embed(body.raw), parts=parts, race_id=race_id or "")
+        return page(
+            request,
+            "live/overlay.html",
+            festival_id=str(festival),
+            document=_embed(body.raw),
+            parts=parts,
+            race_id=race_id or "",
+        )

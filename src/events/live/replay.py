@@ -60,8 +60,7 @@ async def _find(session: AsyncSession, race_ref: str, festival_ref: str | None) 
     there is just one)."""
     festivals = FestivalService(session)
     if festival_ref:
-        festival = await festivals.get_by_slug(festival_ref) or await festivals.get(
-            festival_ref)
+        festival = await festivals.get_by_slug(festival_ref) or await festivals.get(festival_ref)
         candidates = [festival.id]
     else:
         found, _ = await festivals.list(limit=500, offset=0)
@@ -69,34 +68,53 @@ async def _find(session: AsyncSession, race_ref: str, festival_ref: str | None) 
     for festival_id in candidates:
         for race in await festival_results(session, festival_id):
             if race_ref in (race.race_id, race.code):
-                return Race(uuid.UUID(race.race_id), festival_id,
-                            f"{race.code} {race.name_zh} / {race.name_en}", race.ranked_by)
-    raise ReplayError(f"No race {race_ref!r}" + (f" in {festival_ref!r}" if festival_ref
-                                                 else "") + ": give its id or code "
-                      "(and --festival when several festivals have that code).")
+                return Race(
+                    uuid.UUID(race.race_id),
+                    festival_id,
+                    f"{race.code} {race.name_zh} / {race.name_en}",
+                    race.ranked_by,
+                )
+    raise ReplayError(
+        f"No race {race_ref!r}"
+        + (f" in {festival_ref!r}" if festival_ref else "")
+        + ": give its id or code "
+        "(and --festival when several festivals have that code)."
+    )
 
 
-def _starters(ranked_by: str, entries: list[str], rng: random.Random
-              ) -> list[schemas.StarterIn]:
+def _starters(ranked_by: str, entries: list[str], rng: random.Random) -> list[schemas.StarterIn]:
     """A plausible result in the category's own method, the same for the same race."""
     order = rng.sample(entries, len(entries))
     if ranked_by in (RankingMethod.TIME, RankingMethod.GAIT_LEGAL_TIME):
         times = sorted(rng.sample(range(55_000, 130_000), len(order)))
-        return [schemas.StarterIn(entry_id=e, time_hundredths=t, gait_faults=0
-                                  if ranked_by == RankingMethod.GAIT_LEGAL_TIME else None)
-                for e, t in zip(order, times, strict=True)]
+        return [
+            schemas.StarterIn(
+                entry_id=e,
+                time_hundredths=t,
+                gait_faults=0 if ranked_by == RankingMethod.GAIT_LEGAL_TIME else None,
+            )
+            for e, t in zip(order, times, strict=True)
+        ]
     if ranked_by == RankingMethod.COUNT:
         return [schemas.StarterIn(entry_id=e, count=20 - i) for i, e in enumerate(order)]
     return [schemas.StarterIn(entry_id=e, place=i) for i, e in enumerate(order, start=1)]
 
 
-async def replay(settings: Settings, race_ref: str, *, festival_ref: str | None = None,
-                 speed: float = 1.0, say: Callable[[str], None] = print,
-                 require_redis: bool = True) -> None:
+async def replay(
+    settings: Settings,
+    race_ref: str,
+    *,
+    festival_ref: str | None = None,
+    speed: float = 1.0,
+    say: Callable[[str], None] = print,
+    require_redis: bool = True,
+) -> None:
     """Draw and publish the start list, enter a provisional result, declare it official."""
     if require_redis and not settings.redis_url:
-        raise ReplayError("Set EVENTS_REDIS_URL (the server's too) so the running server "
-                          "hears the replay; without Redis only this process would.")
+        raise ReplayError(
+            "Set EVENTS_REDIS_URL (the server's too) so the running server "
+            "hears the replay; without Redis only this process would."
+        )
     pause = STEP_SECONDS / max(speed, 0.001)
     database = Database.from_settings(settings)
     try:
@@ -105,23 +123,28 @@ async def replay(settings: Settings, race_ref: str, *, festival_ref: str | None 
                 race = await _find(session, race_ref, festival_ref)
                 actor = await _actor(session)
                 if await reads.latest_version(session, race.id) is not None:
-                    raise ReplayError(f"{race.label} already has a result; replay a race "
-                                      "not yet run (the results page shows them).")
+                    raise ReplayError(
+                        f"{race.label} already has a result; replay a race "
+                        "not yet run (the results page shows them)."
+                    )
             say(f"Replaying {race.label}: a step every {pause:g} s")
-            await _step(database, say, "start list published", lambda s: _start(s, actor,
-                                                                                race))
+            await _step(database, say, "start list published", lambda s: _start(s, actor, race))
             await asyncio.sleep(pause)
-            await _step(database, say, "provisional result entered",
-                        lambda s: _provisional(s, actor, race))
+            await _step(
+                database, say, "provisional result entered", lambda s: _provisional(s, actor, race)
+            )
             await asyncio.sleep(pause)
-            await _step(database, say, "declared official", lambda s: _official(s, actor,
-                                                                                race))
+            await _step(database, say, "declared official", lambda s: _official(s, actor, race))
     finally:
         await database.dispose()
 
 
-async def _step(database: Database, say: Callable[[str], None], done: str,
-                work: Callable[[AsyncSession], Awaitable[None]]) -> None:
+async def _step(
+    database: Database,
+    say: Callable[[str], None],
+    done: str,
+    work: Callable[[AsyncSession], Awaitable[None]],
+) -> None:
     try:
         async with database.transaction() as session:
             await work(session)
@@ -133,8 +156,9 @@ async def _step(database: Database, say: Callable[[str], None], done: str,
 async def _start(session: AsyncSession, actor: Actor, race: Race) -> None:
     start_lists = StartListService(session)
     if await reads.start_list(session, race.id) is None:
-        await start_lists.draw(actor, str(race.id), schemas.DrawIn(
-            method=DrawMethod.SEPARATED, include_unpaid=True))
+        await start_lists.draw(
+            actor, str(race.id), schemas.DrawIn(method=DrawMethod.SEPARATED, include_unpaid=True)
+        )
     await start_lists.publish(actor, str(race.id))
 
 
@@ -143,8 +167,11 @@ async def _provisional(session: AsyncSession, actor: Actor, race: Race) -> None:
     entries = [s.entry_id for s in listed.starters]
     if not entries:
         raise ReplayError("The start list has no starters.")
-    await ResultService(session).submit(actor, str(race.id), schemas.ResultsIn(
-        starters=_starters(race.ranked_by, entries, random.Random(str(race.id)))))
+    await ResultService(session).submit(
+        actor,
+        str(race.id),
+        schemas.ResultsIn(starters=_starters(race.ranked_by, entries, random.Random(str(race.id)))),
+    )
 
 
 async def _official(session: AsyncSession, actor: Actor, race: Race) -> None:
@@ -152,4 +179,3 @@ async def _official(session: AsyncSession, actor: Actor, race: Race) -> None:
     closes = latest.objections_close_at if latest else None
     now = max(utcnow(), closes + dt.timedelta(seconds=1)) if closes else utcnow()
     await ResultService(session).declare_official(actor, str(race.id), now=now)
-

@@ -24,22 +24,29 @@ from events.results.notifications import (
 logger = logging.getLogger(__name__)
 
 
-def create_feed(settings: Settings, database: Database,
-                build: Builder = build_document) -> ResultsFeed:
+def create_feed(
+    settings: Settings, database: Database, build: Builder = build_document
+) -> ResultsFeed:
     """Redis history and pub/sub when ``EVENTS_REDIS_URL`` is set; memory otherwise."""
     history: History
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
         history = RedisHistory(redis, settings.live_history, settings.redis_prefix)
-        backend = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url),
-                                             key_prefix=f"{settings.redis_prefix}:channels")
+        backend = RedisChannelsPubSubBackend(
+            redis=Redis.from_url(settings.redis_url), key_prefix=f"{settings.redis_prefix}:channels"
+        )
         channels = ChannelsPlugin(backend=backend, channels=[CHANNEL])
     else:
         history = MemoryHistory(settings.live_history)
         channels = ChannelsPlugin(backend=MemoryChannelsBackend(), channels=[CHANNEL])
-    return ResultsFeed(history=history, channels=channels, database=database, build=build,
-                       backlog=settings.live_stream_backlog,
-                       max_streams=settings.live_max_streams)
+    return ResultsFeed(
+        history=history,
+        channels=channels,
+        database=database,
+        build=build,
+        backlog=settings.live_stream_backlog,
+        max_streams=settings.live_max_streams,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -55,7 +62,8 @@ async def publishing(feed: ResultsFeed) -> AsyncIterator[ResultsFeed]:
 
     def changed(festival_id: uuid.UUID, race_id: uuid.UUID, kind: str) -> None:
         task: asyncio.Task[object] = asyncio.get_running_loop().create_task(
-            feed.publish(festival_id, race_id, kind))
+            feed.publish(festival_id, race_id, kind)
+        )
         pending.add(task)
         task.add_done_callback(_done(pending))
 
@@ -72,7 +80,6 @@ def _done(pending: set[asyncio.Task[object]]) -> Callable[[asyncio.Task[object]]
     def done(task: asyncio.Task[object]) -> None:
         pending.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            logger.error("live results: a change could not be published",
-                         exc_info=task.exception())
+            logger.error("live results: a change could not be published", exc_info=task.exception())
 
     return done

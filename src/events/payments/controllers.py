@@ -29,19 +29,29 @@ from events.payments.webhooks import BadWebhook, StripeWebhookService
 from events.problems import error_responses
 from events.spreadsheets import XLSX_MEDIA_TYPE as XLSX
 
-PayToken = Annotated[str | None, QueryParameter(
-    name="pay_token", min_length=1, max_length=64, required=False,
-    description="The payment's own token, from its pay link (checkout_url)")]
+PayToken = Annotated[
+    str | None,
+    QueryParameter(
+        name="pay_token",
+        min_length=1,
+        max_length=64,
+        required=False,
+        description="The payment's own token, from its pay link (checkout_url)",
+    ),
+]
 
 
-def provide_payment_service(request: Request[Any, Any, Any],
-                            db_session: NamedDependency[AsyncSession],
-                            settings: NamedDependency[Settings]) -> PaymentService:
+def provide_payment_service(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    settings: NamedDependency[Settings],
+) -> PaymentService:
     return PaymentService(db_session, settings, Links.for_request(request, settings))
 
 
-def provide_webhook_service(db_session: NamedDependency[AsyncSession],
-                            settings: NamedDependency[Settings]) -> StripeWebhookService:
+def provide_webhook_service(
+    db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+) -> StripeWebhookService:
     return StripeWebhookService(db_session, settings)
 
 
@@ -50,8 +60,9 @@ def provide_reconciliation(db_session: NamedDependency[AsyncSession]) -> Reconci
 
 
 def _state(view: Any) -> schemas.PaymentState:
-    return schemas.payment_state(view.id, view.status, view.provider, view.amount,
-                                 view.amount_refunded, view.currency)
+    return schemas.payment_state(
+        view.id, view.status, view.provider, view.amount, view.amount_refunded, view.currency
+    )
 
 
 class PaymentController(Controller):
@@ -73,12 +84,18 @@ class PaymentController(Controller):
         self,
         body: RawBody,
         webhooks: NamedDependency[StripeWebhookService],
-        stripe_signature: Annotated[str | None, HeaderParameter(
-            name="Stripe-Signature", required=False)] = None,
+        stripe_signature: Annotated[
+            str | None, HeaderParameter(name="Stripe-Signature", required=False)
+        ] = None,
     ) -> schemas.WebhookAck:
         outcome = await webhooks.receive(body, stripe_signature)
-        return schemas.WebhookAck(received=True, event_id=outcome.event_id, type=outcome.type,
-                                  duplicate=outcome.duplicate, outcome=outcome.outcome)
+        return schemas.WebhookAck(
+            received=True,
+            event_id=outcome.event_id,
+            type=outcome.type,
+            duplicate=outcome.duplicate,
+            outcome=outcome.outcome,
+        )
 
     @get(
         "/{payment_id:str}",
@@ -92,8 +109,9 @@ class PaymentController(Controller):
         self, payment_id: FromPath[str], payments: NamedDependency[PaymentService]
     ) -> schemas.PaymentDetail:
         payment = await payments.get(payment_id)
-        return schemas.payment_detail(payment, await payments.history(payment.id),
-                                      await payments.refunds_of(payment.id))
+        return schemas.payment_detail(
+            payment, await payments.history(payment.id), await payments.refunds_of(payment.id)
+        )
 
     @post(
         "/{payment_id:str}/refunds",
@@ -102,8 +120,9 @@ class PaymentController(Controller):
         description="Honours `Idempotency-Key`: a retry returns the same refund.",
         guards=[organiser_only],
         security=BEARER_SECURITY,
-        responses=error_responses(NotFound, Conflict, PaymentProviderError, ServiceUnavailable,
-                                  Unauthorized, Forbidden),
+        responses=error_responses(
+            NotFound, Conflict, PaymentProviderError, ServiceUnavailable, Unauthorized, Forbidden
+        ),
     )
     async def refund_payment(
         self,
@@ -115,8 +134,13 @@ class PaymentController(Controller):
     ) -> schemas.RefundCreated:
         actor = current_principal(request)
         payment = await payments.get(payment_id)
-        refund = await payments.refund(payment.id, amount=data.amount, reason=data.reason,
-                                       idempotency_key=idempotency_key, actor_id=actor.id)
+        refund = await payments.refund(
+            payment.id,
+            amount=data.amount,
+            reason=data.reason,
+            idempotency_key=idempotency_key,
+            actor_id=actor.id,
+        )
         return schemas.refund_created(refund, payment)
 
     @post(
@@ -126,8 +150,9 @@ class PaymentController(Controller):
         status_code=200,
         guards=[organiser_only],
         security=BEARER_SECURITY,
-        responses=error_responses(NotFound, Conflict, PaymentProviderError, ServiceUnavailable,
-                                  Unauthorized, Forbidden),
+        responses=error_responses(
+            NotFound, Conflict, PaymentProviderError, ServiceUnavailable, Unauthorized, Forbidden
+        ),
     )
     async def record_cash(
         self,
@@ -137,8 +162,9 @@ class PaymentController(Controller):
         payments: NamedDependency[PaymentService],
     ) -> schemas.PaymentRead:
         actor = current_principal(request)
-        view = await payments.record_cash(payment_id, amount=data.amount, note=data.note,
-                                          actor_id=actor.id)
+        view = await payments.record_cash(
+            payment_id, amount=data.amount, note=data.note, actor_id=actor.id
+        )
         return schemas.payment_read(await payments.get(view.id))
 
     @post(
@@ -149,7 +175,9 @@ class PaymentController(Controller):
         responses=error_responses(NotFound, Conflict, Unauthorized, Forbidden),
     )
     async def test_complete(
-        self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
+        self,
+        payment_id: FromPath[str],
+        payments: NamedDependency[PaymentService],
         pay_token: PayToken = None,
     ) -> schemas.PaymentState:
         return _state(await payments.test_complete(payment_id, pay_token))
@@ -162,7 +190,9 @@ class PaymentController(Controller):
         responses=error_responses(NotFound, Conflict, Unauthorized, Forbidden),
     )
     async def test_cancel(
-        self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
+        self,
+        payment_id: FromPath[str],
+        payments: NamedDependency[PaymentService],
         pay_token: PayToken = None,
     ) -> schemas.PaymentState:
         return _state(await payments.test_cancel(payment_id, pay_token))
@@ -192,17 +222,27 @@ class FestivalPaymentController(Controller):
         payments: NamedDependency[PaymentService],
         limit: Limit = 50,
         offset: Offset = 0,
-        status: Annotated[PaymentStatus | None, QueryParameter(description="Only this status")
-                          ] = None,
-        provider: Annotated[Provider | None, QueryParameter(description="Only this provider")
-                            ] = None,
-        purpose: Annotated[PaymentPurpose | None, QueryParameter(
-            description="Only this purpose")] = None,
+        status: Annotated[
+            PaymentStatus | None, QueryParameter(description="Only this status")
+        ] = None,
+        provider: Annotated[
+            Provider | None, QueryParameter(description="Only this provider")
+        ] = None,
+        purpose: Annotated[
+            PaymentPurpose | None, QueryParameter(description="Only this purpose")
+        ] = None,
     ) -> Page[schemas.PaymentRead]:
-        items, total = await payments.list(festival_id, limit=limit, offset=offset,
-                                           status=status, provider=provider, purpose=purpose)
-        return Page(items=[schemas.payment_read(p) for p in items], total=total,
-                                   limit=limit, offset=offset)
+        items, total = await payments.list(
+            festival_id,
+            limit=limit,
+            offset=offset,
+            status=status,
+            provider=provider,
+            purpose=purpose,
+        )
+        return Page(
+            items=[schemas.payment_read(p) for p in items], total=total, limit=limit, offset=offset
+        )
 
     @get(
         "/summary",
@@ -226,8 +266,11 @@ class FestivalPaymentController(Controller):
         self, festival_id: FromPath[str], reconciliation: NamedDependency[ReconciliationService]
     ) -> Response[bytes]:
         export = await reconciliation.export(festival_id)
-        return Response(to_csv(export), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}.csv"'})
+        return Response(
+            to_csv(export),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{export.filename}.csv"'},
+        )
 
     @get(
         "/export.xlsx",
@@ -240,8 +283,11 @@ class FestivalPaymentController(Controller):
         self, festival_id: FromPath[str], reconciliation: NamedDependency[ReconciliationService]
     ) -> Response[bytes]:
         export = await reconciliation.export(festival_id)
-        return Response(to_xlsx(export), media_type=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}.xlsx"'})
+        return Response(
+            to_xlsx(export),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{export.filename}.xlsx"'},
+        )
 
 
 class PaymentPageController(Controller):
@@ -257,8 +303,11 @@ class PaymentPageController(Controller):
         responses=error_responses(NotFound, Unauthorized, Forbidden),
     )
     async def test_checkout(
-        self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
-        settings: NamedDependency[Settings], pay_token: PayToken = None,
+        self,
+        payment_id: FromPath[str],
+        payments: NamedDependency[PaymentService],
+        settings: NamedDependency[Settings],
+        pay_token: PayToken = None,
     ) -> str:
         if not settings.test_payments_enabled:
             raise NotFound("The test payment provider is off.", code="test_provider_disabled")
@@ -272,14 +321,17 @@ class PaymentPageController(Controller):
         "/{payment_id:str}/result",
         operation_id="PaymentResultPage",
         summary="Where the payer lands after checkout (HTML): paid or being confirmed, on "
-                "to the order or entry page; otherwise the outcome and a link back to it",
+        "to the order or entry page; otherwise the outcome and a link back to it",
         media_type=MediaType.HTML,
         responses=error_responses(NotFound),
     )
     async def result(
-        self, payment_id: FromPath[str], payments: NamedDependency[PaymentService],
-        canceled: Annotated[int, QueryParameter(ge=0, le=1, description="1: came back from "
-                                                 "cancelling")] = 0,
+        self,
+        payment_id: FromPath[str],
+        payments: NamedDependency[PaymentService],
+        canceled: Annotated[
+            int, QueryParameter(ge=0, le=1, description="1: came back from cancelling")
+        ] = 0,
     ) -> Response[Any]:
         payment = await payments.get(payment_id)
         back = Links.return_path(payment.purpose, payment.reference_id)
@@ -288,8 +340,9 @@ class PaymentPageController(Controller):
             # It opens on the payer's phone with the cookie its first visit left; the
             # link carries no access token (Stripe sees this address).
             return Redirect(back, status_code=303)
-        return Response(result_page(payment, canceled=bool(canceled), back=back),
-                        media_type=MediaType.HTML)
+        return Response(
+            result_page(payment, canceled=bool(canceled), back=back), media_type=MediaType.HTML
+        )
 
 
 RETURNING = frozenset({PaymentStatus.CREATED, PaymentStatus.PENDING, PaymentStatus.SUCCEEDED})

@@ -49,16 +49,19 @@ class PaymentView:
 class PaymentHandler(Protocol):
     """Confirms, releases or refunds what a payment paid for."""
 
-    async def on_succeeded(self, session: AsyncSession, payment: PaymentView,
-                           settings: Settings) -> None:
+    async def on_succeeded(
+        self, session: AsyncSession, payment: PaymentView, settings: Settings
+    ) -> None:
         """The money arrived: confirm the entry / issue the tickets."""
 
-    async def on_failed(self, session: AsyncSession, payment: PaymentView,
-                        settings: Settings) -> None:
+    async def on_failed(
+        self, session: AsyncSession, payment: PaymentView, settings: Settings
+    ) -> None:
         """Failed, expired or cancelled: release what was held."""
 
-    async def on_refunded(self, session: AsyncSession, payment: PaymentView, amount: int,
-                          settings: Settings) -> None:
+    async def on_refunded(
+        self, session: AsyncSession, payment: PaymentView, amount: int, settings: Settings
+    ) -> None:
         """``amount`` (minor units) went back; ``payment`` carries the refunded total."""
 
 
@@ -70,8 +73,9 @@ class LedgerEvent(StrEnum):
 class LedgerListener(Protocol):
     """The funding ledger: hears money received and money refunded."""
 
-    async def __call__(self, session: AsyncSession, payment: PaymentView, event: LedgerEvent,
-                      amount: int) -> None: ...
+    async def __call__(
+        self, session: AsyncSession, payment: PaymentView, event: LedgerEvent, amount: int
+    ) -> None: ...
 
 
 _handlers: dict[str, PaymentHandler] = {}
@@ -119,8 +123,12 @@ def unregister_ledger(listener: LedgerListener) -> None:
 def _handler(payment: PaymentView, change: str) -> PaymentHandler | None:
     handler = _handlers.get(payment.purpose)
     if handler is None:
-        log.warning("No payment handler for purpose %r: payment %s %s, nothing fulfilled",
-                    payment.purpose, payment.id, change)
+        log.warning(
+            "No payment handler for purpose %r: payment %s %s, nothing fulfilled",
+            payment.purpose,
+            payment.id,
+            change,
+        )
     return handler
 
 
@@ -140,8 +148,9 @@ async def failed(session: AsyncSession, payment: PaymentView, settings: Settings
         await handler.on_failed(session, payment, settings)
 
 
-async def refunded(session: AsyncSession, payment: PaymentView, amount: int,
-                   settings: Settings) -> None:
+async def refunded(
+    session: AsyncSession, payment: PaymentView, amount: int, settings: Settings
+) -> None:
     """Called once per recorded refund of ``amount``."""
     handler = _handler(payment, "refunded")
     if handler is not None:

@@ -38,15 +38,17 @@ class PaymentProviderError(DomainError):
 class StripeHTTPClient(stripe.HTTPXClient):
     """stripe's httpx client, optionally over another transport (a fake Stripe)."""
 
-    def __init__(self, *, timeout: float,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         super().__init__(timeout=timeout)
         if transport is not None:
             # The library builds the client itself; only its transport is swapped.
             self._client_async = httpx.AsyncClient(transport=transport)
 
-    def _get_request_args_kwargs(self, method: str, url: str, headers: Mapping[str, str],
-                                 post_data: Any) -> list[Any]:
+    def _get_request_args_kwargs(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
+    ) -> list[Any]:
         # The form body is already encoded: httpx wants it as ``content`` (``data=`` with a
         # string is deprecated there). Stripe's Content-Type header stays as it is.
         args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
@@ -102,10 +104,12 @@ class StripeRefund:
 
 
 WALLET_CURRENCIES = {
-    "alipay": frozenset({"cny", "aud", "cad", "eur", "gbp", "hkd", "jpy", "myr", "nzd", "sgd",
-                         "usd"}),
-    "wechat_pay": frozenset({"cny", "aud", "cad", "eur", "gbp", "hkd", "jpy", "sgd", "usd",
-                             "dkk", "nok", "sek", "chf"}),
+    "alipay": frozenset(
+        {"cny", "aud", "cad", "eur", "gbp", "hkd", "jpy", "myr", "nzd", "sgd", "usd"}
+    ),
+    "wechat_pay": frozenset(
+        {"cny", "aud", "cad", "eur", "gbp", "hkd", "jpy", "sgd", "usd", "dkk", "nok", "sek", "chf"}
+    ),
 }
 """The currencies Stripe takes Alipay and WeChat Pay in (its payment method pages); a
 checkout in another currency offers the other configured methods."""
@@ -121,8 +125,11 @@ def payment_method_params(methods: list[str], currency: str) -> dict[str, Any]:
     ``_failed``) follows (``events.payments.webhooks``).
     """
     currency = currency.lower()
-    chosen = [m for m in dict.fromkeys(methods)
-              if m not in WALLET_CURRENCIES or currency in WALLET_CURRENCIES[m]]
+    chosen = [
+        m
+        for m in dict.fromkeys(methods)
+        if m not in WALLET_CURRENCIES or currency in WALLET_CURRENCIES[m]
+    ]
     if not chosen:
         return {}
     params: dict[str, Any] = {"payment_method_types": chosen}
@@ -135,23 +142,31 @@ def checkout_idempotency_key(payment_id: uuid.UUID) -> str:
     return f"checkout-{payment_id}"
 
 
-def payment_metadata(payment_id: uuid.UUID, festival_id: uuid.UUID, purpose: str,
-                     reference_id: uuid.UUID) -> dict[str, str]:
+def payment_metadata(
+    payment_id: uuid.UUID, festival_id: uuid.UUID, purpose: str, reference_id: uuid.UUID
+) -> dict[str, str]:
     """What links a Stripe object back to us (Stripe metadata values are strings)."""
-    return {"payment_id": str(payment_id), "festival_id": str(festival_id),
-            "purpose": purpose, "reference_id": str(reference_id)}
+    return {
+        "payment_id": str(payment_id),
+        "festival_id": str(festival_id),
+        "purpose": purpose,
+        "reference_id": str(reference_id),
+    }
 
 
 class StripeGateway:
-    def __init__(self, settings: Settings, *,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         if settings.stripe_secret_key is None:
             raise ServiceUnavailable("Stripe is not configured.", code="stripe_not_configured")
         self.settings = settings
-        self.http_client = StripeHTTPClient(timeout=settings.stripe_timeout_seconds,
-                                            transport=transport)
+        self.http_client = StripeHTTPClient(
+            timeout=settings.stripe_timeout_seconds, transport=transport
+        )
         base_addresses: dict[str, str] | None = (
-            {"api": settings.stripe_api_base} if settings.stripe_api_base else None)
+            {"api": settings.stripe_api_base} if settings.stripe_api_base else None
+        )
         self.client = stripe.StripeClient(
             settings.stripe_secret_key.get_secret_value(),
             base_addresses=base_addresses,  # type: ignore[arg-type]
@@ -161,34 +176,37 @@ class StripeGateway:
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         """A hosted Checkout Session for one payment (the amount is ours, not the client's)."""
-        metadata = payment_metadata(request.payment_id, request.festival_id, request.purpose,
-                                    request.reference_id)
+        metadata = payment_metadata(
+            request.payment_id, request.festival_id, request.purpose, request.reference_id
+        )
         params: dict[str, Any] = {
             "mode": "payment",
             "client_reference_id": str(request.payment_id),
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": request.currency.lower(),
-                    "unit_amount": request.amount,
-                    "product_data": {"name": request.description},
-                },
-            }],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": request.amount,
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
             "metadata": metadata,
             "payment_intent_data": {"metadata": metadata, "description": request.description},
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
             "expires_at": int(request.expires_at.timestamp()),
             "locale": self.settings.stripe_checkout_locale,
-            **payment_method_params(self.settings.stripe_payment_method_types,
-                                    request.currency),
+            **payment_method_params(self.settings.stripe_payment_method_types, request.currency),
         }
         if request.customer_email:
             params["customer_email"] = request.customer_email
         try:
             session = await self.client.v1.checkout.sessions.create_async(
                 params,  # type: ignore[arg-type]
-                {"idempotency_key": checkout_idempotency_key(request.payment_id)})
+                {"idempotency_key": checkout_idempotency_key(request.payment_id)},
+            )
         except stripe.StripeError as exc:
             raise _provider_error("create a checkout session", exc) from exc
         return CheckoutSession(id=session.id, url=session.url)
@@ -216,10 +234,13 @@ class StripeGateway:
             raise _provider_error("read the checkout session", exc) from exc
         intent = session.payment_intent
         return SessionState(
-            id=session.id, status=str(session.status or ""),
+            id=session.id,
+            status=str(session.status or ""),
             payment_status=str(session.payment_status or ""),
-            amount_total=session.amount_total, currency=str(session.currency or "").upper(),
-            payment_intent=intent if isinstance(intent, str) else getattr(intent, "id", None))
+            amount_total=session.amount_total,
+            currency=str(session.currency or "").upper(),
+            payment_intent=intent if isinstance(intent, str) else getattr(intent, "id", None),
+        )
 
     async def intent_metadata(self, payment_intent: str) -> dict[str, str]:
         """The metadata we put on a PaymentIntent (it names our payment)."""
@@ -237,7 +258,8 @@ class StripeGateway:
         total = 0
         try:
             refunds = await self.client.v1.refunds.list_async(
-                {"payment_intent": payment_intent, "limit": 100})
+                {"payment_intent": payment_intent, "limit": 100}
+            )
             async for refund in refunds.auto_paging_iter():
                 if str(refund.status or "") in REFUNDED_STATES:
                     total += int(refund.amount)
@@ -245,8 +267,9 @@ class StripeGateway:
             raise _provider_error("read the refunds", exc) from exc
         return total
 
-    async def refund(self, *, payment_intent: str, amount: int, metadata: dict[str, str],
-                     idempotency_key: str) -> StripeRefund:
+    async def refund(
+        self, *, payment_intent: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> StripeRefund:
         params: dict[str, Any] = {
             "payment_intent": payment_intent,
             "amount": amount,
@@ -256,11 +279,13 @@ class StripeGateway:
         try:
             refund = await self.client.v1.refunds.create_async(
                 params,  # type: ignore[arg-type]
-                {"idempotency_key": idempotency_key})
+                {"idempotency_key": idempotency_key},
+            )
         except stripe.StripeError as exc:
             raise _provider_error("refund", exc) from exc
-        return StripeRefund(id=refund.id, status=str(refund.status or "pending"),
-                            amount=int(refund.amount))
+        return StripeRefund(
+            id=refund.id, status=str(refund.status or "pending"), amount=int(refund.amount)
+        )
 
     async def aclose(self) -> None:
         await self.http_client.close_async()  # type: ignore[no-untyped-call]
@@ -269,9 +294,12 @@ class StripeGateway:
 def _provider_error(action: str, exc: stripe.StripeError) -> DomainError:
     log.warning("Stripe refused to %s: %r", action, exc)
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (
-            exc.http_status is not None and exc.http_status >= 500):
-        return ServiceUnavailable(f"Stripe could not be reached to {action}; try again.",
-                                  code="payment_provider_unavailable")
+        exc.http_status is not None and exc.http_status >= 500
+    ):
+        return ServiceUnavailable(
+            f"Stripe could not be reached to {action}; try again.",
+            code="payment_provider_unavailable",
+        )
     return PaymentProviderError(f"Stripe refused to {action}.", provider_code=exc.code)
 
 

@@ -19,12 +19,18 @@ class Payment(IdMixin, TimestampMixin, table=True):
     """Money asked for one purchase: an entry fee or a ticket order."""
 
     __table_args__ = (
-        sa.Index("uq_payment_open_purchase", "purpose", "reference_id", unique=True,
-                 postgresql_where=sa.text("status IN ('created', 'pending')"),
-                 sqlite_where=sa.text("status IN ('created', 'pending')")),
+        sa.Index(
+            "uq_payment_open_purchase",
+            "purpose",
+            "reference_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('created', 'pending')"),
+            sqlite_where=sa.text("status IN ('created', 'pending')"),
+        ),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
-        sa.CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount",
-                           name="refund_within_amount"),
+        sa.CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount", name="refund_within_amount"
+        ),
     )
 
     festival_id: uuid.UUID = Field(foreign_key="festival.id", index=True)
@@ -96,8 +102,9 @@ class PaymentProviderEvent(IdMixin, table=True):
     provider: str = Field(sa_type=sa.String(16))
     event_id: str = Field(max_length=255)
     type: str = Field(max_length=100)
-    payment_id: uuid.UUID | None = Field(default=None, foreign_key="payment.id", index=True,
-                                         ondelete="SET NULL")
+    payment_id: uuid.UUID | None = Field(
+        default=None, foreign_key="payment.id", index=True, ondelete="SET NULL"
+    )
     outcome: str = Field(default="", max_length=64)
     """What it did: ``succeeded``, ``expired``, ``refunded``, ``ignored: ...``."""
     received_at: datetime = utc_field(default_factory=utcnow)

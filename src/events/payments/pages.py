@@ -96,12 +96,17 @@ def test_checkout_page(payment: Payment, pay_token: str) -> str:
     zh, en = _labels(payment.status)
     open_ = payment.status in ("created", "pending")
     body = _TEST_BODY.substitute(
-        description=escape(payment.description), amount=escape(
-            format_money(payment.amount, payment.currency)),
-        status=escape(payment.status), status_zh=zh, status_en=en,
-        actions=_ACTIONS if open_ else "", labels=_labels_json(),
-        payment_id=escape(str(payment.id)), pay_token=escape(pay_token),
-        result_url=escape(f"/pay/{payment.id}/result"))
+        description=escape(payment.description),
+        amount=escape(format_money(payment.amount, payment.currency)),
+        status=escape(payment.status),
+        status_zh=zh,
+        status_en=en,
+        actions=_ACTIONS if open_ else "",
+        labels=_labels_json(),
+        payment_id=escape(str(payment.id)),
+        pay_token=escape(pay_token),
+        result_url=escape(f"/pay/{payment.id}/result"),
+    )
     return _PAGE.substitute(title_zh="测试支付", title_en="Test payment", refresh="", body=body)
 
 
@@ -117,8 +122,16 @@ def result_page(payment: Payment, *, canceled: bool = False, back: str | None = 
     body = _RESULT_BODY.substitute(
         description=escape(payment.description),
         amount=escape(format_money(payment.amount, payment.currency)),
-        status=escape(payment.status), status_zh=zh, status_en=en, hint=hint,
-        back=(f'<p><a class="back" data-testid="back" href="{escape(back)}">'
-              "返回订单 / Back to your order</a></p>" if back else ""))
+        status=escape(payment.status),
+        status_zh=zh,
+        status_en=en,
+        hint=hint,
+        back=(
+            f'<p><a class="back" data-testid="back" href="{escape(back)}">'
+            "返回订单 / Back to your order</a></p>"
+            if back
+            else ""
+        ),
+    )
     refresh = '<meta http-equiv="refresh" content="3">\n' if waiting and not canceled else ""
     return _PAGE.substitute(title_zh="支付结果", title_en="Payment", refresh=refresh, body=body)

@@ -11,13 +11,13 @@ from events.payments.models import Payment, PaymentRefund, PaymentStatusChange
 from events.payments.services import RefundView
 from events.schemas import Input
 
-MinorUnits = Annotated[int, Field(gt=0, le=10**12,
-                                  description="Integer minor units (fen for CNY)")]
+MinorUnits = Annotated[int, Field(gt=0, le=10**12, description="Integer minor units (fen for CNY)")]
 
 
 class RefundIn(Input):
     amount: MinorUnits | None = Field(
-        default=None, description="Minor units to give back; omitted: all that remains")
+        default=None, description="Minor units to give back; omitted: all that remains"
+    )
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -128,49 +128,93 @@ class PaymentSummary(msgspec.Struct, kw_only=True):
 
 def payment_read(payment: Payment) -> PaymentRead:
     return PaymentRead(
-        id=str(payment.id), festival_id=str(payment.festival_id), purpose=payment.purpose,
-        reference_id=str(payment.reference_id), amount=payment.amount,
-        amount_refunded=payment.amount_refunded, currency=payment.currency,
-        status=payment.status, provider=payment.provider, description=payment.description,
-        customer_email=payment.customer_email, checkout_url=payment.checkout_url,
+        id=str(payment.id),
+        festival_id=str(payment.festival_id),
+        purpose=payment.purpose,
+        reference_id=str(payment.reference_id),
+        amount=payment.amount,
+        amount_refunded=payment.amount_refunded,
+        currency=payment.currency,
+        status=payment.status,
+        provider=payment.provider,
+        description=payment.description,
+        customer_email=payment.customer_email,
+        checkout_url=payment.checkout_url,
         provider_session_id=payment.provider_session_id,
-        provider_payment_id=payment.provider_payment_id, expires_at=payment.expires_at,
-        paid_at=payment.paid_at, created_at=payment.created_at, updated_at=payment.updated_at)
+        provider_payment_id=payment.provider_payment_id,
+        expires_at=payment.expires_at,
+        paid_at=payment.paid_at,
+        created_at=payment.created_at,
+        updated_at=payment.updated_at,
+    )
 
 
 def status_change_read(change: PaymentStatusChange) -> StatusChangeRead:
     return StatusChangeRead(
-        from_status=change.from_status, to_status=change.to_status, source=change.source,
-        detail=change.detail, provider_event_id=change.provider_event_id,
-        actor_id=str(change.actor_id) if change.actor_id else None, at=change.at)
+        from_status=change.from_status,
+        to_status=change.to_status,
+        source=change.source,
+        detail=change.detail,
+        provider_event_id=change.provider_event_id,
+        actor_id=str(change.actor_id) if change.actor_id else None,
+        at=change.at,
+    )
 
 
 def refund_read(refund: PaymentRefund) -> RefundRead:
     return RefundRead(
-        id=str(refund.id), payment_id=str(refund.payment_id), amount=refund.amount,
-        currency=refund.currency, status=refund.status, reason=refund.reason,
-        source=refund.source, provider_refund_id=refund.provider_refund_id,
-        created_at=refund.created_at)
+        id=str(refund.id),
+        payment_id=str(refund.payment_id),
+        amount=refund.amount,
+        currency=refund.currency,
+        status=refund.status,
+        reason=refund.reason,
+        source=refund.source,
+        provider_refund_id=refund.provider_refund_id,
+        created_at=refund.created_at,
+    )
 
 
-def payment_detail(payment: Payment, history: list[PaymentStatusChange],
-                   refunds: list[PaymentRefund]) -> PaymentDetail:
+def payment_detail(
+    payment: Payment, history: list[PaymentStatusChange], refunds: list[PaymentRefund]
+) -> PaymentDetail:
     base = payment_read(payment)
-    return PaymentDetail(**msgspec.structs.asdict(base),
-                         history=[status_change_read(c) for c in history],
-                         refunds=[refund_read(r) for r in refunds])
+    return PaymentDetail(
+        **msgspec.structs.asdict(base),
+        history=[status_change_read(c) for c in history],
+        refunds=[refund_read(r) for r in refunds],
+    )
 
 
-def payment_state(payment_id: uuid.UUID, status: str, provider: str, amount: int,
-                  amount_refunded: int, currency: str) -> PaymentState:
-    return PaymentState(payment_id=str(payment_id), status=status, provider=provider,
-                        amount=amount, amount_refunded=amount_refunded, currency=currency)
+def payment_state(
+    payment_id: uuid.UUID,
+    status: str,
+    provider: str,
+    amount: int,
+    amount_refunded: int,
+    currency: str,
+) -> PaymentState:
+    return PaymentState(
+        payment_id=str(payment_id),
+        status=status,
+        provider=provider,
+        amount=amount,
+        amount_refunded=amount_refunded,
+        currency=currency,
+    )
 
 
 def refund_created(refund: RefundView, payment: Payment) -> RefundCreated:
     """A refund just made (or replayed), with the payment as it now stands."""
     return RefundCreated(
-        id=str(refund.id), payment_id=str(refund.payment_id), amount=refund.amount,
-        currency=refund.currency, status=refund.status, reason=refund.reason,
-        source=refund.source, provider_refund_id=refund.provider_refund_id,
-        created_at=refund.created_at, payment=payment_read(payment))
+        id=str(refund.id),
+        payment_id=str(refund.payment_id),
+        amount=refund.amount,
+        currency=refund.currency,
+        status=refund.status,
+        reason=refund.reason,
+        source=refund.source,
+        provider_refund_id=refund.provider_refund_id,
+        created_at=refund.created_at,
+        payment=payment_read(payment),
+    )

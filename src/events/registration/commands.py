@@ -23,15 +23,21 @@ async def festival_by_ref(session: AsyncSession, ref: str) -> Festival:
         return festival
 
 
-async def import_entries(settings: Settings, content: bytes, festival_ref: str, *,
-                         dry_run: bool, progress: Progress | None = None
-                         ) -> schemas.ImportReport:
+async def import_entries(
+    settings: Settings,
+    content: bytes,
+    festival_ref: str,
+    *,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> schemas.ImportReport:
     database = Database.from_settings(settings)
     try:
         async with database.transaction() as session:
             festival = await festival_by_ref(session, festival_ref)
-            return await EntryImport(session).run(festival.id, content, dry_run=dry_run,
-                                                  progress=progress)
+            return await EntryImport(session).run(
+                festival.id, content, dry_run=dry_run, progress=progress
+            )
     finally:
         await database.dispose()
 
@@ -39,10 +45,11 @@ async def import_entries(settings: Settings, content: bytes, festival_ref: str, 
 def report_lines(report: schemas.ImportReport) -> list[str]:
     created, matched = report.created, report.matched
     verb = "Would import" if report.dry_run else "Imported"
-    lines = [f"{verb} {created.entries} entries from {report.rows} rows "
-             f"({report.waiting} on waiting lists).",
-             f"  new: {created.owners} owners, {created.horses} horses, {created.riders} riders",
-             f"  matched: {matched.owners} owners, {matched.horses} horses, "
-             f"{matched.riders} riders"]
+    lines = [
+        f"{verb} {created.entries} entries from {report.rows} rows "
+        f"({report.waiting} on waiting lists).",
+        f"  new: {created.owners} owners, {created.horses} horses, {created.riders} riders",
+        f"  matched: {matched.owners} owners, {matched.horses} horses, {matched.riders} riders",
+    ]
     lines += [f"  row {e.row}, {e.field}: {e.message}" for e in report.errors]
     return lines

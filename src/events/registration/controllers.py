@@ -56,9 +56,11 @@ def provide_races(db_session: NamedDependency[AsyncSession]) -> RaceService:
     return RaceService(db_session)
 
 
-def provide_entries(request: Request[Any, Any, Any],
-                    db_session: NamedDependency[AsyncSession],
-                    settings: NamedDependency[Settings]) -> EntryService:
+def provide_entries(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    settings: NamedDependency[Settings],
+) -> EntryService:
     return EntryService(db_session, settings, Links.for_request(request, settings))
 
 
@@ -69,8 +71,10 @@ def provide_import(db_session: NamedDependency[AsyncSession]) -> EntryImport:
 class OwnerController(Controller):
     path = "/api/v1/owners"
     tags = ["Registration"]
-    dependencies = {"owners": Provide(provide_owners, sync_to_thread=False),
-                    "entries": Provide(provide_entries, sync_to_thread=False)}
+    dependencies = {
+        "owners": Provide(provide_owners, sync_to_thread=False),
+        "entries": Provide(provide_entries, sync_to_thread=False),
+    }
 
     @post(
         operation_id="SignUpOwner",
@@ -84,11 +88,18 @@ class OwnerController(Controller):
         settings: NamedDependency[Settings],
     ) -> schemas.OwnerSignedUp:
         owner, user = await owners.sign_up(data)
-        token, expires_at = issue_access_token(user_id=user.id, role=user.role,
-                                               key=settings.signing_key(),
-                                               ttl_seconds=settings.token_ttl_seconds)
-        return schemas.OwnerSignedUp(owner=await owners.read(owner), username=user.username,
-                                     access_token=token, expires_at=expires_at)
+        token, expires_at = issue_access_token(
+            user_id=user.id,
+            role=user.role,
+            key=settings.signing_key(),
+            ttl_seconds=settings.token_ttl_seconds,
+        )
+        return schemas.OwnerSignedUp(
+            owner=await owners.read(owner),
+            username=user.username,
+            access_token=token,
+            expires_at=expires_at,
+        )
 
     @get(
         "/me",
@@ -129,8 +140,11 @@ class OwnerController(Controller):
         responses=error_responses(Unauthorized, Forbidden),
     )
     async def my_entries(
-        self, request: Request[Any, Any, Any], entries: NamedDependency[EntryService],
-        limit: Limit = 100, offset: Offset = 0,
+        self,
+        request: Request[Any, Any, Any],
+        entries: NamedDependency[EntryService],
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> Page[schemas.EntryRead]:
         return page_of(await entries.mine(actor_of(request)), limit, offset)
 
@@ -140,8 +154,9 @@ class ProvinceController(Controller):
     tags = ["Registration"]
 
     @get(operation_id="ListProvinces", summary="The 34 provincial-level divisions (zh, en)")
-    async def list_provinces(self, limit: Limit = 100, offset: Offset = 0
-                             ) -> Page[schemas.ProvinceRead]:
+    async def list_provinces(
+        self, limit: Limit = 100, offset: Offset = 0
+    ) -> Page[schemas.ProvinceRead]:
         return page_of([province_read(p.code) for p in provinces.PROVINCES], limit, offset)
 
 
@@ -177,17 +192,27 @@ class HorseController(Controller):
         horses: NamedDependency[HorseService],
         limit: Limit = 50,
         offset: Offset = 0,
-        owner_id: Annotated[str | None, QueryParameter(
-            max_length=64, description="Organisers: one owner's horses")] = None,
-        province: Annotated[str | None, QueryParameter(
-            max_length=40, description="Province of origin (any spelling)")] = None,
+        owner_id: Annotated[
+            str | None, QueryParameter(max_length=64, description="Organisers: one owner's horses")
+        ] = None,
+        province: Annotated[
+            str | None,
+            QueryParameter(max_length=40, description="Province of origin (any spelling)"),
+        ] = None,
         species: Annotated[Literal["horse", "yak"] | None, QueryParameter()] = None,
-        q: Annotated[str | None, QueryParameter(
-            max_length=100, description="Search names and microchips")] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="Search names and microchips")
+        ] = None,
     ) -> Page[schemas.HorseRead]:
-        items, total = await horses.search(actor_of(request), limit=limit, offset=offset,
-                                         owner_id=owner_id, province=province, q=q,
-                                         species=species)
+        items, total = await horses.search(
+            actor_of(request),
+            limit=limit,
+            offset=offset,
+            owner_id=owner_id,
+            province=province,
+            q=q,
+            species=species,
+        )
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get(
@@ -217,8 +242,11 @@ class RaceController(Controller):
         responses=error_responses(NotFound),
     )
     async def list_races(
-        self, festival_id: FromPath[str], races: NamedDependency[RaceService],
-        limit: Limit = 100, offset: Offset = 0,
+        self,
+        festival_id: FromPath[str],
+        races: NamedDependency[RaceService],
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> Page[schemas.RaceRead]:
         return page_of(await races.of_festival(festival_id), limit, offset)
 
@@ -269,16 +297,19 @@ class RaceController(Controller):
 class FestivalEntryController(Controller):
     path = "/api/v1/festivals/{festival_id:str}/entries"
     tags = ["Registration"]
-    dependencies = {"entries": Provide(provide_entries, sync_to_thread=False),
-                    "importer": Provide(provide_import, sync_to_thread=False)}
+    dependencies = {
+        "entries": Provide(provide_entries, sync_to_thread=False),
+        "importer": Provide(provide_import, sync_to_thread=False),
+    }
 
     @post(
         operation_id="CreateEntry",
         summary="Enter a horse and rider in a race; starts the fee payment (Idempotency-Key)",
         guards=[owner_or_organiser],
         security=BEARER_SECURITY,
-        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, Ineligible,
-                                  ServiceUnavailable),
+        responses=error_responses(
+            Unauthorized, Forbidden, NotFound, Conflict, Ineligible, ServiceUnavailable
+        ),
     )
     async def create_entry(
         self,
@@ -288,8 +319,9 @@ class FestivalEntryController(Controller):
         entries: NamedDependency[EntryService],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.EntryRead]:
-        created = await entries.create(actor_of(request), festival_id, data,
-                                       idempotency_key=idempotency_key)
+        created = await entries.create(
+            actor_of(request), festival_id, data, idempotency_key=idempotency_key
+        )
         headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
         return Response(created.entry, status_code=201, headers=headers)
 
@@ -306,18 +338,26 @@ class FestivalEntryController(Controller):
         entries: NamedDependency[EntryService],
         limit: Limit = 50,
         offset: Offset = 0,
-        province: Annotated[str | None, QueryParameter(
-            max_length=40, description="Owner's province (四川, Sichuan or SC)")] = None,
+        province: Annotated[
+            str | None,
+            QueryParameter(max_length=40, description="Owner's province (四川, Sichuan or SC)"),
+        ] = None,
         race_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         status: Annotated[EntryStatus | None, QueryParameter()] = None,
-        owner: Annotated[str | None, QueryParameter(
-            max_length=100, description="Part of the owner's name, or their mobile")] = None,
+        owner: Annotated[
+            str | None,
+            QueryParameter(max_length=100, description="Part of the owner's name, or their mobile"),
+        ] = None,
         microchip: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Page[schemas.EntryRead]:
         items, total = await entries.search(
-            festival_id, EntryFilters(province=province, race_id=race_id, status=status,
-                                      owner=owner, microchip=microchip),
-            limit=limit, offset=offset)
+            festival_id,
+            EntryFilters(
+                province=province, race_id=race_id, status=status, owner=owner, microchip=microchip
+            ),
+            limit=limit,
+            offset=offset,
+        )
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get(
@@ -349,9 +389,13 @@ class FestivalEntryController(Controller):
         status: Annotated[EntryStatus | None, QueryParameter()] = None,
     ) -> Response[bytes]:
         festival, rows = await entries.rows_for_export(
-            festival_id, EntryFilters(province=province, race_id=race_id, status=status))
-        return Response(exports.to_csv(rows), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{festival.slug}-entries.csv"'})
+            festival_id, EntryFilters(province=province, race_id=race_id, status=status)
+        )
+        return Response(
+            exports.to_csv(rows),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{festival.slug}-entries.csv"'},
+        )
 
     @get(
         "/export.xlsx",
@@ -371,9 +415,13 @@ class FestivalEntryController(Controller):
         status: Annotated[EntryStatus | None, QueryParameter()] = None,
     ) -> Response[bytes]:
         festival, rows = await entries.rows_for_export(
-            festival_id, EntryFilters(province=province, race_id=race_id, status=status))
-        return Response(exports.to_xlsx(rows), media_type=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="{festival.slug}-entries.xlsx"'})
+            festival_id, EntryFilters(province=province, race_id=race_id, status=status)
+        )
+        return Response(
+            exports.to_xlsx(rows),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{festival.slug}-entries.xlsx"'},
+        )
 
     @post(
         "/import",
@@ -390,11 +438,13 @@ class FestivalEntryController(Controller):
         festival_id: FromPath[str],
         body: RawBody,
         importer: NamedDependency[EntryImport],
-        dry_run: Annotated[bool, QueryParameter(
-            description="Check every row and report, store nothing")] = False,
+        dry_run: Annotated[
+            bool, QueryParameter(description="Check every row and report, store nothing")
+        ] = False,
     ) -> schemas.ImportReport:
-        return await importer.run(festival_id, body, dry_run=dry_run,
-                                  actor_id=actor_of(request).user_id)
+        return await importer.run(
+            festival_id, body, dry_run=dry_run, actor_id=actor_of(request).user_id
+        )
 
 
 class EntryController(Controller):
@@ -424,8 +474,7 @@ class EntryController(Controller):
         summary="Withdraw an entry; the refund follows the published rule",
         status_code=200,
         guards=[owner_or_organiser],
-        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict,
-                                  ServiceUnavailable),
+        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, ServiceUnavailable),
     )
     async def withdraw(
         self,
@@ -458,8 +507,7 @@ class EntryController(Controller):
         summary="Start (or find) the fee payment of an entry that owes its fee",
         status_code=200,
         guards=[owner_or_organiser],
-        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict,
-                                  ServiceUnavailable),
+        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, ServiceUnavailable),
     )
     async def pay(
         self,
@@ -475,8 +523,7 @@ class EntryController(Controller):
         summary="Record the pre-race inspection; a failed one scratches the entry",
         status_code=200,
         guards=[inspectors],
-        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict,
-                                  ServiceUnavailable),
+        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, ServiceUnavailable),
     )
     async def inspect(
         self,
@@ -493,8 +540,7 @@ class EntryController(Controller):
         summary="Scratch an entry (organiser: vet, stewards); refund by rule",
         status_code=200,
         guards=[inspectors],
-        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict,
-                                  ServiceUnavailable),
+        responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, ServiceUnavailable),
     )
     async def scratch(
         self,
@@ -506,5 +552,12 @@ class EntryController(Controller):
         return await entries.scratch(actor_of(request), entry_id, data.reason)
 
 
-ROUTES = [OwnerController, ProvinceController, HorseController, RaceController,
-          FestivalEntryController, EntryController, OwnerPages]
+ROUTES = [
+    OwnerController,
+    ProvinceController,
+    HorseController,
+    RaceController,
+    FestivalEntryController,
+    EntryController,
+    OwnerPages,
+]

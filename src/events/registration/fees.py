@@ -50,8 +50,9 @@ class Fee:
 def fee_for(race: Race, at: dt.datetime) -> Fee:
     """What an entry made at ``at`` owes."""
     late = race.late_fee if window(race, at) is Window.LATE else 0
-    return Fee(registration=race.registration_fee, start=race.start_fee, late=late,
-               currency=race.currency)
+    return Fee(
+        registration=race.registration_fee, start=race.start_fee, late=late, currency=race.currency
+    )
 
 
 class RefundRule(StrEnum):
@@ -64,12 +65,12 @@ class RefundRule(StrEnum):
 
 REFUND_POLICY = {
     "en": "Withdrawn before the entries close: everything paid back except the registration "
-          "fee. After the close: nothing, unless the place is refilled from the waiting list, "
-          "then as before the close. Scratched by the organiser: everything but the "
-          "registration fee. Unpaid and waiting-list entries owe nothing.",
+    "fee. After the close: nothing, unless the place is refilled from the waiting list, "
+    "then as before the close. Scratched by the organiser: everything but the "
+    "registration fee. Unpaid and waiting-list entries owe nothing.",
     "zh": "报名截止前退赛：退还除报名费外的全部费用。截止后退赛：不退费，除非名额由候补递补，"
-          "则按截止前办理。组委会取消参赛（验马、兽医、裁判）：退还除报名费外的全部费用。"
-          "未付款或候补的报名无需付费。",
+    "则按截止前办理。组委会取消参赛（验马、兽医、裁判）：退还除报名费外的全部费用。"
+    "未付款或候补的报名无需付费。",
 }
 
 
@@ -79,8 +80,9 @@ class Refund:
     rule: RefundRule
 
 
-def refund_for(entry: Entry, race: Race, at: dt.datetime, *, new_status: EntryStatus,
-               place_refilled: bool) -> Refund:
+def refund_for(
+    entry: Entry, race: Race, at: dt.datetime, *, new_status: EntryStatus, place_refilled: bool
+) -> Refund:
     """What goes back when ``entry`` is withdrawn or scratched at ``at``."""
     refundable = entry.amount_paid - entry.amount_refunded
     if refundable <= 0:

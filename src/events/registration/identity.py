@@ -11,8 +11,10 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _MICROCHIP = re.compile(r"\d{15}")
 _SEPARATORS = re.compile(r"[\s\-()]")
 
-MOBILE_MESSAGE = ("A mainland China mobile number: 11 digits starting 13-19, optionally "
-                  "with +86 in front (e.g. 13812345678).")
+MOBILE_MESSAGE = (
+    "A mainland China mobile number: 11 digits starting 13-19, optionally "
+    "with +86 in front (e.g. 13812345678)."
+)
 MICROCHIP_MESSAGE = "A microchip number is exactly 15 digits."
 
 

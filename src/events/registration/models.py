@@ -55,8 +55,9 @@ class EntrySource(StrEnum):
 class Owner(IdMixin, TimestampMixin, table=True):
     """A horse owner: their account (none for owners a delegation imported) and home."""
 
-    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", unique=True,
-                                      ondelete="SET NULL")
+    user_id: uuid.UUID | None = Field(
+        default=None, foreign_key="app_user.id", unique=True, ondelete="SET NULL"
+    )
     name: str = Field(max_length=100)
     mobile: str = Field(max_length=11, unique=True, index=True)
     """Eleven digits, normalised (no +86)."""
@@ -158,11 +159,18 @@ class Race(IdMixin, TimestampMixin, table=True):
 
 class Entry(IdMixin, TimestampMixin, table=True):
     __table_args__ = (
-        sa.Index("uq_entry_active_horse", "race_id", "horse_id", unique=True,
-                 postgresql_where=sa.text(_ACTIVE_SQL), sqlite_where=sa.text(_ACTIVE_SQL)),
+        sa.Index(
+            "uq_entry_active_horse",
+            "race_id",
+            "horse_id",
+            unique=True,
+            postgresql_where=sa.text(_ACTIVE_SQL),
+            sqlite_where=sa.text(_ACTIVE_SQL),
+        ),
         sa.UniqueConstraint("race_id", "waitlist_position"),
-        sa.CheckConstraint("fee_due >= 0 AND amount_paid >= 0 AND amount_refunded >= 0",
-                           name="money_not_negative"),
+        sa.CheckConstraint(
+            "fee_due >= 0 AND amount_paid >= 0 AND amount_refunded >= 0", name="money_not_negative"
+        ),
     )
 
     festival_id: uuid.UUID = Field(foreign_key="festival.id", index=True, ondelete="CASCADE")
@@ -226,7 +234,6 @@ class EntryRequest(IdMixin, table=True):
     key: str = Field(max_length=255)
     fingerprint: str = Field(max_length=64)
     """SHA-256 of the request body: the same key with another body is refused."""
-    entry_id: uuid.UUID | None = Field(default=None, foreign_key="entry.id",
-                                       ondelete="CASCADE")
+    entry_id: uuid.UUID | None = Field(default=None, foreign_key="entry.id", ondelete="CASCADE")
     response: str = Field(default="", sa_type=sa.Text)
     created_at: dt.datetime = utc_field(default_factory=utcnow)

@@ -23,8 +23,9 @@ Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 HeightCm = Annotated[int, Field(ge=50, le=220, description="Shoulder height in cm")]
 Age = Annotated[int, Field(ge=0, le=60)]
-PROVINCE_HELP = ("one of the 34 provincial-level divisions, in Chinese or English "
-                 "(四川, 四川省, Sichuan or SC)")
+PROVINCE_HELP = (
+    "one of the 34 provincial-level divisions, in Chinese or English (四川, 四川省, Sichuan or SC)"
+)
 
 
 def province_code(value: str) -> str:
@@ -42,8 +43,9 @@ class RiderIn(Input):
     name: PersonName
     birth_date: dt.date
     guardian_name: OptionalText100 = ""
-    guardian_consent: bool = Field(default=False, validate_default=True,
-                                   description="Needed for riders under 18")
+    guardian_consent: bool = Field(
+        default=False, validate_default=True, description="Needed for riders under 18"
+    )
 
     @field_validator("birth_date")
     @classmethod
@@ -67,8 +69,9 @@ class OwnerIn(Input):
     """An owner's profile: who they are and where their horses come from."""
 
     name: PersonName
-    mobile: Annotated[str, Field(min_length=1, max_length=20,
-                                 description="Mainland China mobile, optionally +86")]
+    mobile: Annotated[
+        str, Field(min_length=1, max_length=20, description="Mainland China mobile, optionally +86")
+    ]
     province: Annotated[str, Field(min_length=1, max_length=40, description=PROVINCE_HELP)]
     county: Place
     township: OptionalText100 = ""
@@ -90,8 +93,7 @@ class OwnerIn(Input):
 class OwnerSignUp(OwnerIn):
     """A new owner: an account with the owner role, the owner's profile and riders."""
 
-    username: Username | None = Field(default=None,
-                                      description="Defaults to the mobile number")
+    username: Username | None = Field(default=None, description="Defaults to the mobile number")
     password: Password
     riders: Annotated[list[RiderIn], Field(max_length=20)] = []
 
@@ -111,10 +113,12 @@ class HorseIn(Input):
     microchip: Annotated[str, Field(max_length=30)] | None = None
     passport_number: Annotated[str, Field(max_length=50)] | None = None
     origin_province: Annotated[str, Field(max_length=40)] | None = Field(
-        default=None, description="Defaults to the owner's province")
+        default=None, description="Defaults to the owner's province"
+    )
     confirm_duplicate: bool = Field(
-        default=False, description="Register it although the owner has a horse of the same "
-                                   "name and birth year")
+        default=False,
+        description="Register it although the owner has a horse of the same name and birth year",
+    )
 
     @field_validator("birth_year")
     @classmethod
@@ -150,13 +154,16 @@ class RaceRules(Input):
     age_min: Age | None = None
     age_max: Age | None = None
     age_reference_date: dt.date | None = Field(
-        default=None, description="Horse ages as of this date (default: the race day)")
+        default=None, description="Horse ages as of this date (default: the race day)"
+    )
     height_min_cm: HeightCm | None = None
     height_max_cm: HeightCm | None = None
     local_provinces: Annotated[list[str], Field(max_length=34)] = Field(
-        default=[], description="Local horses only: provinces of origin")
+        default=[], description="Local horses only: provinces of origin"
+    )
     local_counties: Annotated[list[Place], Field(max_length=100)] = Field(
-        default=[], description="Local owners only: their counties")
+        default=[], description="Local owners only: their counties"
+    )
     max_per_county: Annotated[int, Field(ge=1, le=500)] | None = None
     rider_min_age: Age | None = None
     rider_max_age: Age | None = None
@@ -180,8 +187,9 @@ class RaceIn(RaceRules):
     entries_open_at: AwareDatetime
     entries_close_at: AwareDatetime
     late_close_at: AwareDatetime | None = None
-    registration_fee: Fen = Field(default=0, description="Minor units of the festival's "
-                                                          "currency; kept when withdrawing")
+    registration_fee: Fen = Field(
+        default=0, description="Minor units of the festival's currency; kept when withdrawing"
+    )
     start_fee: Fen = 0
     late_fee: Fen = 0
 

@@ -43,13 +43,19 @@ async def _waiting_list_refills(session: AsyncSession, entry: Entry, race: Race)
     return int(waiting) > 0
 
 
-async def _refund(session: AsyncSession, entry: Entry, to: EntryStatus,
-                  at: dt.datetime | None) -> fees.Refund:
+async def _refund(
+    session: AsyncSession, entry: Entry, to: EntryStatus, at: dt.datetime | None
+) -> fees.Refund:
     if entry.status not in ACTIVE:
         raise Conflict(f"This entry is already {entry.status}.", code="entry_not_active")
     race = await session.get_one(Race, entry.race_id)
-    return fees.refund_for(entry, race, at or utcnow(), new_status=to,
-                           place_refilled=await _waiting_list_refills(session, entry, race))
+    return fees.refund_for(
+        entry,
+        race,
+        at or utcnow(),
+        new_status=to,
+        place_refilled=await _waiting_list_refills(session, entry, race),
+    )
 
 
 async def preview(session: AsyncSession, actor: Actor, entry_id: str) -> schemas.RefundRead:

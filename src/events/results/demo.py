@@ -51,18 +51,26 @@ def _starters(code: str, entries: list[str], rng: random.Random) -> list[schemas
         return lines
     if code == "youth-5k":
         times = sorted(rng.sample(range(55_000, 75_000), len(entries)))
-        lines = [schemas.StarterIn(entry_id=e, time_hundredths=t)
-                 for e, t in zip(entries, times, strict=True)]
-        lines[0] = schemas.StarterIn(entry_id=entries[0], status=StarterResult.DSQ,
-                                     reason="rider's whip used over the limit (stewards)")
+        lines = [
+            schemas.StarterIn(entry_id=e, time_hundredths=t)
+            for e, t in zip(entries, times, strict=True)
+        ]
+        lines[0] = schemas.StarterIn(
+            entry_id=entries[0],
+            status=StarterResult.DSQ,
+            reason="rider's whip used over the limit (stewards)",
+        )
         lines[-1] = schemas.StarterIn(entry_id=entries[-1], status=StarterResult.DNF)
         return lines
     if code == "khata":
         return [schemas.StarterIn(entry_id=e, count=rng.randint(4, 20)) for e in entries]
     times = rng.sample(range(95_000, 130_000), len(entries))
-    return [schemas.StarterIn(entry_id=e, time_hundredths=t,
-                              gait_faults=1 if rng.random() < 0.12 else 0)
-            for e, t in zip(entries, times, strict=True)]
+    return [
+        schemas.StarterIn(
+            entry_id=e, time_hundredths=t, gait_faults=1 if rng.random() < 0.12 else 0
+        )
+        for e, t in zip(entries, times, strict=True)
+    ]
 
 
 RUN = {"yak": True, "youth-5k": True, "pacing-local-8k": True, "khata": False}
@@ -76,12 +84,18 @@ async def demo_results(session: AsyncSession, festival: Festival) -> list[str]:
     start_lists = StartListService(session)
     results = ResultService(session)
     drawn = entered = declared = 0
-    races: list[tuple[Race, dt.date]] = await registration_reads.festival_races(session,
-                                                                                 festival.id)
+    races: list[tuple[Race, dt.date]] = await registration_reads.festival_races(
+        session, festival.id
+    )
     for n, (race, date) in enumerate(races):
         if await reads.start_list(session, race.id) is None:
-            await start_lists.draw(actor, str(race.id), schemas.DrawIn(
-                seed=SEED * 100 + n, method=DrawMethod.SEPARATED, include_unpaid=True))
+            await start_lists.draw(
+                actor,
+                str(race.id),
+                schemas.DrawIn(
+                    seed=SEED * 100 + n, method=DrawMethod.SEPARATED, include_unpaid=True
+                ),
+            )
             await start_lists.publish(actor, str(race.id))
             drawn += 1
         if race.code not in RUN or await reads.latest_version(session, race.id) is not None:
@@ -90,20 +104,28 @@ async def demo_results(session: AsyncSession, festival: Festival) -> list[str]:
         entries = [s.entry_id for s in listed.starters]
         rng = random.Random(f"{SEED}:{race.code}")
         at = dt.datetime.combine(date, RACE_TIME_UTC, tzinfo=dt.UTC)
-        await results.submit(actor, str(race.id), schemas.ResultsIn(
-            starters=_starters(race.code, entries, rng)), now=at)
+        await results.submit(
+            actor,
+            str(race.id),
+            schemas.ResultsIn(starters=_starters(race.code, entries, rng)),
+            now=at,
+        )
         entered += 1
         if RUN[race.code]:
             await results.declare_official(actor, str(race.id), now=at + dt.timedelta(hours=1))
             declared += 1
     totals = await _totals(session, festival)
-    return [f"Results: {drawn} start lists drawn, {entered} races entered, {declared} "
-            f"declared official" if drawn or entered else
-            "Results: start lists and results already there",
-            f"  prize money owed {totals}"]
+    return [
+        f"Results: {drawn} start lists drawn, {entered} races entered, {declared} declared official"
+        if drawn or entered
+        else "Results: start lists and results already there",
+        f"  prize money owed {totals}",
+    ]
 
 
 async def _totals(session: AsyncSession, festival: Festival) -> str:
     found = await prize_money_totals(session, festival.id)
-    return (f"{Decimal(found.owed) / 100:,.2f} yuan, paid {Decimal(found.paid) / 100:,.2f}, "
-            f"held {Decimal(found.held) / 100:,.2f}")
+    return (
+        f"{Decimal(found.owed) / 100:,.2f} yuan, paid {Decimal(found.paid) / 100:,.2f}, "
+        f"held {Decimal(found.held) / 100:,.2f}"
+    )

@@ -40,8 +40,9 @@ def lot(seed: int, key: str) -> str:
     return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
 
 
-def draw(seed: int, candidates: Sequence[Candidate], *, separate: bool = False
-         ) -> tuple[list[Candidate], bool]:
+def draw(
+    seed: int, candidates: Sequence[Candidate], *, separate: bool = False
+) -> tuple[list[Candidate], bool]:
     """The candidates in drawn order, and whether separation was kept."""
     order = sorted(candidates, key=lambda c: (lot(seed, c.key), c.key))
     if not separate:
@@ -50,8 +51,9 @@ def draw(seed: int, candidates: Sequence[Candidate], *, separate: bool = False
     for i in range(1, len(order)):
         if order[i].group != order[i - 1].group:
             continue
-        swap = next((j for j in range(i + 1, len(order))
-                     if order[j].group != order[i - 1].group), None)
+        swap = next(
+            (j for j in range(i + 1, len(order)) if order[j].group != order[i - 1].group), None
+        )
         if swap is None:
             kept = False
             continue

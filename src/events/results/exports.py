@@ -9,13 +9,50 @@ from events.money import amount_text
 from events.results import schemas
 from events.spreadsheets import Row, Sheet, csv_bytes, xlsx_bytes
 
-RESULT_HEADER = ("race_code", "race_zh", "race_en", "date", "state", "version", "place",
-                 "dead_heat", "horse", "rider", "owner", "province", "status", "time_s",
-                 "gait_faults", "count", "score", "points", "reason", "prize_yuan")
-PRIZE_HEADER = ("entitlement_id", "race_code", "award", "place", "pooled_places", "horse",
-                "owner", "rider", "province", "payee", "gross_yuan", "withheld_yuan",
-                "net_yuan", "currency", "kind", "state", "replaces_id", "paid_at",
-                "reference", "reason")
+RESULT_HEADER = (
+    "race_code",
+    "race_zh",
+    "race_en",
+    "date",
+    "state",
+    "version",
+    "place",
+    "dead_heat",
+    "horse",
+    "rider",
+    "owner",
+    "province",
+    "status",
+    "time_s",
+    "gait_faults",
+    "count",
+    "score",
+    "points",
+    "reason",
+    "prize_yuan",
+)
+PRIZE_HEADER = (
+    "entitlement_id",
+    "race_code",
+    "award",
+    "place",
+    "pooled_places",
+    "horse",
+    "owner",
+    "rider",
+    "province",
+    "payee",
+    "gross_yuan",
+    "withheld_yuan",
+    "net_yuan",
+    "currency",
+    "kind",
+    "state",
+    "replaces_id",
+    "paid_at",
+    "reference",
+    "reason",
+)
 GROUPS = ("award", "horse", "owner", "province")
 
 
@@ -27,20 +64,56 @@ def result_rows(races: Sequence[schemas.RaceResultRead]) -> list[Row]:
     rows: list[Row] = []
     for race in races:
         if race.version is None:
-            rows.append((race.code, race.name_zh, race.name_en, race.date.isoformat(),
-                         race.state, "", "", "", "", "", "", "", "", "", "", "", "", "", "",
-                         ""))
+            rows.append(
+                (
+                    race.code,
+                    race.name_zh,
+                    race.name_en,
+                    race.date.isoformat(),
+                    race.state,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
             continue
         for r in race.version.rows:
-            rows.append((race.code, race.name_zh, race.name_en, race.date.isoformat(),
-                         race.state, race.version.number, r.place or "",
-                         "yes" if r.dead_heat else "", r.horse_name, r.rider_name,
-                         r.owner_name, r.province, r.status, _seconds(r.time_hundredths),
-                         "" if r.gait_faults is None else r.gait_faults,
-                         "" if r.count is None else r.count,
-                         "" if r.score is None else _seconds(r.score),
-                         "" if r.points is None else r.points, r.reason,
-                         amount_text(r.prize_fen)))
+            rows.append(
+                (
+                    race.code,
+                    race.name_zh,
+                    race.name_en,
+                    race.date.isoformat(),
+                    race.state,
+                    race.version.number,
+                    r.place or "",
+                    "yes" if r.dead_heat else "",
+                    r.horse_name,
+                    r.rider_name,
+                    r.owner_name,
+                    r.province,
+                    r.status,
+                    _seconds(r.time_hundredths),
+                    "" if r.gait_faults is None else r.gait_faults,
+                    "" if r.count is None else r.count,
+                    "" if r.score is None else _seconds(r.score),
+                    "" if r.points is None else r.points,
+                    r.reason,
+                    amount_text(r.prize_fen),
+                )
+            )
     return rows
 
 
@@ -53,12 +126,31 @@ def results_xlsx(races: Sequence[schemas.RaceResultRead]) -> bytes:
 
 
 def prize_rows(items: Sequence[schemas.EntitlementRead]) -> list[Row]:
-    return [(i.id, i.race_code, i.award_name, i.place,
-             "+".join(str(p) for p in i.pooled_places), i.horse_name, i.owner_name,
-             i.rider_name, i.province, i.payee, amount_text(i.gross_fen),
-             amount_text(i.withheld_fen), amount_text(i.net_fen), i.currency, i.kind, i.state,
-             i.replaces_id or "", i.paid_at.isoformat() if i.paid_at else "",
-             i.reference or "", i.reason) for i in items]
+    return [
+        (
+            i.id,
+            i.race_code,
+            i.award_name,
+            i.place,
+            "+".join(str(p) for p in i.pooled_places),
+            i.horse_name,
+            i.owner_name,
+            i.rider_name,
+            i.province,
+            i.payee,
+            amount_text(i.gross_fen),
+            amount_text(i.withheld_fen),
+            amount_text(i.net_fen),
+            i.currency,
+            i.kind,
+            i.state,
+            i.replaces_id or "",
+            i.paid_at.isoformat() if i.paid_at else "",
+            i.reference or "",
+            i.reason,
+        )
+        for i in items
+    ]
 
 
 def grouped(items: Sequence[schemas.EntitlementRead], by: str) -> tuple[Row, list[Row]]:
@@ -70,7 +162,8 @@ def grouped(items: Sequence[schemas.EntitlementRead], by: str) -> tuple[Row, lis
             "award": (i.race_code, i.award_name),
             "horse": (i.horse_name, i.horse_id),
             "owner": (i.owner_name, i.owner_id),
-            "province": (i.province,)}[by]
+            "province": (i.province,),
+        }[by]
         if i.state in ("clawback", "clawed_back"):
             continue
         totals[key][0] += i.net_fen
@@ -78,10 +171,16 @@ def grouped(items: Sequence[schemas.EntitlementRead], by: str) -> tuple[Row, lis
             totals[key][1] += i.net_fen
         else:
             totals[key][2] += i.net_fen
-    header = {"award": ("race_code", "award"), "horse": ("horse", "horse_id"),
-              "owner": ("owner", "owner_id"), "province": ("province",)}[by]
-    rows: list[Row] = [(*key, amount_text(net), amount_text(paid), amount_text(open_))
-                       for key, (net, paid, open_) in sorted(totals.items())]
+    header = {
+        "award": ("race_code", "award"),
+        "horse": ("horse", "horse_id"),
+        "owner": ("owner", "owner_id"),
+        "province": ("province",),
+    }[by]
+    rows: list[Row] = [
+        (*key, amount_text(net), amount_text(paid), amount_text(open_))
+        for key, (net, paid, open_) in sorted(totals.items())
+    ]
     return (*header, "net_yuan", "paid_yuan", "unpaid_yuan"), rows
 
 

@@ -123,8 +123,7 @@ class HeatSetup(SQLModel, table=True):
 
     __tablename__ = "heat_setup"
 
-    final_race_id: uuid.UUID = Field(primary_key=True, foreign_key="race.id",
-                                     ondelete="CASCADE")
+    final_race_id: uuid.UUID = Field(primary_key=True, foreign_key="race.id", ondelete="CASCADE")
     heat_race_ids: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     advance_per_heat: int
     tie_rule: TieRule = Field(default=TieRule.TIME, sa_type=sa.String(8))
@@ -158,8 +157,7 @@ class StartPosition(IdMixin, table=True):
     __tablename__ = "start_position"
     __table_args__ = (sa.UniqueConstraint("race_id", "entry_id"),)
 
-    start_list_id: uuid.UUID = Field(foreign_key="start_list.id", index=True,
-                                     ondelete="CASCADE")
+    start_list_id: uuid.UUID = Field(foreign_key="start_list.id", index=True, ondelete="CASCADE")
     race_id: uuid.UUID = Field(foreign_key="race.id", index=True, ondelete="CASCADE")
     entry_id: uuid.UUID = Field(foreign_key="entry.id", index=True)
     """For a final: the horse's entry in its heat."""
@@ -191,8 +189,10 @@ class ResultVersion(IdMixin, table=True):
     amendment is a new version."""
 
     __tablename__ = "result_version"
-    __table_args__ = (sa.UniqueConstraint("race_id", "number"),
-                      sa.UniqueConstraint("race_id", "idempotency_key"))
+    __table_args__ = (
+        sa.UniqueConstraint("race_id", "number"),
+        sa.UniqueConstraint("race_id", "idempotency_key"),
+    )
 
     race_id: uuid.UUID = Field(foreign_key="race.id", index=True, ondelete="CASCADE")
     festival_id: uuid.UUID = Field(foreign_key="festival.id", index=True, ondelete="CASCADE")
@@ -211,8 +211,7 @@ class ResultRow(IdMixin, table=True):
     __tablename__ = "result_row"
     __table_args__ = (sa.UniqueConstraint("version_id", "entry_id"),)
 
-    version_id: uuid.UUID = Field(foreign_key="result_version.id", index=True,
-                                  ondelete="CASCADE")
+    version_id: uuid.UUID = Field(foreign_key="result_version.id", index=True, ondelete="CASCADE")
     race_id: uuid.UUID = Field(foreign_key="race.id", index=True, ondelete="CASCADE")
     entry_id: uuid.UUID = Field(foreign_key="entry.id")
     status: StarterResult = Field(sa_type=sa.String(8))

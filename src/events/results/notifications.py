@@ -23,8 +23,7 @@ ResultsListener = Callable[[uuid.UUID, uuid.UUID, str], None]
 _listeners: list[tuple[ResultsListener, object | None]] = []
 
 
-def register_results_listener(listener: ResultsListener, *, engine: object | None = None
-                              ) -> None:
+def register_results_listener(listener: ResultsListener, *, engine: object | None = None) -> None:
     """Hear every change, or with ``engine`` only those committed through that engine (a
     process may hold several apps, as tests do: each feed hears its own database)."""
     if (listener, engine) not in _listeners:
@@ -35,8 +34,9 @@ def unregister_results_listener(listener: ResultsListener) -> None:
     _listeners[:] = [(known, engine) for known, engine in _listeners if known != listener]
 
 
-def results_changed(festival_id: uuid.UUID, race_id: uuid.UUID, kind: str, *,
-                    engine: object | None = None) -> None:
+def results_changed(
+    festival_id: uuid.UUID, race_id: uuid.UUID, kind: str, *, engine: object | None = None
+) -> None:
     """Tell every listener; one failing listener does not stop the others."""
     for listener, only in list(_listeners):
         if only is not None and only is not engine:
@@ -44,12 +44,10 @@ def results_changed(festival_id: uuid.UUID, race_id: uuid.UUID, kind: str, *,
         try:
             listener(festival_id, race_id, kind)
         except Exception:
-            log.exception("results listener %r failed for race %s (%s)", listener, race_id,
-                          kind)
+            log.exception("results listener %r failed for race %s (%s)", listener, race_id, kind)
 
 
-def notify(session: AsyncSession, festival_id: uuid.UUID, race_id: uuid.UUID,
-           kind: str) -> None:
+def notify(session: AsyncSession, festival_id: uuid.UUID, race_id: uuid.UUID, kind: str) -> None:
     """Announce the change when (and only if) the session's transaction commits."""
     engine = session.bind
     after_commit(session, lambda: results_changed(festival_id, race_id, kind, engine=engine))

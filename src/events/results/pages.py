@@ -26,29 +26,73 @@ from events.web.pages import page
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
-TEXT_KEYS = ("login_failed", "not_official", "expired", "network", "pick", "no_start_list",
-             "draw", "publish", "submit", "sending", "retry", "failed", "submitted",
-             "official", "declare", "declared", "objections_close", "place", "time", "faults",
-             "count", "points", "scores", "dnf", "dns", "dsq", "reason_prompt", "clear",
-             "dead_heat", "state_provisional", "state_official", "state_amended",
-             "state_scheduled", "amend_reason", "unplaced", "prize")
+TEXT_KEYS = (
+    "login_failed",
+    "not_official",
+    "expired",
+    "network",
+    "pick",
+    "no_start_list",
+    "draw",
+    "publish",
+    "submit",
+    "sending",
+    "retry",
+    "failed",
+    "submitted",
+    "official",
+    "declare",
+    "declared",
+    "objections_close",
+    "place",
+    "time",
+    "faults",
+    "count",
+    "points",
+    "scores",
+    "dnf",
+    "dns",
+    "dsq",
+    "reason_prompt",
+    "clear",
+    "dead_heat",
+    "state_provisional",
+    "state_official",
+    "state_amended",
+    "state_scheduled",
+    "amend_reason",
+    "unplaced",
+    "prize",
+)
 
 
 class OfficialsPageController(Controller):
     include_in_schema = False
 
-    @get("/festivals/{festival_id:str}/officials", operation_id="OfficialsResultsPage",
-         summary="Results entry for race officials (page)")
-    async def officials(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
-                        db_session: NamedDependency[AsyncSession]) -> Template:
+    @get(
+        "/festivals/{festival_id:str}/officials",
+        operation_id="OfficialsResultsPage",
+        summary="Results entry for race officials (page)",
+    )
+    async def officials(
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
         try:
             festival = await festival_services.FestivalService(db_session).read(festival_id)
         except DomainError as exc:
             response = page(request, "checkin/error.html", code=exc.instance_code)
             response.status_code = exc.status_code
             return response
-        response = page(request, "results/officials.html", festival=festival,
-                        text_keys=TEXT_KEYS, config={"festival_id": festival.id})
+        response = page(
+            request,
+            "results/officials.html",
+            festival=festival,
+            text_keys=TEXT_KEYS,
+            config={"festival_id": festival.id},
+        )
         response.headers.update(NO_STORE)
         return response
 

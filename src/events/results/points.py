@@ -31,31 +31,54 @@ def parse_points(text: str | None) -> tuple[int, ...]:
     except ValueError:
         values = ()
     if not values or any(v < 0 or v > 10_000 for v in values) or len(values) > 100:
-        raise ValidationFailed([FieldError("points", "Points by place: whole numbers 0-10000, "
-                                                    "comma separated, e.g. 10,8,6.")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "points",
+                    "Points by place: whole numbers 0-10000, comma separated, e.g. 10,8,6.",
+                )
+            ]
+        )
     return values
 
 
-async def points_standings(session: AsyncSession, festival_id: str | uuid.UUID, *,
-                           category_ids: Sequence[uuid.UUID] = (),
-                           points: Sequence[int] = DEFAULT_POINTS
-                           ) -> list[schemas.PointsStandingRead]:
+async def points_standings(
+    session: AsyncSession,
+    festival_id: str | uuid.UUID,
+    *,
+    category_ids: Sequence[uuid.UUID] = (),
+    points: Sequence[int] = DEFAULT_POINTS,
+) -> list[schemas.PointsStandingRead]:
     """Each horse's points over the festival's official (or amended) races of the given
     categories (all when none given), ranked: the table a POINTS award is decided by.
     Only official results count; a provisional race adds nothing yet."""
     festival = await festival_services.FestivalService(session).get(festival_id)
-    races = [race for race, _ in await registration_reads.festival_races(session, festival.id)
-             if not category_ids or race.award_category_id in set(category_ids)]
-    versions = {r: v for r, v in (await reads.latest_versions(
-        session, [race.id for race in races])).items() if v.status != ResultStatus.PROVISIONAL}
+    races = [
+        race
+        for race, _ in await registration_reads.festival_races(session, festival.id)
+        if not category_ids or race.award_category_id in set(category_ids)
+    ]
+    versions = {
+        r: v
+        for r, v in (await reads.latest_versions(session, [race.id for race in races])).items()
+        if v.status != ResultStatus.PROVISIONAL
+    }
     rows = await reads.rows_of(session, [v.id for v in versions.values()])
     table = dict(enumerate(points, start=1))
     totals: dict[uuid.UUID, list[int]] = {}
     for version in versions.values():
         found = rows[version.id]
-        shares = allocation.allocate(table, [allocation.Starter(
-            starter_id=str(r.entry_id), position=r.place,
-            status=allocation.StarterStatus(r.status)) for r in found])
+        shares = allocation.allocate(
+            table,
+            [
+                allocation.Starter(
+                    starter_id=str(r.entry_id),
+                    position=r.place,
+                    status=allocation.StarterStatus(r.status),
+                )
+                for r in found
+            ],
+        )
         for prize in shares.prizes:
             entry = totals.setdefault(uuid.UUID(prize.starter_id), [0, 0])
             entry[0] += prize.prize_fen
@@ -70,8 +93,15 @@ async def points_standings(session: AsyncSession, festival_id: str | uuid.UUID, 
     out: list[schemas.PointsStandingRead] = []
     for n, (card, value, races_run) in enumerate(ordered):
         place = out[-1].place if out and out[-1].points == value else n + 1
-        out.append(schemas.PointsStandingRead(
-            place=place, horse_id=str(card.horse_id), horse_name=card.horse_name,
-            owner_name=card.owner_name, province=card.province, points=value,
-            races=races_run))
+        out.append(
+            schemas.PointsStandingRead(
+                place=place,
+                horse_id=str(card.horse_id),
+                horse_name=card.horse_name,
+                owner_name=card.owner_name,
+                province=card.province,
+                points=value,
+                races=races_run,
+            )
+        )
     return out

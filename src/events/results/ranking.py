@@ -96,19 +96,30 @@ def rank(method: str, lines: Sequence[Line], rule: Rule) -> Ranking:
         at = f"starters.{i}"
         status, reason = line.status, line.reason
         if status is StarterResult.DSQ and not reason:
-            problems.append(Problem(f"{at}.reason", "reason_required",
-                                    "A disqualification names its reason."))
+            problems.append(
+                Problem(f"{at}.reason", "reason_required", "A disqualification names its reason.")
+            )
         if status is not StarterResult.FINISHED:
             if line.place is not None:
-                problems.append(Problem(f"{at}.place", "place_not_allowed",
-                                        f"A {status.value.upper()} starter takes no place."))
+                problems.append(
+                    Problem(
+                        f"{at}.place",
+                        "place_not_allowed",
+                        f"A {status.value.upper()} starter takes no place.",
+                    )
+                )
             statuses[i], reasons[i] = status, reason
             continue
 
         def need(value: object, name: str, what: str) -> bool:
             if value is None:
-                problems.append(Problem(f"{at}.{name}", f"{name}_required",  # noqa: B023
-                                        f"A finisher needs {what} ({method})."))
+                problems.append(
+                    Problem(
+                        f"{at}.{name}",  # noqa: B023 - called in this iteration only
+                        f"{name}_required",
+                        f"A finisher needs {what} ({method}).",
+                    )
+                )
                 return False
             return True
 
@@ -120,27 +131,41 @@ def rank(method: str, lines: Sequence[Line], rule: Rule) -> Ranking:
                 keys[i] = (line.time_hundredths or 0,)
             if method == "gait_legal_time" and (line.gait_faults or 0) > rule.max_gait_faults:
                 status = StarterResult.DSQ
-                reason = reason or (f"gait: {line.gait_faults} fault(s), more than "
-                                    f"{rule.max_gait_faults} allowed")
+                reason = reason or (
+                    f"gait: {line.gait_faults} fault(s), more than {rule.max_gait_faults} allowed"
+                )
                 keys.pop(i, None)
         elif method == "count":
             if need(line.count, "count", "a count"):
                 keys[i] = (-(line.count or 0),)
         elif method == "judges_score":
             if not line.scores:
-                problems.append(Problem(f"{at}.scores", "scores_required",
-                                        "A finisher needs the judges' scores."))
+                problems.append(
+                    Problem(
+                        f"{at}.scores", "scores_required", "A finisher needs the judges' scores."
+                    )
+                )
             bad = False
             for k, score in enumerate(line.scores):
                 if not rule.score_min <= score <= rule.score_max:
                     bad = True
-                    problems.append(Problem(
-                        f"{at}.scores.{k}", "score_out_of_range",
-                        f"Scores run from {rule.score_min / 100:g} to {rule.score_max / 100:g}."))
+                    problems.append(
+                        Problem(
+                            f"{at}.scores.{k}",
+                            "score_out_of_range",
+                            f"Scores run from {rule.score_min / 100:g} "
+                            f"to {rule.score_max / 100:g}.",
+                        )
+                    )
             if rule.judges_rule is JudgesRule.DROP_HIGH_LOW and 0 < len(line.scores) < 3:
                 bad = True
-                problems.append(Problem(f"{at}.scores", "too_few_scores",
-                                        "Dropping the highest and lowest needs 3 scores."))
+                problems.append(
+                    Problem(
+                        f"{at}.scores",
+                        "too_few_scores",
+                        "Dropping the highest and lowest needs 3 scores.",
+                    )
+                )
             if line.scores and not bad:
                 scores[i] = combined_score(line.scores, rule.judges_rule)
                 keys[i] = (-scores[i],)
@@ -148,8 +173,9 @@ def rank(method: str, lines: Sequence[Line], rule: Rule) -> Ranking:
             if need(line.points, "points", "points"):
                 keys[i] = (-(line.points or 0),)
         else:
-            problems.append(Problem("ranked_by", "unknown_method",
-                                    f"Unknown ranking method {method!r}."))
+            problems.append(
+                Problem("ranked_by", "unknown_method", f"Unknown ranking method {method!r}.")
+            )
         statuses[i], reasons[i] = status, reason
 
     places = _places(keys)
@@ -164,10 +190,16 @@ def rank(method: str, lines: Sequence[Line], rule: Rule) -> Ranking:
     shared = _shared(places)
     for i, line in enumerate(lines):
         place = places.get(i)
-        result.rows.append(Ranked(
-            line=replace(line), status=statuses[i], place=place,
-            dead_heat=place is not None and shared.get(place, 0) > 1,
-            score=_round(scores[i]) if i in scores else None, reason=reasons[i]))
+        result.rows.append(
+            Ranked(
+                line=replace(line),
+                status=statuses[i],
+                place=place,
+                dead_heat=place is not None and shared.get(place, 0) > 1,
+                score=_round(scores[i]) if i in scores else None,
+                reason=reasons[i],
+            )
+        )
     return result
 
 
@@ -190,8 +222,12 @@ def _shared(places: dict[int, int]) -> dict[int, int]:
     return counts
 
 
-def _check_given_places(lines: Sequence[Line], keys: dict[int, tuple[Fraction | int, ...]],
-                        places: dict[int, int], problems: list[Problem]) -> None:
+def _check_given_places(
+    lines: Sequence[Line],
+    keys: dict[int, tuple[Fraction | int, ...]],
+    places: dict[int, int],
+    problems: list[Problem],
+) -> None:
     """Given places must be the competition ranking (1, 2, 2, 4) and a shared place a
     declared dead heat."""
     by_place: dict[int, list[int]] = {}
@@ -202,39 +238,57 @@ def _check_given_places(lines: Sequence[Line], keys: dict[int, tuple[Fraction | 
         group = by_place[given]
         if len(group) > 1 and not all(lines[j].dead_heat for j in group):
             if i != group[0]:
-                problems.append(Problem(
-                    f"starters.{i}.place", "place_given_twice",
-                    f"Place {given} is given twice; mark every starter sharing it as a "
-                    "dead heat, or correct the place."))
+                problems.append(
+                    Problem(
+                        f"starters.{i}.place",
+                        "place_given_twice",
+                        f"Place {given} is given twice; mark every starter sharing it as a "
+                        "dead heat, or correct the place.",
+                    )
+                )
             continue
         if places[i] != given:
-            problems.append(Problem(
-                f"starters.{i}.place", "place_out_of_sequence",
-                f"Place {given} does not follow: after the finishers ahead this starter is "
-                f"place {places[i]} (a dead heat for k-th of n starters pools places "
-                "k..k+n-1, so the next place is k+n)."))
+            problems.append(
+                Problem(
+                    f"starters.{i}.place",
+                    "place_out_of_sequence",
+                    f"Place {given} does not follow: after the finishers ahead this starter is "
+                    f"place {places[i]} (a dead heat for k-th of n starters pools places "
+                    "k..k+n-1, so the next place is k+n).",
+                )
+            )
 
 
-def _check_places_agree(lines: Sequence[Line], places: dict[int, int],
-                        problems: list[Problem]) -> None:
+def _check_places_agree(
+    lines: Sequence[Line], places: dict[int, int], problems: list[Problem]
+) -> None:
     for i, place in places.items():
         given = lines[i].place
         if given is not None and given != place:
-            problems.append(Problem(f"starters.{i}.time_hundredths", "times_out_of_order",
-                                    f"Place {given} was given, but the time ranks this "
-                                    f"starter place {place}."))
+            problems.append(
+                Problem(
+                    f"starters.{i}.time_hundredths",
+                    "times_out_of_order",
+                    f"Place {given} was given, but the time ranks this starter place {place}.",
+                )
+            )
 
 
-def _check_times_follow_places(lines: Sequence[Line],
-                               keys: dict[int, tuple[Fraction | int, ...]],
-                               problems: list[Problem]) -> None:
-    timed = sorted((i for i in keys if lines[i].time_hundredths is not None),
-                   key=lambda i: (lines[i].place or 0, i))
+def _check_times_follow_places(
+    lines: Sequence[Line], keys: dict[int, tuple[Fraction | int, ...]], problems: list[Problem]
+) -> None:
+    timed = sorted(
+        (i for i in keys if lines[i].time_hundredths is not None),
+        key=lambda i: (lines[i].place or 0, i),
+    )
     for before, after in pairwise(timed):
         a, b = lines[before], lines[after]
         # Equal times may still be split by the photo; a faster time behind may not.
-        if (a.place or 0) < (b.place or 0) and (a.time_hundredths or 0) > (b.time_hundredths
-                                                                            or 0):
-            problems.append(Problem(
-                f"starters.{after}.time_hundredths", "times_out_of_order",
-                f"Place {b.place} has a faster time than place {a.place}."))
+        if (a.place or 0) < (b.place or 0) and (a.time_hundredths or 0) > (b.time_hundredths or 0):
+            problems.append(
+                Problem(
+                    f"starters.{after}.time_hundredths",
+                    "times_out_of_order",
+                    f"Place {b.place} has a faster time than place {a.place}.",
+                )
+            )

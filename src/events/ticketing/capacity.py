@@ -60,8 +60,9 @@ class QuotaState:
 
 def _matches() -> Any:
     """``ticket_quota`` covers ``ticket_type`` (both in the FROM clause)."""
-    day_match = sa.exists().where(TYPE_DAY.c.ticket_type_id == TYPE.c.id,
-                                  TYPE_DAY.c.day_id == QUOTA.c.day_id)
+    day_match = sa.exists().where(
+        TYPE_DAY.c.ticket_type_id == TYPE.c.id, TYPE_DAY.c.day_id == QUOTA.c.day_id
+    )
     return sa.and_(
         QUOTA.c.festival_id == TYPE.c.festival_id,
         sa.or_(QUOTA.c.ticket_type_id.is_(None), QUOTA.c.ticket_type_id == TYPE.c.id),
@@ -75,12 +76,18 @@ def _held_now(now: datetime, exclude_order: uuid.UUID | None = None) -> Any:
     condition = [HOLD.c.quota_id == QUOTA.c.id, HOLD.c.expires_at > now]
     if exclude_order is not None:
         condition.append(HOLD.c.order_id != exclude_order)
-    return (sa.select(sa.func.coalesce(sa.func.sum(HOLD.c.quantity), 0)).where(*condition)
-            .scalar_subquery())
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(HOLD.c.quantity), 0))
+        .where(*condition)
+        .scalar_subquery()
+    )
 
 
-async def coverage(conn: AsyncConnection, type_ids: Iterable[uuid.UUID], now: datetime,
-                   ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, QuotaState]]:
+async def coverage(
+    conn: AsyncConnection,
+    type_ids: Iterable[uuid.UUID],
+    now: datetime,
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, QuotaState]]:
     """For each type, the quotas it counts against; and each quota's state (not locked:
     for listing and for refusing early, never for the decision)."""
     ids = list(type_ids)
@@ -88,7 +95,9 @@ async def coverage(conn: AsyncConnection, type_ids: Iterable[uuid.UUID], now: da
         return {}, {}
     rows = await conn.execute(
         sa.select(TYPE.c.id, QUOTA.c.id, QUOTA.c.size, QUOTA.c.sold, _held_now(now))
-        .select_from(TYPE.join(QUOTA, _matches())).where(TYPE.c.id.in_(ids)))
+        .select_from(TYPE.join(QUOTA, _matches()))
+        .where(TYPE.c.id.in_(ids))
+    )
     by_type: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     states: dict[uuid.UUID, QuotaState] = {}
     for type_id, quota_id, size, sold, held in rows:
@@ -97,13 +106,17 @@ async def coverage(conn: AsyncConnection, type_ids: Iterable[uuid.UUID], now: da
     return dict(by_type), states
 
 
-async def festival_coverage(conn: AsyncConnection, festival_id: uuid.UUID, now: datetime,
-                            ) -> tuple[dict[uuid.UUID, list[uuid.UUID]],
-                                       dict[uuid.UUID, QuotaState]]:
+async def festival_coverage(
+    conn: AsyncConnection,
+    festival_id: uuid.UUID,
+    now: datetime,
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, QuotaState]]:
     """``coverage`` for every ticket type of a festival, in one statement."""
     rows = await conn.execute(
         sa.select(TYPE.c.id, QUOTA.c.id, QUOTA.c.size, QUOTA.c.sold, _held_now(now))
-        .select_from(TYPE.join(QUOTA, _matches())).where(TYPE.c.festival_id == festival_id))
+        .select_from(TYPE.join(QUOTA, _matches()))
+        .where(TYPE.c.festival_id == festival_id)
+    )
     by_type: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     states: dict[uuid.UUID, QuotaState] = {}
     for type_id, quota_id, size, sold, held in rows:
@@ -112,15 +125,22 @@ async def festival_coverage(conn: AsyncConnection, festival_id: uuid.UUID, now: 
     return dict(by_type), states
 
 
-async def quota_states(conn: AsyncConnection, festival_id: uuid.UUID, now: datetime,
-                       ) -> dict[uuid.UUID, QuotaState]:
-    rows = await conn.execute(sa.select(QUOTA.c.id, QUOTA.c.size, QUOTA.c.sold, _held_now(now))
-                              .where(QUOTA.c.festival_id == festival_id))
+async def quota_states(
+    conn: AsyncConnection,
+    festival_id: uuid.UUID,
+    now: datetime,
+) -> dict[uuid.UUID, QuotaState]:
+    rows = await conn.execute(
+        sa.select(QUOTA.c.id, QUOTA.c.size, QUOTA.c.sold, _held_now(now)).where(
+            QUOTA.c.festival_id == festival_id
+        )
+    )
     return {q: QuotaState(q, size, sold, int(held)) for q, size, sold, held in rows}
 
 
-def needs_of(quantities: Mapping[uuid.UUID, int],
-             by_type: Mapping[uuid.UUID, list[uuid.UUID]]) -> dict[uuid.UUID, int]:
+def needs_of(
+    quantities: Mapping[uuid.UUID, int], by_type: Mapping[uuid.UUID, list[uuid.UUID]]
+) -> dict[uuid.UUID, int]:
     """How many places each quota must give for ``quantities`` (per ticket type)."""
     needs: dict[uuid.UUID, int] = defaultdict(int)
     for type_id, quantity in quantities.items():
@@ -129,15 +149,17 @@ def needs_of(quantities: Mapping[uuid.UUID, int],
     return dict(needs)
 
 
-def short_quotas(needs: Mapping[uuid.UUID, int], states: Mapping[uuid.UUID, QuotaState],
-                 ) -> list[uuid.UUID]:
+def short_quotas(
+    needs: Mapping[uuid.UUID, int],
+    states: Mapping[uuid.UUID, QuotaState],
+) -> list[uuid.UUID]:
     return sorted(q for q, n in needs.items() if q not in states or states[q].available < n)
 
 
-
-
-async def plan_coverage(conn: AsyncConnection, type_ids: Iterable[uuid.UUID],
-                        ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, int]]:
+async def plan_coverage(
+    conn: AsyncConnection,
+    type_ids: Iterable[uuid.UUID],
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, int]]:
     """For each type, the quotas it counts against, and each quota's ``version`` (read
     without a lock; the take checks the versions under its locks)."""
     ids = list(type_ids)
@@ -145,7 +167,9 @@ async def plan_coverage(conn: AsyncConnection, type_ids: Iterable[uuid.UUID],
         return {}, {}
     rows = await conn.execute(
         sa.select(TYPE.c.id, QUOTA.c.id, QUOTA.c.version)
-        .select_from(TYPE.join(QUOTA, _matches())).where(TYPE.c.id.in_(ids)))
+        .select_from(TYPE.join(QUOTA, _matches()))
+        .where(TYPE.c.id.in_(ids))
+    )
     by_type: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     versions: dict[uuid.UUID, int] = {}
     for type_id, quota_id, version in rows:
@@ -155,6 +179,7 @@ async def plan_coverage(conn: AsyncConnection, type_ids: Iterable[uuid.UUID],
 
 
 # --- the decision --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -307,18 +332,35 @@ TAKE_SELL_ORDER = Statement(_TAKE + _PAID + _TICKETS + _ANSWER)
 """A pending order paid: its holds become tickets, the order is paid, or nothing."""
 
 
-def take_params(*, needs: Mapping[uuid.UUID, int], versions: Mapping[uuid.UUID, int],
-                order_id: uuid.UUID, hold: bool, now: datetime,
-                expires_at: datetime | None) -> dict[str, Any]:
+def take_params(
+    *,
+    needs: Mapping[uuid.UUID, int],
+    versions: Mapping[uuid.UUID, int],
+    order_id: uuid.UUID,
+    hold: bool,
+    now: datetime,
+    expires_at: datetime | None,
+) -> dict[str, Any]:
     ids = sorted(needs)
-    return {"quota_ids": ids, "needs": [needs[q] for q in ids],
-            "versions": [versions.get(q, -1) for q in ids], "order_id": order_id,
-            "hold": hold, "now": now, "expires_at": expires_at}
+    return {
+        "quota_ids": ids,
+        "needs": [needs[q] for q in ids],
+        "versions": [versions.get(q, -1) for q in ids],
+        "order_id": order_id,
+        "hold": hold,
+        "now": now,
+        "expires_at": expires_at,
+    }
 
 
 def verdict_of(row: Mapping[str, Any]) -> Verdict:
-    return Verdict(ok=bool(row["ok"]), fresh=bool(row["fresh"]), short=tuple(row["short"]),
-                   full=tuple(row["full"]), until=row["until"])
+    return Verdict(
+        ok=bool(row["ok"]),
+        fresh=bool(row["fresh"]),
+        short=tuple(row["short"]),
+        full=tuple(row["full"]),
+        until=row["until"],
+    )
 
 
 def capacity_busy(exc: BaseException) -> bool:
@@ -326,12 +368,12 @@ def capacity_busy(exc: BaseException) -> bool:
 
 
 def busy_error() -> ServiceUnavailable:
-    return ServiceUnavailable("Tickets are selling fast; please try again.",
-                              code="capacity_busy")
+    return ServiceUnavailable("Tickets are selling fast; please try again.", code="capacity_busy")
 
 
-async def run_take(conn: AsyncConnection, statement: Statement, params: Mapping[str, Any],
-                   lock_timeout_ms: int) -> Verdict:
+async def run_take(
+    conn: AsyncConnection, statement: Statement, params: Mapping[str, Any], lock_timeout_ms: int
+) -> Verdict:
     """A ``TAKE_*`` statement inside the caller's transaction (PostgreSQL), on the
     driver's connection (no ORM, no SQLAlchemy type processing on the hot path)."""
     await set_lock_timeout(conn, lock_timeout_ms)
@@ -347,24 +389,37 @@ async def run_take(conn: AsyncConnection, statement: Statement, params: Mapping[
     return verdict_of(row)
 
 
-async def take_portable(conn: AsyncConnection, *, needs: Mapping[uuid.UUID, int],
-                        versions: Mapping[uuid.UUID, int], order_id: uuid.UUID, hold: bool,
-                        now: datetime, expires_at: datetime | None) -> Verdict:
+async def take_portable(
+    conn: AsyncConnection,
+    *,
+    needs: Mapping[uuid.UUID, int],
+    versions: Mapping[uuid.UUID, int],
+    order_id: uuid.UUID,
+    hold: bool,
+    now: datetime,
+    expires_at: datetime | None,
+) -> Verdict:
     """The same decision as ``TAKE`` in several statements, inside the caller's
     transaction: for SQLite, whose single writer lock serialises it (the first write takes
     that lock, and nothing is decided from a read made before it)."""
     ids = sorted(needs)
     # Take the writer lock first, then read: the lapsed holds go, their places come back.
-    await conn.execute(sa.update(QUOTA).where(QUOTA.c.id.in_(ids))
-                       .values(version=QUOTA.c.version))
+    await conn.execute(sa.update(QUOTA).where(QUOTA.c.id.in_(ids)).values(version=QUOTA.c.version))
     await drop_lapsed(conn, ids, now)
-    rows = {q: (size, sold, held, version) for q, size, sold, held, version in await conn.execute(
-        sa.select(QUOTA.c.id, QUOTA.c.size, QUOTA.c.sold, QUOTA.c.held, QUOTA.c.version)
-        .where(QUOTA.c.id.in_(ids)))}
+    rows = {
+        q: (size, sold, held, version)
+        for q, size, sold, held, version in await conn.execute(
+            sa.select(QUOTA.c.id, QUOTA.c.size, QUOTA.c.sold, QUOTA.c.held, QUOTA.c.version).where(
+                QUOTA.c.id.in_(ids)
+            )
+        )
+    }
     own: dict[uuid.UUID, int] = defaultdict(int)
     for quota_id, quantity in await conn.execute(
-            sa.select(HOLD.c.quota_id, HOLD.c.quantity).where(
-                HOLD.c.order_id == order_id, HOLD.c.expires_at > now, HOLD.c.quota_id.in_(ids))):
+        sa.select(HOLD.c.quota_id, HOLD.c.quantity).where(
+            HOLD.c.order_id == order_id, HOLD.c.expires_at > now, HOLD.c.quota_id.in_(ids)
+        )
+    ):
         own[quota_id] += quantity
     fresh = len(rows) == len(ids) and all(rows[q][3] == versions.get(q) for q in ids)
     free = {q: size - sold - held + own[q] for q, (size, sold, held, _) in rows.items()}
@@ -373,25 +428,41 @@ async def take_portable(conn: AsyncConnection, *, needs: Mapping[uuid.UUID, int]
     if not fresh or short:
         until = None
         if full:
-            until = (await conn.execute(sa.select(sa.func.min(HOLD.c.expires_at)).where(
-                HOLD.c.quota_id.in_(full), HOLD.c.expires_at > now))).scalar_one_or_none()
+            until = (
+                await conn.execute(
+                    sa.select(sa.func.min(HOLD.c.expires_at)).where(
+                        HOLD.c.quota_id.in_(full), HOLD.c.expires_at > now
+                    )
+                )
+            ).scalar_one_or_none()
         return Verdict(ok=False, fresh=fresh, short=short, full=full, until=until)
     if hold:
         assert expires_at is not None
-        await conn.execute(sa.insert(HOLD), [
-            {"order_id": order_id, "quota_id": q, "quantity": needs[q], "expires_at": expires_at}
-            for q in ids])
+        await conn.execute(
+            sa.insert(HOLD),
+            [
+                {
+                    "order_id": order_id,
+                    "quota_id": q,
+                    "quantity": needs[q],
+                    "expires_at": expires_at,
+                }
+                for q in ids
+            ],
+        )
         await _add(conn, {q: needs[q] for q in ids}, "held")
     else:
-        await conn.execute(sa.delete(HOLD).where(HOLD.c.order_id == order_id,
-                                                 HOLD.c.quota_id.in_(ids)))
+        await conn.execute(
+            sa.delete(HOLD).where(HOLD.c.order_id == order_id, HOLD.c.quota_id.in_(ids))
+        )
         await _add(conn, {q: -own[q] for q in ids}, "held")
         await _add(conn, {q: needs[q] for q in ids}, "sold")
     return Verdict(ok=True, fresh=True)
 
 
-async def lock_sorted(conn: AsyncConnection, quota_ids: Iterable[uuid.UUID], *,
-                      lock_timeout_ms: int | None = None) -> list[Any]:
+async def lock_sorted(
+    conn: AsyncConnection, quota_ids: Iterable[uuid.UUID], *, lock_timeout_ms: int | None = None
+) -> list[Any]:
     """Lock quotas in id order (PostgreSQL; SQLite's writer lock serialises anyway) and
     return their rows as they are now."""
     ids = sorted(set(quota_ids))
@@ -400,22 +471,34 @@ async def lock_sorted(conn: AsyncConnection, quota_ids: Iterable[uuid.UUID], *,
     try:
         if lock_timeout_ms is not None:
             await set_lock_timeout(conn, lock_timeout_ms)
-        return list((await conn.execute(sa.select(QUOTA).where(QUOTA.c.id.in_(ids))
-                                        .order_by(QUOTA.c.id).with_for_update())).all())
+        return list(
+            (
+                await conn.execute(
+                    sa.select(QUOTA)
+                    .where(QUOTA.c.id.in_(ids))
+                    .order_by(QUOTA.c.id)
+                    .with_for_update()
+                )
+            ).all()
+        )
     except DBAPIError as exc:
         if capacity_busy(exc):
             raise busy_error() from exc
         raise
 
 
-async def drop_lapsed(conn: AsyncConnection, quota_ids: Iterable[uuid.UUID], now: datetime,
-                      ) -> None:
+async def drop_lapsed(
+    conn: AsyncConnection,
+    quota_ids: Iterable[uuid.UUID],
+    now: datetime,
+) -> None:
     """Delete the expired holds of quotas this transaction has locked; give them back."""
     gone: dict[uuid.UUID, int] = defaultdict(int)
     for quota_id, quantity in await conn.execute(
-            sa.delete(HOLD).where(HOLD.c.quota_id.in_(list(quota_ids)),
-                                  HOLD.c.expires_at <= now)
-            .returning(HOLD.c.quota_id, HOLD.c.quantity)):
+        sa.delete(HOLD)
+        .where(HOLD.c.quota_id.in_(list(quota_ids)), HOLD.c.expires_at <= now)
+        .returning(HOLD.c.quota_id, HOLD.c.quantity)
+    ):
         gone[quota_id] += quantity
     await _add(conn, {q: -n for q, n in gone.items()}, "held")
 
@@ -426,27 +509,35 @@ async def bump_epoch(conn: AsyncConnection, festival_ids: Iterable[uuid.UUID]) -
     if not ids:
         return
     statement = insert(conn, EPOCH)
-    await conn.execute(statement.on_conflict_do_update(
-        index_elements=["festival_id"], set_={"epoch": EPOCH.c.epoch + 1}),
-        [{"festival_id": f, "epoch": 1} for f in ids])
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["festival_id"], set_={"epoch": EPOCH.c.epoch + 1}
+        ),
+        [{"festival_id": f, "epoch": 1} for f in ids],
+    )
 
 
-async def release_holds(conn: AsyncConnection, order_ids: uuid.UUID | Sequence[uuid.UUID],
-                        ) -> None:
+async def release_holds(
+    conn: AsyncConnection,
+    order_ids: uuid.UUID | Sequence[uuid.UUID],
+) -> None:
     """Drop orders' holds and give their places back (quotas locked in id order first)."""
     ids = [order_ids] if isinstance(order_ids, uuid.UUID) else list(order_ids)
     if not ids:
         return
-    quota_ids = (await conn.execute(sa.select(HOLD.c.quota_id).where(
-        HOLD.c.order_id.in_(ids)).distinct())).scalars().all()
+    quota_ids = (
+        (await conn.execute(sa.select(HOLD.c.quota_id).where(HOLD.c.order_id.in_(ids)).distinct()))
+        .scalars()
+        .all()
+    )
     if not quota_ids:
         return
     locked = await lock_sorted(conn, quota_ids)
     # A new statement: it sees holds another writer removed before we got the locks.
     gone: dict[uuid.UUID, int] = defaultdict(int)
     for quota_id, quantity in await conn.execute(
-            sa.delete(HOLD).where(HOLD.c.order_id.in_(ids))
-            .returning(HOLD.c.quota_id, HOLD.c.quantity)):
+        sa.delete(HOLD).where(HOLD.c.order_id.in_(ids)).returning(HOLD.c.quota_id, HOLD.c.quantity)
+    ):
         gone[quota_id] += quantity
     await _add(conn, {q: -n for q, n in gone.items()}, "held")
     await bump_epoch(conn, [row.festival_id for row in locked])
@@ -464,11 +555,15 @@ async def _add(conn: AsyncConnection, deltas: Mapping[uuid.UUID, int], column: s
     if not items:
         return
     await conn.execute(
-        sa.update(QUOTA).where(QUOTA.c.id == sa.bindparam("quota"))
-        .values({column: QUOTA.c[column] + sa.bindparam("delta")}), items)
+        sa.update(QUOTA)
+        .where(QUOTA.c.id == sa.bindparam("quota"))
+        .values({column: QUOTA.c[column] + sa.bindparam("delta")}),
+        items,
+    )
 
 
 # --- "sold out", cached ------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class _SoldOut:
@@ -492,8 +587,12 @@ class SoldOutCache:
         self._entries: dict[uuid.UUID, _SoldOut] = {}
         self._max = max_entries
 
-    def sold_out(self, type_ids: Iterable[uuid.UUID], epoch: int, now: datetime,
-                 ) -> list[uuid.UUID]:
+    def sold_out(
+        self,
+        type_ids: Iterable[uuid.UUID],
+        epoch: int,
+        now: datetime,
+    ) -> list[uuid.UUID]:
         found = []
         for type_id in type_ids:
             entry = self._entries.get(type_id)

@@ -39,22 +39,21 @@ ACCESS_TOKEN_INFO = b"events.ticketing.access-token.v1"
 MAX_KID = 0xFFFF
 
 
-
 def _derived(settings: Settings, info: bytes) -> AESGCM:
     return _derived_from(settings.signing_key(), info)
 
 
 @functools.lru_cache(maxsize=16)
 def _derived_from(secret: str, info: bytes) -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
-        secret.encode())
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
     return AESGCM(key)
 
 
 def seal(settings: Settings, info: bytes, plaintext: bytes, associated: bytes) -> str:
     nonce = os.urandom(12)
-    return base64.b64encode(nonce + _derived(settings, info).encrypt(nonce, plaintext,
-                                                                      associated)).decode()
+    return base64.b64encode(
+        nonce + _derived(settings, info).encrypt(nonce, plaintext, associated)
+    ).decode()
 
 
 def unseal(settings: Settings, info: bytes, sealed: str, associated: bytes) -> bytes:
@@ -64,10 +63,12 @@ def unseal(settings: Settings, info: bytes, sealed: str, associated: bytes) -> b
     except InvalidTag:
         raise ConfigurationError(
             "A sealed ticketing secret cannot be opened: EVENTS_SECRET_KEY changed since it "
-            "was stored. Rotate the festival's signing key.") from None
+            "was stored. Rotate the festival's signing key."
+        ) from None
 
 
 # --- access tokens ----------------------------------------------------------------------
+
 
 def new_access_token() -> str:
     """256 random bits, URL-safe."""
@@ -99,17 +100,20 @@ _private_keys: dict[tuple[int, str], Ed25519PrivateKey] = {}
 
 
 def _public_bytes(private_key: Ed25519PrivateKey) -> bytes:
-    return private_key.public_key().public_bytes(serialization.Encoding.Raw,
-                                                 serialization.PublicFormat.Raw)
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
 
 
-def _private_key(settings: Settings, kid: int, festival_id: uuid.UUID, public_key: str,
-                 sealed: str) -> Ed25519PrivateKey:
+def _private_key(
+    settings: Settings, kid: int, festival_id: uuid.UUID, public_key: str, sealed: str
+) -> Ed25519PrivateKey:
     cached = _private_keys.get((kid, sealed))
     if cached is not None:
         return cached
-    raw = unseal(settings, SIGNING_KEY_INFO, sealed,
-                 festival_id.bytes + base64.b64decode(public_key))
+    raw = unseal(
+        settings, SIGNING_KEY_INFO, sealed, festival_id.bytes + base64.b64decode(public_key)
+    )
     private_key = Ed25519PrivateKey.from_private_bytes(raw)
     if len(_private_keys) > 256:
         _private_keys.clear()
@@ -129,14 +133,22 @@ class KeyService:
     async def signing_key(self, festival_id: uuid.UUID) -> tuple[int, Ed25519PrivateKey]:
         """The festival's active key, made on first use (concurrent first uses agree)."""
         conn = await self.session.connection()
-        row = (await conn.execute(
-            sa.select(KEYS.c.kid, KEYS.c.public_key, KEYS.c.private_key_sealed)
-            .where(KEYS.c.festival_id == festival_id, KEYS.c.active))).first()
+        row = (
+            await conn.execute(
+                sa.select(KEYS.c.kid, KEYS.c.public_key, KEYS.c.private_key_sealed).where(
+                    KEYS.c.festival_id == festival_id, KEYS.c.active
+                )
+            )
+        ).first()
         if row is None:
             await self._insert_key(festival_id)
-            row = (await conn.execute(
-                sa.select(KEYS.c.kid, KEYS.c.public_key, KEYS.c.private_key_sealed)
-                .where(KEYS.c.festival_id == festival_id, KEYS.c.active))).one()
+            row = (
+                await conn.execute(
+                    sa.select(KEYS.c.kid, KEYS.c.public_key, KEYS.c.private_key_sealed).where(
+                        KEYS.c.festival_id == festival_id, KEYS.c.active
+                    )
+                )
+            ).one()
         kid, public_key, sealed = row
         if kid > MAX_KID:
             raise ConfigurationError(f"Signing key number {kid} no longer fits a token.")
@@ -147,28 +159,36 @@ class KeyService:
         rotation waits for the other's commit, then does nothing)."""
         private_key = Ed25519PrivateKey.generate()
         public = _public_bytes(private_key)
-        raw_private = private_key.private_bytes(serialization.Encoding.Raw,
-                                                serialization.PrivateFormat.Raw,
-                                                serialization.NoEncryption())
+        raw_private = private_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
         values = {
             "festival_id": festival_id,
             "public_key": base64.b64encode(public).decode(),
-            "private_key_sealed": seal(self.settings, SIGNING_KEY_INFO, raw_private,
-                                       festival_id.bytes + public),
+            "private_key_sealed": seal(
+                self.settings, SIGNING_KEY_INFO, raw_private, festival_id.bytes + public
+            ),
             "active": True,
             "created_at": utcnow(),
         }
         conn = await self.session.connection()
-        await conn.execute(insert(conn, KEYS).values(**values).on_conflict_do_nothing(
-            index_elements=["festival_id"], index_where=sa.text("active")))
+        await conn.execute(
+            insert(conn, KEYS)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["festival_id"], index_where=sa.text("active"))
+        )
 
     async def rotate(self, festival_id: uuid.UUID) -> int:
         """Retire the active key and make a new one; returns the new kid. Tokens already
         issued stay valid (their key still verifies); new tickets get the new key."""
         conn = await self.session.connection()
-        await conn.execute(sa.update(KEYS).where(KEYS.c.festival_id == festival_id,
-                                                 KEYS.c.active)
-                           .values(active=False, retired_at=utcnow()))
+        await conn.execute(
+            sa.update(KEYS)
+            .where(KEYS.c.festival_id == festival_id, KEYS.c.active)
+            .values(active=False, retired_at=utcnow())
+        )
         await self._insert_key(festival_id)
         kid, _ = await self.signing_key(festival_id)
         return kid
@@ -176,16 +196,21 @@ class KeyService:
     async def public_keys(self, festival_id: uuid.UUID) -> dict[int, TokenKey]:
         """Every key that verifies this festival's tokens, by kid."""
         conn = await self.session.connection()
-        rows = await conn.execute(sa.select(KEYS.c.kid, KEYS.c.public_key)
-                                  .where(KEYS.c.festival_id == festival_id))
-        return {kid: TokenKey(kid=kid, festival_id=festival_id,
-                              public_key=base64.b64decode(public_key))
-                for kid, public_key in rows}
+        rows = await conn.execute(
+            sa.select(KEYS.c.kid, KEYS.c.public_key).where(KEYS.c.festival_id == festival_id)
+        )
+        return {
+            kid: TokenKey(kid=kid, festival_id=festival_id, public_key=base64.b64decode(public_key))
+            for kid, public_key in rows
+        }
 
     async def key_rows(self, festival_id: uuid.UUID) -> list[Mapping[str, Any]]:
         conn = await self.session.connection()
         rows = await conn.execute(
-            sa.select(KEYS.c.kid, KEYS.c.public_key, KEYS.c.active, KEYS.c.created_at,
-                      KEYS.c.retired_at)
-            .where(KEYS.c.festival_id == festival_id).order_by(KEYS.c.kid))
+            sa.select(
+                KEYS.c.kid, KEYS.c.public_key, KEYS.c.active, KEYS.c.created_at, KEYS.c.retired_at
+            )
+            .where(KEYS.c.festival_id == festival_id)
+            .order_by(KEYS.c.kid)
+        )
         return [dict(row._mapping) for row in rows]

@@ -51,22 +51,32 @@ class DeliveryReport:
     """The messages not sent that will be tried again: (id, attempts so far, when)."""
 
 
-async def due(engine: AsyncEngine, settings: Settings, *, limit: int = 500
-              ) -> list[tuple[uuid.UUID, int]]:
+async def due(
+    engine: AsyncEngine, settings: Settings, *, limit: int = 500
+) -> list[tuple[uuid.UUID, int]]:
     """The messages due now, as (id, attempts so far): what the sweep enqueues."""
     if not settings.smtp_host:
         return []
     async with engine.connect() as conn:
-        rows = (await conn.execute(
-            sa.select(MAIL.c.id, MAIL.c.attempts)
-            .where(MAIL.c.status == MailStatus.PENDING, MAIL.c.next_attempt_at <= utcnow())
-            .order_by(MAIL.c.next_attempt_at).limit(limit))).all()
+        rows = (
+            await conn.execute(
+                sa.select(MAIL.c.id, MAIL.c.attempts)
+                .where(MAIL.c.status == MailStatus.PENDING, MAIL.c.next_attempt_at <= utcnow())
+                .order_by(MAIL.c.next_attempt_at)
+                .limit(limit)
+            )
+        ).all()
     return [(row.id, row.attempts) for row in rows]
 
 
-async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 50,
-                      order_id: uuid.UUID | None = None, mail_id: uuid.UUID | None = None
-                      ) -> DeliveryReport:
+async def deliver_due(
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    limit: int = 50,
+    order_id: uuid.UUID | None = None,
+    mail_id: uuid.UUID | None = None,
+) -> DeliveryReport:
     """Send the messages that are due (of one order, or one message); safe to run
     concurrently and repeatedly.
 
@@ -84,13 +94,21 @@ async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 5
     if mail_id is not None:
         where.append(MAIL.c.id == mail_id)
     async with engine.begin() as conn:
-        claimed = (await conn.execute(
-            sa.select(MAIL.c.id, MAIL.c.order_id, MAIL.c.to_address, MAIL.c.attempts)
-            .where(*where).order_by(MAIL.c.created_at).limit(limit)
-            .with_for_update(skip_locked=True))).all()
+        claimed = (
+            await conn.execute(
+                sa.select(MAIL.c.id, MAIL.c.order_id, MAIL.c.to_address, MAIL.c.attempts)
+                .where(*where)
+                .order_by(MAIL.c.created_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
         for row in claimed:
-            await conn.execute(sa.update(MAIL).where(MAIL.c.id == row.id).values(
-                next_attempt_at=now + backoff(row.attempts + 1)))
+            await conn.execute(
+                sa.update(MAIL)
+                .where(MAIL.c.id == row.id)
+                .values(next_attempt_at=now + backoff(row.attempts + 1))
+            )
     sent = 0
     retry: list[tuple[uuid.UUID, int, datetime]] = []
     for row in claimed:
@@ -98,25 +116,45 @@ async def deliver_due(engine: AsyncEngine, settings: Settings, *, limit: int = 5
         try:
             message = await compose(engine, settings, row.order_id, row.to_address)
             await aiosmtplib.send(
-                message, hostname=settings.smtp_host, port=settings.smtp_port,
+                message,
+                hostname=settings.smtp_host,
+                port=settings.smtp_port,
                 username=settings.smtp_username,
-                password=(settings.smtp_password.get_secret_value()
-                          if settings.smtp_password else None),
-                start_tls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds)
+                password=(
+                    settings.smtp_password.get_secret_value() if settings.smtp_password else None
+                ),
+                start_tls=settings.smtp_starttls,
+                timeout=settings.smtp_timeout_seconds,
+            )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             gave_up = attempts >= MAX_ATTEMPTS
-            log.warning("Ticket mail %s to order %s not sent (attempt %d%s): %s", row.id,
-                        row.order_id, attempts, ", giving up" if gave_up else "", exc)
+            log.warning(
+                "Ticket mail %s to order %s not sent (attempt %d%s): %s",
+                row.id,
+                row.order_id,
+                attempts,
+                ", giving up" if gave_up else "",
+                exc,
+            )
             async with engine.begin() as conn:
-                await conn.execute(sa.update(MAIL).where(MAIL.c.id == row.id).values(
-                    attempts=attempts, last_error=str(exc)[:500] or type(exc).__name__,
-                    status=MailStatus.FAILED if gave_up else MailStatus.PENDING))
+                await conn.execute(
+                    sa.update(MAIL)
+                    .where(MAIL.c.id == row.id)
+                    .values(
+                        attempts=attempts,
+                        last_error=str(exc)[:500] or type(exc).__name__,
+                        status=MailStatus.FAILED if gave_up else MailStatus.PENDING,
+                    )
+                )
             if not gave_up:
                 retry.append((row.id, attempts, now + backoff(attempts)))
             continue
         async with engine.begin() as conn:
-            await conn.execute(sa.update(MAIL).where(MAIL.c.id == row.id).values(
-                attempts=attempts, status=MailStatus.SENT, sent_at=utcnow(), last_error=""))
+            await conn.execute(
+                sa.update(MAIL)
+                .where(MAIL.c.id == row.id)
+                .values(attempts=attempts, status=MailStatus.SENT, sent_at=utcnow(), last_error="")
+            )
         sent += 1
     return DeliveryReport(len(claimed), sent, tuple(retry))
 
@@ -133,22 +171,35 @@ async def deliver_all_due(engine: AsyncEngine, settings: Settings) -> DeliveryRe
 
 
 def _days(ticket: schemas.TicketRead, lang: str) -> str:
-    names = [(d.name_zh if lang == "zh" else d.name_en) or d.date.isoformat()
-             for d in ticket.days]
-    return ", ".join(f"{n} ({d.date.isoformat()})" if n != d.date.isoformat() else n
-                     for n, d in zip(names, ticket.days, strict=True))
+    names = [(d.name_zh if lang == "zh" else d.name_en) or d.date.isoformat() for d in ticket.days]
+    return ", ".join(
+        f"{n} ({d.date.isoformat()})" if n != d.date.isoformat() else n
+        for n, d in zip(names, ticket.days, strict=True)
+    )
 
 
-async def compose(engine: AsyncEngine, settings: Settings, order_id: uuid.UUID,
-                  to_address: str, *, links: Links | None = None) -> EmailMessage:
+async def compose(
+    engine: AsyncEngine,
+    settings: Settings,
+    order_id: uuid.UUID,
+    to_address: str,
+    *,
+    links: Links | None = None,
+) -> EmailMessage:
     """The confirmation: festival, tickets, and the link to the order (QR codes, PDFs)."""
     async with AsyncSession(engine) as session:
         conn = await session.connection()
-        row = (await conn.execute(
-            sa.select(ORDER, FESTIVAL.c.name_zh.label("festival_zh"),
-                      FESTIVAL.c.name_en.label("festival_en"))
-            .select_from(ORDER.join(FESTIVAL, FESTIVAL.c.id == ORDER.c.festival_id))
-            .where(ORDER.c.id == order_id))).one()
+        row = (
+            await conn.execute(
+                sa.select(
+                    ORDER,
+                    FESTIVAL.c.name_zh.label("festival_zh"),
+                    FESTIVAL.c.name_en.label("festival_en"),
+                )
+                .select_from(ORDER.join(FESTIVAL, FESTIVAL.c.id == ORDER.c.festival_id))
+                .where(ORDER.c.id == order_id)
+            )
+        ).one()
         order = await OrderService(session, settings).read_row(row)
     token = keys.unseal_access_token(settings, order_id, row.access_token_sealed)
     link = (links or Links.for_settings(settings)).order(order_id, token)
@@ -157,24 +208,46 @@ async def compose(engine: AsyncEngine, settings: Settings, order_id: uuid.UUID,
 
     def text(lang: str) -> str:
         if lang == "zh":
-            lines = [f"感谢购票！{row.festival_zh}", f"订单号：{order_id}", f"金额：{total}",
-                     "", "门票："]
+            lines = [
+                f"感谢购票！{row.festival_zh}",
+                f"订单号：{order_id}",
+                f"金额：{total}",
+                "",
+                "门票：",
+            ]
             lines += [f"- {t.name_zh}｜{t.enclosure.name_zh}｜{_days(t, 'zh')}" for t in tickets]
-            lines += ["", "查看门票二维码、下载PDF门票：", link, "",
-                      "入场时请出示二维码。请勿转发此链接。"]
+            lines += [
+                "",
+                "查看门票二维码、下载PDF门票：",
+                link,
+                "",
+                "入场时请出示二维码。请勿转发此链接。",
+            ]
         else:
-            lines = [f"Thank you for your order: {row.festival_en}", f"Order: {order_id}",
-                     f"Total: {total}", "", "Tickets:"]
-            lines += [f"- {t.name_en} | {t.enclosure.name_en} | {_days(t, 'en')}"
-                      for t in tickets]
-            lines += ["", "Your QR tickets and PDF downloads:", link, "",
-                      "Show the QR code at the gate. Do not share this link."]
+            lines = [
+                f"Thank you for your order: {row.festival_en}",
+                f"Order: {order_id}",
+                f"Total: {total}",
+                "",
+                "Tickets:",
+            ]
+            lines += [f"- {t.name_en} | {t.enclosure.name_en} | {_days(t, 'en')}" for t in tickets]
+            lines += [
+                "",
+                "Your QR tickets and PDF downloads:",
+                link,
+                "",
+                "Show the QR code at the gate. Do not share this link.",
+            ]
         return "\n".join(lines)
 
     langs = ["zh", "en"] if row.locale != "en" else ["en", "zh"]
     message = EmailMessage()
-    message["Subject"] = (f"门票确认 Your tickets – {row.festival_zh}" if langs[0] == "zh"
-                          else f"Your tickets 门票确认 – {row.festival_en}")
+    message["Subject"] = (
+        f"门票确认 Your tickets – {row.festival_zh}"
+        if langs[0] == "zh"
+        else f"Your tickets 门票确认 – {row.festival_en}"
+    )
     message["From"] = formataddr(("门票 Tickets", settings.smtp_from))
     message["To"] = to_address
     message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
@@ -182,9 +255,10 @@ async def compose(engine: AsyncEngine, settings: Settings, order_id: uuid.UUID,
     message.set_content(body)
     message.add_alternative(
         "<!doctype html><html><body>"
-        + "<hr>".join("<p>" + escape(text(lang)).replace("\n", "<br>") + "</p>"
-                      for lang in langs)
-        .replace(escape(link), f'<a href="{escape(link)}">{escape(link)}</a>')
-        + "</body></html>", subtype="html")
+        + "<hr>".join(
+            "<p>" + escape(text(lang)).replace("\n", "<br>") + "</p>" for lang in langs
+        ).replace(escape(link), f'<a href="{escape(link)}">{escape(link)}</a>')
+        + "</body></html>",
+        subtype="html",
+    )
     return message
-

@@ -23,8 +23,9 @@ from events.web.statuses import status_labels
 
 
 def _qr(token: str, border: int = 4) -> qrcode.QRCode:  # type: ignore[type-arg]
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=border,
-                         box_size=10)
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=border, box_size=10
+    )
     code.add_data(token, optimize=0)  # one alphanumeric segment
     code.make(fit=True)
     return code
@@ -46,14 +47,14 @@ def qr_svg(token: str) -> bytes:
     return buffer.getvalue()
 
 
-def ticket_pdf(media: TicketMedia, font_path: Path, tibetan_font_path: Path | None = None
-               ) -> bytes:
+def ticket_pdf(media: TicketMedia, font_path: Path, tibetan_font_path: Path | None = None) -> bytes:
     """One A6 page: festival, ticket type, enclosure, day(s), price, and a large QR."""
     if not font_path.is_file():
         raise ServiceUnavailable(
             f"The CJK font for PDF tickets is missing ({font_path}). Install Debian's "
             "fonts-wqy-microhei (make browser) or set EVENTS_TICKET_FONT_PATH.",
-            code="ticket_font_missing")
+            code="ticket_font_missing",
+        )
     ticket = media.ticket
     from fpdf import FPDF  # imported when a PDF is made: 26 MiB less per worker
     from fpdf.enums import XPos, YPos
@@ -95,8 +96,13 @@ def ticket_pdf(media: TicketMedia, font_path: Path, tibetan_font_path: Path | No
     line(days, 10, 5)
     line(days_en, 7.5, 4)
     qr_size = 62.0
-    pdf.image(io.BytesIO(qr_png(ticket.token, box_size=6)), x=(pdf.w - qr_size) / 2,
-              y=pdf.get_y() + 2, w=qr_size, h=qr_size)
+    pdf.image(
+        io.BytesIO(qr_png(ticket.token, box_size=6)),
+        x=(pdf.w - qr_size) / 2,
+        y=pdf.get_y() + 2,
+        w=qr_size,
+        h=qr_size,
+    )
     pdf.set_y(pdf.get_y() + qr_size + 3)
     if ticket.status != "valid":
         zh, en = status_labels("ticket", ticket.status)

@@ -57,9 +57,11 @@ class Enclosure(IdMixin, TimestampMixin, table=True):
     once per day unless the enclosure allows re-entry.
     """
 
-    __table_args__ = (sa.UniqueConstraint("festival_id", "code"),
-                      sa.UniqueConstraint("festival_id", "number"),
-                      sa.CheckConstraint("number BETWEEN 1 AND 255", name="number_range"))
+    __table_args__ = (
+        sa.UniqueConstraint("festival_id", "code"),
+        sa.UniqueConstraint("festival_id", "number"),
+        sa.CheckConstraint("number BETWEEN 1 AND 255", name="number_range"),
+    )
 
     festival_id: uuid.UUID = Field(foreign_key="festival.id", index=True, ondelete="CASCADE")
     number: int = Field(sa_type=sa.SmallInteger)
@@ -67,8 +69,9 @@ class Enclosure(IdMixin, TimestampMixin, table=True):
     code: str = Field(max_length=32)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
-    parent_id: uuid.UUID | None = Field(default=None, foreign_key="enclosure.id",
-                                        ondelete="SET NULL")
+    parent_id: uuid.UUID | None = Field(
+        default=None, foreign_key="enclosure.id", ondelete="SET NULL"
+    )
     allow_reentry: bool = Field(default=False)
 
 
@@ -77,8 +80,9 @@ class EnclosureGate(SQLModel, table=True):
 
     __tablename__ = "enclosure_gate"
 
-    enclosure_id: uuid.UUID = Field(foreign_key="enclosure.id", primary_key=True,
-                                    ondelete="CASCADE")
+    enclosure_id: uuid.UUID = Field(
+        foreign_key="enclosure.id", primary_key=True, ondelete="CASCADE"
+    )
     gate_id: uuid.UUID = Field(foreign_key="gate.id", primary_key=True, ondelete="CASCADE")
 
 
@@ -86,9 +90,11 @@ class TicketType(IdMixin, TimestampMixin, table=True):
     """What is on sale: a day ticket (one day), a pass (several days), free for children."""
 
     __tablename__ = "ticket_type"
-    __table_args__ = (sa.UniqueConstraint("festival_id", "code"),
-                      sa.CheckConstraint("price >= 0", name="price_not_negative"),
-                      sa.CheckConstraint("max_per_order >= 1", name="max_per_order_positive"))
+    __table_args__ = (
+        sa.UniqueConstraint("festival_id", "code"),
+        sa.CheckConstraint("price >= 0", name="price_not_negative"),
+        sa.CheckConstraint("max_per_order >= 1", name="max_per_order_positive"),
+    )
 
     festival_id: uuid.UUID = Field(foreign_key="festival.id", index=True, ondelete="CASCADE")
     enclosure_id: uuid.UUID = Field(foreign_key="enclosure.id", index=True)
@@ -114,10 +120,12 @@ class TicketTypeDay(SQLModel, table=True):
 
     __tablename__ = "ticket_type_day"
 
-    ticket_type_id: uuid.UUID = Field(foreign_key="ticket_type.id", primary_key=True,
-                                      ondelete="CASCADE")
-    day_id: uuid.UUID = Field(foreign_key="festival_day.id", primary_key=True, index=True,
-                              ondelete="CASCADE")
+    ticket_type_id: uuid.UUID = Field(
+        foreign_key="ticket_type.id", primary_key=True, ondelete="CASCADE"
+    )
+    day_id: uuid.UUID = Field(
+        foreign_key="festival_day.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
 
 
 class TicketQuota(IdMixin, TimestampMixin, table=True):
@@ -134,10 +142,11 @@ class TicketQuota(IdMixin, TimestampMixin, table=True):
     """
 
     __tablename__ = "ticket_quota"
-    __table_args__ = (sa.CheckConstraint("size >= 0", name="size_not_negative"),
-                      sa.CheckConstraint("sold >= 0 AND sold <= size", name="sold_within_size"),
-                      sa.CheckConstraint("held >= 0 AND sold + held <= size",
-                                         name="taken_within_size"))
+    __table_args__ = (
+        sa.CheckConstraint("size >= 0", name="size_not_negative"),
+        sa.CheckConstraint("sold >= 0 AND sold <= size", name="sold_within_size"),
+        sa.CheckConstraint("held >= 0 AND sold + held <= size", name="taken_within_size"),
+    )
 
     festival_id: uuid.UUID = Field(foreign_key="festival.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=200)
@@ -145,12 +154,15 @@ class TicketQuota(IdMixin, TimestampMixin, table=True):
     sold: int = Field(default=0)
     held: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    day_id: uuid.UUID | None = Field(default=None, foreign_key="festival_day.id",
-                                     ondelete="CASCADE")
-    enclosure_id: uuid.UUID | None = Field(default=None, foreign_key="enclosure.id",
-                                           ondelete="CASCADE")
-    ticket_type_id: uuid.UUID | None = Field(default=None, foreign_key="ticket_type.id",
-                                             ondelete="CASCADE")
+    day_id: uuid.UUID | None = Field(
+        default=None, foreign_key="festival_day.id", ondelete="CASCADE"
+    )
+    enclosure_id: uuid.UUID | None = Field(
+        default=None, foreign_key="enclosure.id", ondelete="CASCADE"
+    )
+    ticket_type_id: uuid.UUID | None = Field(
+        default=None, foreign_key="ticket_type.id", ondelete="CASCADE"
+    )
 
 
 class CapacityEpoch(SQLModel, table=True):
@@ -161,8 +173,7 @@ class CapacityEpoch(SQLModel, table=True):
 
     __tablename__ = "ticket_capacity_epoch"
 
-    festival_id: uuid.UUID = Field(foreign_key="festival.id", primary_key=True,
-                                   ondelete="CASCADE")
+    festival_id: uuid.UUID = Field(foreign_key="festival.id", primary_key=True, ondelete="CASCADE")
     epoch: int = Field(default=0, sa_type=sa.BigInteger)
 
 
@@ -197,8 +208,10 @@ class TicketOrder(IdMixin, TimestampMixin, table=True):
 
 class TicketOrderLine(IdMixin, table=True):
     __tablename__ = "ticket_order_line"
-    __table_args__ = (sa.UniqueConstraint("order_id", "ticket_type_id"),
-                      sa.CheckConstraint("quantity >= 1", name="quantity_positive"))
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "ticket_type_id"),
+        sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
+    )
 
     order_id: uuid.UUID = Field(foreign_key="ticket_order.id", index=True, ondelete="CASCADE")
     ticket_type_id: uuid.UUID = Field(foreign_key="ticket_type.id", index=True)
@@ -210,13 +223,13 @@ class QuotaHold(SQLModel, table=True):
     """Capacity held for a pending order; taken while ``expires_at`` is in the future."""
 
     __tablename__ = "ticket_quota_hold"
-    __table_args__ = (sa.Index("ix_ticket_quota_hold_quota_expires", "quota_id", "expires_at"),
-                      sa.CheckConstraint("quantity >= 1", name="quantity_positive"))
+    __table_args__ = (
+        sa.Index("ix_ticket_quota_hold_quota_expires", "quota_id", "expires_at"),
+        sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
+    )
 
-    order_id: uuid.UUID = Field(foreign_key="ticket_order.id", primary_key=True,
-                                ondelete="CASCADE")
-    quota_id: uuid.UUID = Field(foreign_key="ticket_quota.id", primary_key=True,
-                                ondelete="CASCADE")
+    order_id: uuid.UUID = Field(foreign_key="ticket_order.id", primary_key=True, ondelete="CASCADE")
+    quota_id: uuid.UUID = Field(foreign_key="ticket_quota.id", primary_key=True, ondelete="CASCADE")
     quantity: int = Field()
     expires_at: dt.datetime = utc_field()
 
@@ -248,8 +261,7 @@ class TicketDay(SQLModel, table=True):
     __tablename__ = "ticket_day"
 
     ticket_id: uuid.UUID = Field(foreign_key="ticket.id", primary_key=True, ondelete="CASCADE")
-    day_id: uuid.UUID = Field(foreign_key="festival_day.id", primary_key=True,
-                              ondelete="CASCADE")
+    day_id: uuid.UUID = Field(foreign_key="festival_day.id", primary_key=True, ondelete="CASCADE")
     date: dt.date
 
 
@@ -262,8 +274,13 @@ class TicketSigningKey(SQLModel, table=True):
 
     __tablename__ = "ticket_signing_key"
     __table_args__ = (
-        sa.Index("uq_ticket_signing_key_active", "festival_id", unique=True,
-                 postgresql_where=sa.text("active"), sqlite_where=sa.text("active")),
+        sa.Index(
+            "uq_ticket_signing_key_active",
+            "festival_id",
+            unique=True,
+            postgresql_where=sa.text("active"),
+            sqlite_where=sa.text("active"),
+        ),
     )
 
     kid: int | None = Field(default=None, primary_key=True)
@@ -280,11 +297,14 @@ class TicketRevocation(SQLModel, table=True):
     """A token that no longer admits. Append-only; ``id`` is the scanners' sync cursor."""
 
     __tablename__ = "ticket_revocation"
-    __table_args__ = (sa.UniqueConstraint("ticket_id", "serial"),
-                      sa.Index("ix_ticket_revocation_festival_cursor", "festival_id", "id"))
+    __table_args__ = (
+        sa.UniqueConstraint("ticket_id", "serial"),
+        sa.Index("ix_ticket_revocation_festival_cursor", "festival_id", "id"),
+    )
 
-    id: int | None = Field(default=None, sa_column=sa.Column(BIGINT_PK, primary_key=True,
-                                                             autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(BIGINT_PK, primary_key=True, autoincrement=True)
+    )
     festival_id: uuid.UUID = Field(foreign_key="festival.id", ondelete="CASCADE")
     ticket_id: uuid.UUID = Field(foreign_key="ticket.id", ondelete="CASCADE")
     serial: int = Field()

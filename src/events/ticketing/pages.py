@@ -31,12 +31,18 @@ PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer
 class TicketPageController(Controller):
     include_in_schema = False
 
-    @get("/festivals/{festival_id:str}/tickets", operation_id="TicketShopPage",
-         summary="Buy tickets (page)")
-    async def shop(self, request: Request[Any, Any, Any], festival_id: FromPath[str],
-                   db_session: NamedDependency[AsyncSession],
-                   day: Annotated[str | None, QueryParameter(max_length=64)] = None,
-                   ) -> Template:
+    @get(
+        "/festivals/{festival_id:str}/tickets",
+        operation_id="TicketShopPage",
+        summary="Buy tickets (page)",
+    )
+    async def shop(
+        self,
+        request: Request[Any, Any, Any],
+        festival_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        day: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> Template:
         try:
             festival = await festival_services.FestivalService(db_session).read(festival_id)
         except DomainError as exc:
@@ -45,20 +51,34 @@ class TicketPageController(Controller):
         days = sorted((d for m in festival.meetings for d in m.days), key=lambda d: d.date)
         with_tickets = [d for d in days if any(d.id in {x.id for x in t.days} for t in types)]
         chosen = next((d for d in with_tickets if d.id == day), None) or next(
-            iter(with_tickets), None)
+            iter(with_tickets), None
+        )
         offered = [t for t in types if chosen and chosen.id in {x.id for x in t.days}]
-        response = page(request, "tickets/shop.html", festival=festival, days=with_tickets,
-                        chosen=chosen, types=offered, price=format_money)
+        response = page(
+            request,
+            "tickets/shop.html",
+            festival=festival,
+            days=with_tickets,
+            chosen=chosen,
+            types=offered,
+            price=format_money,
+        )
         response.headers.update({"Cache-Control": "no-store"})
         return response
 
-    @get("/orders/{order_id:str}", operation_id="TicketOrderPage",
-         summary="An order's tickets (page)")
-    async def order(self, request: Request[Any, Any, Any], order_id: FromPath[str],
-                    db_session: NamedDependency[AsyncSession],
-                    settings: NamedDependency[Settings],
-                    access_token: Annotated[str | None, QueryParameter(max_length=200)] = None,
-                    ) -> Template:
+    @get(
+        "/orders/{order_id:str}",
+        operation_id="TicketOrderPage",
+        summary="An order's tickets (page)",
+    )
+    async def order(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        access_token: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    ) -> Template:
         links = Links.for_request(request, settings)
         orders = OrderService(db_session, settings, links=links)
         # Opened once with its link, the order is remembered on this device (a cookie for
@@ -67,18 +87,29 @@ class TicketPageController(Controller):
         token = access_token or remembered
         try:
             order = await orders.read(order_id, token)
-            festival = await festival_services.FestivalService(db_session).get(
-                order.festival_id)
+            festival = await festival_services.FestivalService(db_session).get(order.festival_id)
         except DomainError as exc:
             return self._error(request, exc)
-        response = page(request, "tickets/order.html", order=order, festival=festival,
-                        festival_zone=ZoneInfo(festival.timezone), access_token=token,
-                        price=format_money)
+        response = page(
+            request,
+            "tickets/order.html",
+            order=order,
+            festival=festival,
+            festival_zone=ZoneInfo(festival.timezone),
+            access_token=token,
+            price=format_money,
+        )
         response.headers.update(PRIVATE)
         if token != remembered:
-            response.set_cookie(ORDER_COOKIE, token, path=f"/orders/{order.id}",
-                                max_age=180 * 24 * 3600, httponly=True, samesite="lax",
-                                secure=links.secure)
+            response.set_cookie(
+                ORDER_COOKIE,
+                token,
+                path=f"/orders/{order.id}",
+                max_age=180 * 24 * 3600,
+                httponly=True,
+                samesite="lax",
+                secure=links.secure,
+            )
         return response
 
     @staticmethod

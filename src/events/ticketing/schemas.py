@@ -23,6 +23,7 @@ Locale = Literal["zh", "en", "bo"]
 
 # --- enclosures -----------------------------------------------------------------------
 
+
 class EnclosureCreate(Input):
     code: Code
     name_zh: Name
@@ -30,7 +31,8 @@ class EnclosureCreate(Input):
     parent_id: Id | None = Field(default=None, description="the enclosure this one lies in")
     allow_reentry: bool = False
     gate_ids: Annotated[list[Id], Field(max_length=50)] = Field(
-        default=[], description="gates leading in; none: every gate")
+        default=[], description="gates leading in; none: every gate"
+    )
 
 
 class EnclosureUpdate(Input):
@@ -53,6 +55,7 @@ class EnclosureRead(msgspec.Struct):
 
 # --- ticket types ---------------------------------------------------------------------
 
+
 class TicketTypeCreate(Input):
     code: Code
     name_zh: Name
@@ -70,7 +73,8 @@ class TicketTypeCreate(Input):
     is_active: bool = True
     position: Annotated[int, Field(ge=0, le=10_000)] = 0
     capacity: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
-        default=None, description="shortcut: a quota for this type alone")
+        default=None, description="shortcut: a quota for this type alone"
+    )
 
     @model_validator(mode="after")
     def _window(self) -> "TicketTypeCreate":
@@ -137,8 +141,8 @@ class TicketTypeRead(msgspec.Struct):
     name_bo: str = ""
 
 
-
 # --- quotas ---------------------------------------------------------------------------
+
 
 class QuotaCreate(Input):
     name: Name
@@ -167,6 +171,7 @@ class QuotaRead(msgspec.Struct):
 
 # --- orders and tickets ---------------------------------------------------------------
 
+
 class OrderItem(Input):
     ticket_type_id: Id
     quantity: Annotated[int, Field(ge=1, le=100)]
@@ -178,7 +183,8 @@ class OrderCreate(Input):
     items: Annotated[list[OrderItem], Field(min_length=1, max_length=30)]
     locale: Locale = "zh"
     payment_provider: Literal["cash"] | None = Field(
-        default=None, description="'cash': sold at the ticket office (organisers only)")
+        default=None, description="'cash': sold at the ticket office (organisers only)"
+    )
 
     @field_validator("email", "phone", mode="before")
     @classmethod
@@ -230,7 +236,6 @@ class TicketRead(msgspec.Struct):
     name_bo: str = ""
 
 
-
 class OrderRead(msgspec.Struct):
     id: str
     festival_id: str
@@ -276,6 +281,7 @@ class TicketRefund(Input):
 
 
 # --- keys -----------------------------------------------------------------------------
+
 
 class SigningKeyRead(msgspec.Struct):
     kid: int

@@ -84,8 +84,15 @@ def day_number(day: dt.date) -> int:
     return (day - EPOCH).days
 
 
-def encode_body(*, kid: int, ticket_id: uuid.UUID, serial: int, enclosure: int, flags: int,
-                days: Sequence[dt.date]) -> bytes:
+def encode_body(
+    *,
+    kid: int,
+    ticket_id: uuid.UUID,
+    serial: int,
+    enclosure: int,
+    flags: int,
+    days: Sequence[dt.date],
+) -> bytes:
     """The unsigned body; raises ``ValueError`` for values the format cannot carry."""
     if not 1 <= kid <= 0xFFFF:
         raise ValueError(f"kid {kid} does not fit in 16 bits")
@@ -100,20 +107,30 @@ def encode_body(*, kid: int, ticket_id: uuid.UUID, serial: int, enclosure: int, 
         raise ValueError(f"a ticket is valid on 1 to {MAX_DAYS} days")
     if numbers[0] < 0 or numbers[-1] > 0xFFFF:
         raise ValueError("days must fall between 1970 and 2149")
-    return (_HEADER.pack(VERSION, kid, ticket_id.bytes, serial, enclosure, flags, len(numbers))
-            + struct.pack(f">{len(numbers)}H", *numbers))
+    return _HEADER.pack(
+        VERSION, kid, ticket_id.bytes, serial, enclosure, flags, len(numbers)
+    ) + struct.pack(f">{len(numbers)}H", *numbers)
 
 
 def signed_message(festival_id: uuid.UUID, body: bytes) -> bytes:
     return DOMAIN + festival_id.bytes + body
 
 
-def sign_token(private_key: Ed25519PrivateKey, *, festival_id: uuid.UUID, kid: int,
-               ticket_id: uuid.UUID, serial: int, enclosure: int, flags: int,
-               days: Sequence[dt.date]) -> str:
+def sign_token(
+    private_key: Ed25519PrivateKey,
+    *,
+    festival_id: uuid.UUID,
+    kid: int,
+    ticket_id: uuid.UUID,
+    serial: int,
+    enclosure: int,
+    flags: int,
+    days: Sequence[dt.date],
+) -> str:
     """A token for one ticket. Ed25519 is deterministic: the same inputs, the same token."""
-    body = encode_body(kid=kid, ticket_id=ticket_id, serial=serial, enclosure=enclosure,
-                       flags=flags, days=days)
+    body = encode_body(
+        kid=kid, ticket_id=ticket_id, serial=serial, enclosure=enclosure, flags=flags, days=days
+    )
     signature = private_key.sign(signed_message(festival_id, body))
     return base64.b32encode(body + signature).decode("ascii").rstrip("=")
 
@@ -155,8 +172,11 @@ def verify_token(token: str, public_keys: Mapping[int, TokenKey]) -> TokenClaims
         return TokenInvalid.MALFORMED
     version, kid, ticket_bytes, serial, enclosure, flags, count = _HEADER.unpack_from(raw)
     body_length = _HEADER.size + 2 * count
-    if (version != VERSION or not 1 <= count <= MAX_DAYS
-            or len(raw) != body_length + SIGNATURE_BYTES):
+    if (
+        version != VERSION
+        or not 1 <= count <= MAX_DAYS
+        or len(raw) != body_length + SIGNATURE_BYTES
+    ):
         return TokenInvalid.MALFORMED
     key = public_keys.get(kid)
     if key is None:
@@ -167,6 +187,12 @@ def verify_token(token: str, public_keys: Mapping[int, TokenKey]) -> TokenClaims
     except (BadSignatureError, ValueError, TypeError):
         return TokenInvalid.BAD_SIGNATURE
     numbers = struct.unpack_from(f">{count}H", raw, _HEADER.size)
-    return TokenClaims(kid=kid, festival_id=key.festival_id, ticket_id=uuid.UUID(
-        bytes=ticket_bytes), serial=serial, enclosure=enclosure, flags=flags,
-        days=tuple(EPOCH + dt.timedelta(days=n) for n in numbers))
+    return TokenClaims(
+        kid=kid,
+        festival_id=key.festival_id,
+        ticket_id=uuid.UUID(bytes=ticket_bytes),
+        serial=serial,
+        enclosure=enclosure,
+        flags=flags,
+        days=tuple(EPOCH + dt.timedelta(days=n) for n in numbers),
+    )

@@ -72,8 +72,12 @@ def register(messages: dict[str, dict[str, str]]) -> None:
     if missing:
         raise ValueError(f"messages missing a translation: {sorted(missing)}")
     module = str(sys._getframe(1).f_globals.get("__name__", "?"))
-    warnings.warn(f"{module}: register() is deprecated; run `python -m events.web.i18n_tools "
-                  f"absorb {module}`", DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        f"{module}: register() is deprecated; run `python -m events.web.i18n_tools "
+        f"absorb {module}`",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     texts = _REGISTERED.setdefault(module, {})
     for lang, table in messages.items():
         texts.setdefault(lang, {}).update(table)

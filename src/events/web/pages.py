@@ -24,8 +24,11 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
         """The variant of a multilingual field (``name_zh``, ``name_bo``...) in the page's
         language, else the next one that is there."""
         for code in order:
-            value = (obj.get(f"{field}_{code}", "") if isinstance(obj, dict)
-                     else getattr(obj, f"{field}_{code}", ""))
+            value = (
+                obj.get(f"{field}_{code}", "")
+                if isinstance(obj, dict)
+                else getattr(obj, f"{field}_{code}", "")
+            )
             if value:
                 return str(value)
         return ""
@@ -37,14 +40,29 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
         return f"{request.url.path}?{urlencode([*query, ('lang', code)])}"
 
     # The first link (``lang-switch``) is the other of Chinese and English, as before.
-    languages = [{"code": code, "name": NATIVE_NAMES[code], "url": url_for(code),
-                  "html_lang": HTML_LANG[code]}
-                 for code in [other, *(c for c in LANGS if c not in (lang, other))]]
-    response = Template(template_name=template,
-                        context={"lang": lang, "html_lang": HTML_LANG[lang], "other_lang": other,
-                                 "t": t, "name": name, "path": request.url.path,
-                                 "switch_url": url_for(other), "languages": languages,
-                                 **context})
+    languages = [
+        {
+            "code": code,
+            "name": NATIVE_NAMES[code],
+            "url": url_for(code),
+            "html_lang": HTML_LANG[code],
+        }
+        for code in [other, *(c for c in LANGS if c not in (lang, other))]
+    ]
+    response = Template(
+        template_name=template,
+        context={
+            "lang": lang,
+            "html_lang": HTML_LANG[lang],
+            "other_lang": other,
+            "t": t,
+            "name": name,
+            "path": request.url.path,
+            "switch_url": url_for(other),
+            "languages": languages,
+            **context,
+        },
+    )
     if request.query_params.get("lang") in LANGS:
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     return response

@@ -4,12 +4,13 @@ Revision ID: 9495f7c1678a
 Revises: 4a65ce518af6
 Create Date: 2026-12-04 19:20:00
 """
+
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '9495f7c1678a'
-down_revision: str | Sequence[str] | None = '4a65ce518af6'
+revision: str = "9495f7c1678a"
+down_revision: str | Sequence[str] | None = "4a65ce518af6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
