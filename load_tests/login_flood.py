@@ -97,8 +97,8 @@ def main() -> int:
     url = server.fresh_database()
     bench._create_organiser(url)
     with server.running_server(url, workers=WORKERS) as running:
-        tokens, devices, _ = bench._seed(running.url)
-        asyncio.run(_measure(running.url, tokens, devices))
+        seeded = bench._seed(running.url)
+        asyncio.run(_measure(running.url, seeded.tokens, seeded.device_tokens))
     return 0
 
 
